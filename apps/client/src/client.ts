@@ -1,0 +1,72 @@
+/**
+ * Wires the client: verified directory → SplitRelay client library → local SOCKS5 and HTTP
+ * proxies on loopback. Target names go to the egress as names: nothing here resolves them.
+ */
+import type { AddressInfo, Server } from 'node:net';
+import { splitHostPort, readPem, type DeepReadonly } from '@splitrelay/config';
+import { loadDirectoryFile, readTrustedKeys } from '@splitrelay/directory';
+import type { RoleLogger } from '@splitrelay/log';
+import { createHttpProxyServer, createSocksServer } from '@splitrelay/local-proxy';
+import { createSplitRelayClient } from '@splitrelay/sdk';
+import type { ClientConfig } from './config.ts';
+
+export interface RunningClient {
+  readonly socks?: AddressInfo;
+  readonly http?: AddressInfo;
+  close(): Promise<void>;
+}
+
+async function listen(server: Server, address: string): Promise<AddressInfo> {
+  const { host, port } = splitHostPort(address);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server.address() as AddressInfo;
+}
+
+export async function startClient(config: DeepReadonly<ClientConfig>, log: RoleLogger<'client'>): Promise<RunningClient> {
+  const trusted = readTrustedKeys(config.directory.operatorKeys);
+  const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+  const verified = loadDirectoryFile(config.directory.file, trusted, nowSeconds());
+  for (const r of verified.rejected) log.warn('directory entry rejected', { code: r.code, reason: r.reason });
+  if (verified.entries.size === 0) throw new Error('the directory has no valid egress');
+
+  const ingress = splitHostPort(config.ingress.address);
+  const client = createSplitRelayClient({
+    ingress: {
+      host: ingress.host,
+      port: ingress.port,
+      servername: config.ingress.servername,
+      ...(config.ingress.ca ? { ca: readPem(config.ingress.ca) } : {}),
+    },
+    directory: () => verified.entries,
+    preference: {
+      ...(config.egress.id ? { egressId: config.egress.id } : {}),
+      ...(config.egress.region ? { region: config.egress.region } : {}),
+    },
+    handshakeTimeoutMs: config.timeouts.handshakeMs,
+    flowTimeoutMs: config.timeouts.flowMs,
+    ...(config.localAddress ? { localAddress: config.localAddress } : {}),
+  });
+  const connect = (target: { host: string; port: number }, signal?: AbortSignal) => client.connect(target, signal);
+  const servers: Server[] = [];
+  const result: { socks?: AddressInfo; http?: AddressInfo } = {};
+  if (config.socks) {
+    const server = createSocksServer({ connect, handshakeTimeoutMs: config.timeouts.handshakeMs, logger: log });
+    servers.push(server);
+    result.socks = await listen(server, config.socks.listen);
+  }
+  if (config.http) {
+    const server = createHttpProxyServer({ connect, headersTimeoutMs: config.timeouts.handshakeMs, logger: log });
+    servers.push(server);
+    result.http = await listen(server, config.http.listen);
+  }
+  return {
+    ...result,
+    async close() {
+      client.close();
+      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    },
+  };
+}

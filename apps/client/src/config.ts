@@ -1,0 +1,52 @@
+/** The client's configuration: one strict schema (docs/config.md is generated from it). */
+import { z } from 'zod';
+import { durationMs, filePath, listenAddress, logLevel } from '@splitrelay/config';
+
+const loopbackListen = listenAddress.refine(
+  (s) => s.startsWith('127.') || s.startsWith('[::1]') || s.startsWith('localhost:'),
+  'local proxies listen on loopback only',
+);
+
+export const clientConfigSchema = z.strictObject({
+  ingress: z
+    .strictObject({
+      address: listenAddress.describe('The ingress relay, host:port.'),
+      servername: z.string().min(1).describe('Name checked against the ingress certificate.'),
+      ca: filePath.optional().describe('CA certificate (PEM) for the ingress; the system store when absent.'),
+    })
+    .describe('The first hop.'),
+  localAddress: z.string().optional().describe('Source address for the connection to the ingress.'),
+  directory: z
+    .strictObject({
+      file: filePath.describe('Signed egress directory (JSON).'),
+      operatorKeys: z
+        .array(z.strictObject({ kid: z.string().optional(), publicKey: filePath }))
+        .min(1)
+        .describe('Egress operators\' Ed25519 public keys (PEM) trusted to sign entries.'),
+    })
+    .describe('Where egresses and their pinned keys come from.'),
+  egress: z
+    .strictObject({
+      id: z.string().optional().describe('Use this egress only.'),
+      region: z.string().optional().describe('Prefer egresses in this region.'),
+    })
+    .default({})
+    .describe('Egress preference.'),
+  socks: z
+    .strictObject({ listen: loopbackListen.describe('SOCKS5 proxy address (loopback).') })
+    .optional()
+    .describe('Local SOCKS5 proxy (CONNECT; names are resolved at the egress).'),
+  http: z
+    .strictObject({ listen: loopbackListen.describe('HTTP proxy address (loopback).') })
+    .optional()
+    .describe('Local HTTP proxy (CONNECT and absolute-form http:// requests).'),
+  timeouts: z
+    .strictObject({
+      handshakeMs: durationMs.default(10_000).describe('Outer and inner handshakes.'),
+      flowMs: durationMs.default(15_000).describe('Wait for the egress to answer a new flow.'),
+    })
+    .default({ handshakeMs: 10_000, flowMs: 15_000 }),
+  log: z.strictObject({ level: logLevel.default('info') }).default({ level: 'info' }),
+});
+
+export type ClientConfig = z.output<typeof clientConfigSchema>;

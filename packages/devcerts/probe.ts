@@ -1,0 +1,14 @@
+import tls from 'node:tls';
+import { once } from 'node:events';
+import { selfSigned } from './src/index.ts';
+const server = await selfSigned({ commonName: 's', ipAddresses: ['127.0.0.1'], usage: 'server' });
+const client = await selfSigned({ commonName: 'c', usage: 'client' });
+const srv = tls.createServer({ cert: server.certPem, key: server.keyPem, ca: [client.certPem], requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' }, (s) => { console.log('server authorized', s.authorized); s.end('hi'); });
+srv.on('tlsClientError', (e) => console.log('server tlsClientError', e.message));
+srv.listen(0, '127.0.0.1'); await once(srv, 'listening');
+const port = (srv.address() as any).port;
+const c = tls.connect({ host: '127.0.0.1', port, ca: [server.certPem], cert: client.certPem, key: client.keyPem });
+c.on('error', (e) => console.log('client error', e.message));
+c.on('secureConnect', () => console.log('client authorized', c.authorized, c.authorizationError));
+c.on('data', (d) => console.log('data', String(d)));
+await once(c, 'close'); srv.close();

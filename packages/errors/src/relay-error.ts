@@ -1,0 +1,131 @@
+/**
+ * One error type for every layer of the relay. Each code already knows its HTTP status,
+ * its RFC 9209 Proxy-Status error type, who is at fault and whether a retry may help, so
+ * a handler writes exactly that and nothing else (STYLE.md habits 3 and 6).
+ */
+
+/** RFC 9209 §2.3 error types used by SplitRelay. */
+export type ProxyErrorType =
+  | 'http_request_error'
+  | 'http_request_denied'
+  | 'destination_not_found'
+  | 'destination_unavailable'
+  | 'destination_ip_prohibited'
+  | 'destination_ip_unroutable'
+  | 'dns_error'
+  | 'dns_timeout'
+  | 'connection_refused'
+  | 'connection_terminated'
+  | 'connection_timeout'
+  | 'connection_read_timeout'
+  | 'connection_limit_reached'
+  | 'tls_protocol_error'
+  | 'tls_certificate_error'
+  | 'proxy_internal_error'
+  | 'proxy_configuration_error';
+
+/** Who caused the failure: the side that sent the request, the other relay, the target, or us. */
+export type Fault = 'downstream' | 'peer-relay' | 'upstream' | 'internal';
+
+interface CodeSpec {
+  readonly status: number;
+  readonly proxyError: ProxyErrorType;
+  readonly fault: Fault;
+  readonly retryable: boolean;
+}
+
+const specs = {
+  'malformed-request': { status: 400, proxyError: 'http_request_error', fault: 'downstream', retryable: false },
+  'headers-too-large': { status: 431, proxyError: 'http_request_error', fault: 'downstream', retryable: false },
+  'method-not-allowed': { status: 405, proxyError: 'http_request_denied', fault: 'downstream', retryable: false },
+  'unknown-egress': { status: 403, proxyError: 'http_request_denied', fault: 'downstream', retryable: false },
+  'egress-unavailable': { status: 502, proxyError: 'destination_unavailable', fault: 'peer-relay', retryable: true },
+  'egress-timeout': { status: 504, proxyError: 'connection_timeout', fault: 'peer-relay', retryable: true },
+  'target-prohibited': { status: 403, proxyError: 'destination_ip_prohibited', fault: 'downstream', retryable: false },
+  'port-prohibited': { status: 403, proxyError: 'http_request_denied', fault: 'downstream', retryable: false },
+  'dns-error': { status: 502, proxyError: 'dns_error', fault: 'upstream', retryable: false },
+  'dns-timeout': { status: 504, proxyError: 'dns_timeout', fault: 'upstream', retryable: true },
+  'connection-refused': { status: 502, proxyError: 'connection_refused', fault: 'upstream', retryable: true },
+  'connection-timeout': { status: 504, proxyError: 'connection_timeout', fault: 'upstream', retryable: true },
+  'destination-unreachable': { status: 502, proxyError: 'destination_ip_unroutable', fault: 'upstream', retryable: true },
+  'connection-terminated': { status: 502, proxyError: 'connection_terminated', fault: 'upstream', retryable: true },
+  'idle-timeout': { status: 504, proxyError: 'connection_read_timeout', fault: 'downstream', retryable: false },
+  'limit-reached': { status: 503, proxyError: 'connection_limit_reached', fault: 'internal', retryable: true },
+  'tls-failed': { status: 502, proxyError: 'tls_protocol_error', fault: 'peer-relay', retryable: true },
+  'pin-mismatch': { status: 502, proxyError: 'tls_certificate_error', fault: 'peer-relay', retryable: false },
+  'config-invalid': { status: 500, proxyError: 'proxy_configuration_error', fault: 'internal', retryable: false },
+  internal: { status: 500, proxyError: 'proxy_internal_error', fault: 'internal', retryable: false },
+} as const satisfies Record<string, CodeSpec>;
+
+export type RelayErrorCode = keyof typeof specs;
+
+export const relayErrorCodes = Object.keys(specs) as RelayErrorCode[];
+
+export class RelayError extends Error {
+  override readonly name = 'RelayError';
+  readonly code: RelayErrorCode;
+  /** Short, safe-to-send explanation (goes into Proxy-Status `details`). Never a secret. */
+  readonly details: string;
+
+  constructor(code: RelayErrorCode, details: string, options?: { cause?: unknown }) {
+    super(`${code}: ${details}`, options);
+    this.code = code;
+    this.details = details;
+  }
+
+  get status(): number {
+    return specs[this.code].status;
+  }
+  get proxyError(): ProxyErrorType {
+    return specs[this.code].proxyError;
+  }
+  get fault(): Fault {
+    return specs[this.code].fault;
+  }
+  get retryable(): boolean {
+    return specs[this.code].retryable;
+  }
+}
+
+export function specOf(code: RelayErrorCode): CodeSpec {
+  return specs[code];
+}
+
+export function isRelayError(err: unknown): err is RelayError {
+  return err instanceof RelayError;
+}
+
+/** Wraps anything thrown into a RelayError, keeping the original only as `cause`. */
+export function toRelayError(err: unknown, fallback: RelayErrorCode = 'internal'): RelayError {
+  if (err instanceof RelayError) return err;
+  return new RelayError(fallback, fallback === 'internal' ? 'internal error' : fallback, { cause: err });
+}
+
+/**
+ * Maps a status and a Proxy-Status error type received from the next hop back to a code,
+ * so a client (or the SOCKS5 side) can act on the egress's reason.
+ */
+export function codeFromResponse(status: number, proxyError: string | undefined): RelayErrorCode {
+  if (proxyError !== undefined) {
+    const matches = relayErrorCodes.filter((c) => specs[c].proxyError === proxyError);
+    const exact = matches.find((c) => specs[c].status === status);
+    if (exact !== undefined) return exact;
+    if (matches[0] !== undefined) return matches[0];
+  }
+  switch (status) {
+    case 400:
+      return 'malformed-request';
+    case 403:
+      return 'target-prohibited';
+    case 405:
+      return 'method-not-allowed';
+    case 431:
+      return 'headers-too-large';
+    case 503:
+      return 'limit-reached';
+    case 504:
+      return 'connection-timeout';
+    default:
+      return status >= 500 ? 'connection-terminated' : 'internal';
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Client side of the inner session: TLS to the egress (authenticated by the key pinned in
+ * the signed directory) on top of whatever carries it (the outer hop), then HTTP/2, with
+ * one CONNECT stream per flow. The ingress carries these bytes and can read none of them.
+ */
+import http2 from 'node:http2';
+import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { formatAuthority } from '@splitrelay/authority';
+import { RelayError, codeFromResponse, parseProxyStatus } from '@splitrelay/errors';
+import { assertPinned, withDeadline } from '@splitrelay/io';
+import { h2Settings, tlsDefaults, tuneH2Session } from '@splitrelay/net-tuning';
+
+export interface InnerSessionOptions {
+  readonly egressId: string;
+  readonly pins: readonly string[];
+  readonly handshakeTimeoutMs: number;
+  /** How long to wait for the egress to answer a flow's CONNECT. */
+  readonly flowTimeoutMs: number;
+}
+
+export interface InnerSession {
+  readonly egressId: string;
+  /** Opens one flow; rejects with the egress's reason (status and Proxy-Status) as a RelayError. */
+  openFlow(target: { host: string; port: number }, signal?: AbortSignal): Promise<Duplex>;
+  readonly alive: boolean;
+  readonly activeFlows: number;
+  readonly closed: Promise<void>;
+  close(): void;
+}
+
+export async function openInnerSession(
+  carrier: Duplex,
+  options: InnerSessionOptions,
+  signal?: AbortSignal,
+): Promise<InnerSession> {
+  const socket = tls.connect({
+    ...tlsDefaults,
+    socket: carrier,
+    // The SNI names the egress, which the ingress already knows from the CONNECT line.
+    servername: options.egressId,
+    ALPNProtocols: ['h2'],
+    rejectUnauthorized: false,
+  });
+  socket.on('error', () => {});
+  const secured = new Promise<void>((resolve, reject) => {
+    socket.once('secureConnect', () => {
+      try {
+        assertPinned(socket, options.pins, `egress ${options.egressId}`);
+        resolve();
+      } catch (err) {
+        socket.destroy();
+        reject(err);
+      }
+    });
+    socket.once('error', (err) => reject(new RelayError('tls-failed', 'inner TLS handshake failed', { cause: err })));
+    socket.once('close', () => reject(new RelayError('egress-unavailable', 'inner session closed during the handshake')));
+  });
+  try {
+    await withDeadline(secured, options.handshakeTimeoutMs, signal, 'egress-timeout', 'inner TLS handshake timed out');
+  } catch (err) {
+    socket.destroy();
+    carrier.destroy();
+    throw err;
+  }
+
+  const session = http2.connect(`https://${options.egressId}`, {
+    settings: h2Settings(),
+    createConnection: () => socket,
+  });
+  tuneH2Session(session);
+  session.on('error', () => {});
+  const closed = new Promise<void>((resolve) => session.once('close', () => resolve()));
+  let activeFlows = 0;
+
+  return {
+    egressId: options.egressId,
+    get alive() {
+      return !session.closed && !session.destroyed;
+    },
+    get activeFlows() {
+      return activeFlows;
+    },
+    closed,
+    close: () => session.destroy(),
+    async openFlow(target, flowSignal) {
+      if (session.closed || session.destroyed) throw new RelayError('egress-unavailable', 'inner session is closed');
+      const stream = session.request({ ':method': 'CONNECT', ':authority': formatAuthority(target) });
+      activeFlows++;
+      stream.once('close', () => activeFlows--);
+      stream.on('error', () => {});
+      const answered = new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+        stream.once('response', resolve);
+        stream.once('close', () => reject(new RelayError('connection-terminated', 'flow closed before an answer')));
+      });
+      try {
+        const headers = await withDeadline(answered, options.flowTimeoutMs, flowSignal, 'connection-timeout', 'egress did not answer in time');
+        const status = Number(headers[':status']);
+        if (status === 200) return stream;
+        const member = parseProxyStatus(String(headers['proxy-status'] ?? ''))[0];
+        throw new RelayError(codeFromResponse(status, member?.error), member?.details ?? `egress answered ${status}`);
+      } catch (err) {
+        stream.destroy();
+        throw err;
+      }
+    },
+  };
+}

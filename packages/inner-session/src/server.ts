@@ -1,0 +1,158 @@
+/**
+ * Egress side of the inner session. Each trunk stream carries one client's TLS session,
+ * which only the egress can open: it terminates that TLS with its own (pinned) key and
+ * serves CONNECT flows on it, HTTP/2 (many flows) or HTTP/1.1 (one flow).
+ *
+ *   trunk stream ──TLS (egress key)──▶ h2 or http/1.1 server ──CONNECT host:port──▶ openFlow
+ */
+import http from 'node:http';
+import http2 from 'node:http2';
+import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import { parseAuthority, type Authority } from '@splitrelay/authority';
+import { RelayError, proxyStatusFor, toRelayError } from '@splitrelay/errors';
+import { splice, type SpliceStats } from '@splitrelay/io';
+import { h2Settings, tlsDefaults, tuneH2Session } from '@splitrelay/net-tuning';
+
+export interface InnerSessionServerOptions {
+  readonly cert: string;
+  readonly key: string;
+  readonly handshakeTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  /** Largest request head accepted on HTTP/1.1 inner sessions (431 beyond). */
+  readonly maxHeaderBytes: number;
+  readonly proxyName: string;
+  /** Decides and dials a target; rejects with a RelayError that becomes the response. */
+  readonly openFlow: (target: Authority, signal: AbortSignal) => Promise<Socket>;
+  readonly onFlowRefused?: (err: RelayError, target: Authority | undefined) => void;
+  readonly onFlowDone?: (stats: SpliceStats) => void;
+}
+
+export interface InnerSessionServer {
+  /** Takes one trunk stream; the inner TLS handshake starts at once. */
+  accept(stream: Duplex): void;
+  readonly activeSessions: number;
+  close(): void;
+}
+
+export function createInnerSessionServer(options: InnerSessionServerOptions): InnerSessionServer {
+  const secureContext = tls.createSecureContext({ ...tlsDefaults, cert: options.cert, key: options.key });
+  const sessions = new Set<tls.TLSSocket>();
+
+  const h2 = http2.createServer({ settings: h2Settings(), maxSessionMemory: 64 });
+  h2.on('session', (session) => {
+    tuneH2Session(session);
+    session.on('error', () => {});
+  });
+  h2.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+    stream.on('error', () => {});
+    const respond = (err: RelayError): void => {
+      if (stream.destroyed || stream.headersSent) return;
+      stream.respond({ ':status': err.status, 'proxy-status': proxyStatusFor(options.proxyName, err) }, { endStream: true });
+    };
+    if (headers[':method'] !== 'CONNECT') {
+      respond(new RelayError('method-not-allowed', 'only CONNECT is served'));
+      return;
+    }
+    if (headers[':protocol'] !== undefined) {
+      respond(new RelayError('method-not-allowed', `protocol ${String(headers[':protocol'])} is not served`));
+      return;
+    }
+    void startFlow(String(headers[':authority'] ?? ''), stream, () => stream.respond({ ':status': 200 }), respond);
+  });
+
+  const h1 = http.createServer({ maxHeaderSize: options.maxHeaderBytes, requestTimeout: options.handshakeTimeoutMs });
+  h1.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => {});
+    const respond = (err: RelayError): void => {
+      socket.end(
+        `HTTP/1.1 ${err.status} ${http.STATUS_CODES[err.status] ?? ''}\r\n` +
+          `Proxy-Status: ${proxyStatusFor(options.proxyName, err)}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+      );
+    };
+    if (head.length > 0) socket.unshift(head);
+    void startFlow(req.url ?? '', socket, () => socket.write('HTTP/1.1 200 Connection Established\r\n\r\n'), respond);
+  });
+  h1.on('request', (_req, res: http.ServerResponse) => {
+    const err = new RelayError('method-not-allowed', 'only CONNECT is served');
+    res.writeHead(err.status, { 'proxy-status': proxyStatusFor(options.proxyName, err), connection: 'close' }).end();
+  });
+  h1.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+    const relayErr =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? new RelayError('headers-too-large', 'request header section too large')
+        : new RelayError('malformed-request', 'malformed HTTP/1.1 request');
+    if (socket.writable) {
+      socket.end(
+        `HTTP/1.1 ${relayErr.status} ${http.STATUS_CODES[relayErr.status] ?? ''}\r\n` +
+          `Proxy-Status: ${proxyStatusFor(options.proxyName, relayErr)}\r\nConnection: close\r\n\r\n`,
+      );
+    } else socket.destroy();
+  });
+
+  async function startFlow(
+    authorityText: string,
+    downstream: Duplex,
+    accepted: () => void,
+    refuse: (err: RelayError) => void,
+  ): Promise<void> {
+    let target: Authority | undefined;
+    const abort = new AbortController();
+    const onGone = (): void => abort.abort();
+    downstream.once('close', onGone);
+    try {
+      target = parseAuthority(authorityText);
+      const socket = await options.openFlow(target, abort.signal);
+      downstream.off('close', onGone);
+      if (downstream.destroyed) {
+        socket.destroy();
+        return;
+      }
+      accepted();
+      splice(downstream, socket, {
+        idleTimeoutMs: options.idleTimeoutMs,
+        ...(options.onFlowDone ? { onDone: options.onFlowDone } : {}),
+      });
+    } catch (err) {
+      downstream.off('close', onGone);
+      const relayErr = toRelayError(err);
+      options.onFlowRefused?.(relayErr, target);
+      refuse(relayErr);
+    }
+  }
+
+  return {
+    accept(stream: Duplex): void {
+      const socket = new tls.TLSSocket(stream as Socket, {
+        isServer: true,
+        secureContext,
+        ALPNProtocols: ['h2', 'http/1.1'],
+      });
+      sessions.add(socket);
+      const timer = setTimeout(() => socket.destroy(), options.handshakeTimeoutMs);
+      socket.on('error', () => {});
+      socket.once('close', () => {
+        clearTimeout(timer);
+        sessions.delete(socket);
+        stream.destroy();
+      });
+      socket.once('secure', () => {
+        clearTimeout(timer);
+        // A server-side TLSSocket built by hand keeps `secureConnecting` set, and the h2
+        // server then never starts the session (DESIGN.md "Performance facts").
+        (socket as unknown as { secureConnecting: boolean }).secureConnecting = false;
+        if (socket.alpnProtocol === 'h2') h2.emit('connection', socket);
+        else h1.emit('connection', socket);
+      });
+    },
+    get activeSessions() {
+      return sessions.size;
+    },
+    close(): void {
+      for (const s of sessions) s.destroy();
+      h2.close();
+      h1.close();
+    },
+  };
+}

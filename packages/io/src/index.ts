@@ -1,0 +1,3 @@
+export { splice, type SpliceOptions, type SpliceStats } from './splice.ts';
+export { withDeadline } from './deadline.ts';
+export { assertPinned } from './pin-check.ts';

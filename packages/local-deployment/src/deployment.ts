@@ -1,0 +1,127 @@
+/**
+ * A complete SplitRelay deployment on loopback, as files: PKI, the egress operator's key, a
+ * signed directory, and one config per role. The demo and the end-to-end tests both build
+ * their world with this, so they run the real apps with real configs.
+ */
+import { createPrivateKey } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureDevPki, type DevCertSpec } from '@splitrelay/devcerts';
+import { directoryFile, generateOperatorKey, keyIdOf, signEntry, spkiPin, type SignedEntry } from '@splitrelay/directory';
+
+export interface EgressSpec {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly region: string;
+}
+
+export interface DeploymentSpec {
+  readonly dir: string;
+  readonly ingressHost: string;
+  /** Name on the ingress certificate (clients check it). */
+  readonly ingressName: string;
+  readonly egresses: readonly EgressSpec[];
+  /** Hosts that get a certificate from the local CA, for HTTPS targets. */
+  readonly targetHosts: readonly string[];
+  readonly targetName: string;
+}
+
+export interface Deployment {
+  readonly dir: string;
+  readonly caCert: string;
+  readonly ingress: { cert: string; key: string; trunkCert: string; trunkKey: string };
+  readonly egress: Readonly<Record<string, { cert: string; key: string }>>;
+  readonly target: { cert: string; key: string };
+  readonly operatorPublicKey: string;
+  readonly directoryFile: string;
+  /** Writes `<name>.json` in the deployment folder and returns its path. */
+  writeConfig(name: string, config: unknown): Promise<string>;
+  /** Re-signs the directory (e.g. with other entries, for negative tests). */
+  signDirectory(entries: readonly SignedEntryInput[], file?: string): Promise<string>;
+}
+
+export interface SignedEntryInput {
+  readonly id: string;
+  readonly endpoint: string;
+  readonly region: string;
+  readonly tlsPins: readonly string[];
+  readonly notBefore: number;
+  readonly notAfter: number;
+  readonly version: number;
+}
+
+export async function prepareDeployment(spec: DeploymentSpec): Promise<Deployment> {
+  await mkdir(spec.dir, { recursive: true });
+  const certs: Record<string, DevCertSpec> = {
+    ingress: { commonName: spec.ingressName, dnsNames: [spec.ingressName], ipAddresses: [spec.ingressHost], usage: 'server', issuer: 'ca' },
+    'ingress-trunk': { commonName: 'ingress-trunk', usage: 'client', issuer: 'self' },
+    target: { commonName: spec.targetName, dnsNames: [spec.targetName], ipAddresses: [...spec.targetHosts], usage: 'server', issuer: 'ca' },
+  };
+  for (const e of spec.egresses) {
+    certs[`egress-${e.id}`] = { commonName: e.id, dnsNames: [e.id], ipAddresses: [e.host], usage: 'server', issuer: 'self' };
+  }
+  const pki = await ensureDevPki(join(spec.dir, 'pki'), { ca: 'splitrelay-demo-ca', certs });
+  const pathOf = (name: string): { cert: string; key: string } => {
+    const p = pki.certs[name];
+    if (!p) throw new Error(`missing certificate ${name}`);
+    return p;
+  };
+
+  const operatorKeyFile = join(spec.dir, 'operator.key');
+  const operatorPublicKey = join(spec.dir, 'operator.pub');
+  if (!existsSync(operatorKeyFile) || !existsSync(operatorPublicKey)) {
+    const key = generateOperatorKey();
+    await writeFile(operatorKeyFile, key.privateKeyPem, { mode: 0o600 });
+    await writeFile(operatorPublicKey, key.publicKeyPem);
+  }
+  const operator = {
+    privateKey: createPrivateKey(await readFile(operatorKeyFile, 'utf8')),
+    kid: keyIdOf(await readFile(operatorPublicKey, 'utf8')),
+  };
+
+  const signDirectory = async (entries: readonly SignedEntryInput[], file = join(spec.dir, 'directory.json')): Promise<string> => {
+    const signed: SignedEntry[] = entries.map((e) =>
+      signEntry({ v: 1, operator: operator.kid, ...e, tlsPins: [...e.tlsPins] }, operator.privateKey, operator.kid),
+    );
+    await writeFile(file, `${JSON.stringify(directoryFile(signed), null, 2)}\n`);
+    return file;
+  };
+
+  const now = Math.floor(Date.now() / 1000);
+  const egress: Record<string, { cert: string; key: string }> = {};
+  const entries: SignedEntryInput[] = [];
+  for (const e of spec.egresses) {
+    const paths = pathOf(`egress-${e.id}`);
+    egress[e.id] = paths;
+    entries.push({
+      id: e.id,
+      endpoint: `${e.host}:${e.port}`,
+      region: e.region,
+      tlsPins: [spkiPin(await readFile(paths.cert, 'utf8'))],
+      notBefore: now - 60,
+      notAfter: now + 7 * 86_400,
+      version: now,
+    });
+  }
+  const directory = await signDirectory(entries);
+  const ingressPaths = pathOf('ingress');
+  const trunkPaths = pathOf('ingress-trunk');
+
+  return {
+    dir: spec.dir,
+    caCert: pki.ca.cert,
+    ingress: { ...ingressPaths, trunkCert: trunkPaths.cert, trunkKey: trunkPaths.key },
+    egress,
+    target: pathOf('target'),
+    operatorPublicKey,
+    directoryFile: directory,
+    async writeConfig(name, config) {
+      const file = join(spec.dir, `${name}.json`);
+      await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
+      return file;
+    },
+    signDirectory,
+  };
+}

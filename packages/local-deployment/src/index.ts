@@ -1,0 +1,3 @@
+export { prepareDeployment, type Deployment, type DeploymentSpec, type EgressSpec, type SignedEntryInput } from './deployment.ts';
+export { startApp, records, type RunningApp, type AppName } from './processes.ts';
+export { freePort } from './ports.ts';

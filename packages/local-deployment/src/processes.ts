@@ -1,0 +1,81 @@
+/**
+ * Starts the real apps as child processes and waits for their `ready` log line. Every JSON
+ * log line is kept (tests assert on what each relay logged) and optionally appended to a file.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+export type AppName = 'ingress' | 'egress' | 'client';
+
+export interface RunningApp {
+  readonly name: AppName;
+  readonly process: ChildProcess;
+  /** The `ready` log record. */
+  readonly ready: Readonly<Record<string, unknown>>;
+  /** Every stdout and stderr line so far, in order. */
+  readonly lines: string[];
+  stop(): Promise<void>;
+}
+
+const appMain = (name: AppName): string => fileURLToPath(new URL(`../../../apps/${name}/src/main.ts`, import.meta.url));
+
+export async function startApp(
+  name: AppName,
+  configFile: string,
+  options: { logFile?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunningApp> {
+  const child = spawn(process.execPath, [appMain(name), '--config', configFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
+  const lines: string[] = [];
+  const log: WriteStream | undefined = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
+  let resolveReady: (r: Record<string, unknown>) => void = () => {};
+  const readyPromise = new Promise<Record<string, unknown>>((r) => (resolveReady = r));
+  const onLine = (line: string): void => {
+    lines.push(line);
+    log?.write(`${line}\n`);
+    if (line.startsWith('{')) {
+      try {
+        const record = JSON.parse(line) as Record<string, unknown>;
+        if (record.event === 'ready') resolveReady(record);
+      } catch {
+        // Not a log record (e.g. a stack trace line); kept in `lines` all the same.
+      }
+    }
+  };
+  createInterface({ input: child.stdout! }).on('line', onLine);
+  createInterface({ input: child.stderr! }).on('line', onLine);
+  const exited = once(child, 'exit');
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const ready = await Promise.race([
+    readyPromise,
+    exited.then(([code]) => {
+      throw new Error(`${name} exited with ${String(code)} before ready:\n${lines.join('\n')}`);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  return {
+    name,
+    process: child,
+    ready,
+    lines,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+        await exited;
+        clearTimeout(t);
+      }
+      await new Promise<void>((resolve) => (log ? log.end(resolve) : resolve()));
+    },
+  };
+}
+
+/** Log records (parsed JSON lines) of a running app. */
+export function records(app: RunningApp): Record<string, unknown>[] {
+  return app.lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+}

@@ -1,0 +1,12 @@
+export { createSocksServer, type SocksServerOptions } from './socks-server.ts';
+export { createHttpProxyServer, type HttpProxyServerOptions } from './http-proxy-server.ts';
+export { connectorFor, createTunnelAgent } from './tunnel-agent.ts';
+export {
+  parseAbsoluteTarget,
+  requestHeadersForOrigin,
+  responseHeadersForClient,
+  type AbsoluteTarget,
+} from './http-forward.ts';
+export { proxyStatusHeader, DEFAULT_PROXY_NAME } from './http-responses.ts';
+export { bridge } from './bridge.ts';
+export type { TunnelConnector, Target, LocalProxyLogger, LocalProxyLogFields } from './types.ts';

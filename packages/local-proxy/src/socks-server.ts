@@ -1,0 +1,143 @@
+/**
+ * The client's local SOCKS5 server (RFC 1928), no authentication, CONNECT only.
+ *
+ * Lifecycle of one connection:
+ *   accept ─▶ greeting ─▶ method selection ─▶ request ─▶ connector(target) ─▶ reply ─▶ bridge
+ *   └── handshake timer: runs from accept until the connector is called ──┘
+ *
+ * Names arrive as ATYP DOMAINNAME and go to the connector as names: this process never
+ * resolves anything, so the device's resolver (the access network's) never learns a target.
+ */
+import net from 'node:net';
+import { toRelayError } from '@splitrelay/errors';
+import {
+  SocksMethod,
+  SocksReply,
+  decodeGreeting,
+  decodeRequest,
+  encodeMethodSelection,
+  encodeReply,
+  isSocks5Error,
+  socksReplyFor,
+  SOCKS_VERSION,
+  type Socks5Request,
+} from '@splitrelay/socks5';
+import { bridge } from './bridge.ts';
+import type { LocalProxyLogger, TunnelConnector } from './types.ts';
+
+export interface SocksServerOptions {
+  readonly connect: TunnelConnector;
+  /** From accept until the request is read; also bounds how long a refused client may linger. */
+  readonly handshakeTimeoutMs?: number;
+  readonly logger?: LocalProxyLogger;
+}
+
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+export function createSocksServer(options: SocksServerOptions): net.Server {
+  // allowHalfOpen: a client's FIN must reach the target as a FIN, not close our side too.
+  return net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    handleSocksConnection(socket, options);
+  });
+}
+
+function handleSocksConnection(socket: net.Socket, options: SocksServerOptions): void {
+  const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  const log = options.logger;
+  socket.setNoDelay(true);
+  socket.on('error', () => socket.destroy());
+
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined = setTimeout(() => {
+    log?.debug('socks handshake timeout');
+    socket.destroy();
+  }, timeoutMs);
+  socket.once('close', () => {
+    clearTimeout(timer);
+    abort.abort();
+  });
+
+  let phase: 'greeting' | 'request' = 'greeting';
+  let buf: Buffer = Buffer.alloc(0);
+
+  /** Sends a last message and lets the timer reap a client that never closes its side. */
+  const finish = (last?: Uint8Array): void => {
+    socket.removeListener('data', onData);
+    socket.resume();
+    if (timer === undefined) {
+      timer = setTimeout(() => socket.destroy(), timeoutMs);
+    }
+    if (last) socket.end(last);
+    else socket.end();
+  };
+
+  const onData = (chunk: Buffer): void => {
+    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+    try {
+      if (phase === 'greeting') {
+        const g = decodeGreeting(buf);
+        if (!g.ok) return;
+        if (!g.value.methods.includes(SocksMethod.noAuth)) {
+          log?.debug('socks refused', { reason: 'no acceptable method' });
+          finish(encodeMethodSelection(SocksMethod.noAcceptable));
+          return;
+        }
+        socket.write(encodeMethodSelection(SocksMethod.noAuth));
+        phase = 'request';
+        buf = buf.subarray(g.bytesRead);
+      }
+      const r = decodeRequest(buf);
+      if (!r.ok) return;
+      const early = buf.subarray(r.bytesRead);
+      socket.removeListener('data', onData);
+      socket.pause();
+      void startTunnel(r.value, early);
+    } catch (err) {
+      // Decoders throw only Socks5Error; anything else is our bug, and still must not crash.
+      const relayErr = isSocks5Error(err) ? err : toRelayError(err);
+      log?.debug('socks malformed', { code: relayErr.code, reason: relayErr.details });
+      if (phase === 'greeting') {
+        // Something that is not SOCKS5 at all gets no SOCKS answer, only a close.
+        finish(
+          buf[0] === SOCKS_VERSION ? encodeMethodSelection(SocksMethod.noAcceptable) : undefined,
+        );
+      } else {
+        finish(encodeReply(isSocks5Error(err) ? err.reply : SocksReply.generalFailure));
+      }
+    }
+  };
+
+  const startTunnel = async (request: Socks5Request, early: Buffer): Promise<void> => {
+    if (request.command !== 'connect') {
+      // UDP ASSOCIATE comes with the UDP relay; BIND is not offered by a relay.
+      finish(encodeReply(SocksReply.commandNotSupported));
+      return;
+    }
+    if (request.port === 0) {
+      // Port 0 is meaningful in a UDP ASSOCIATE, never as a CONNECT target (as in parseAuthority).
+      finish(encodeReply(SocksReply.generalFailure));
+      return;
+    }
+    // The connector has its own timeouts; from here the client waits for the relay, not us.
+    clearTimeout(timer);
+    timer = undefined;
+    let tunnel;
+    try {
+      tunnel = await options.connect({ host: request.host, port: request.port }, abort.signal);
+    } catch (err) {
+      const relayErr = toRelayError(err);
+      log?.debug('socks connect refused', { code: relayErr.code });
+      if (!socket.destroyed) finish(encodeReply(socksReplyFor(relayErr.code)));
+      return;
+    }
+    if (socket.destroyed) {
+      tunnel.destroy();
+      return;
+    }
+    socket.write(encodeReply(SocksReply.succeeded));
+    if (early.length > 0) tunnel.write(early);
+    bridge(socket, tunnel);
+  };
+
+  socket.on('data', onData);
+}

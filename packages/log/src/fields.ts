@@ -1,0 +1,100 @@
+/**
+ * The fields each role may log. Privacy is a property of these types: the ingress has no
+ * field that can hold a target, the egress none that can hold a client address. The same
+ * lists are enforced at run time (unknown keys are dropped and counted), so a cast or a
+ * spread cannot smuggle a field past the compiler.
+ */
+
+/** Fields every role may write: none of them can carry an address or a name. */
+export interface CommonFields {
+  /** Listening address of this process (its own, never a peer's). */
+  listen?: string;
+  /** RelayError code of a refusal. */
+  code?: string;
+  status?: number;
+  /** Aggregate counters, written periodically, never per flow. */
+  sessions?: number;
+  flows?: number;
+  refusals?: number;
+  bytesUp?: number;
+  bytesDown?: number;
+  durationMs?: number;
+  version?: string;
+  pid?: number;
+  reason?: string;
+  /** A count that is not per flow (directory entries, known peers). */
+  count?: number;
+}
+
+/** The ingress sees the client and which egress it asked for; never a target. */
+export interface IngressFields extends CommonFields {
+  egressId?: string;
+  /** The client's address: the ingress is the side allowed to know it. */
+  clientAddr?: string;
+  alpn?: string;
+}
+
+/** The egress sees the ingress relay and the target; never a client address. */
+export interface EgressFields extends CommonFields {
+  egressId?: string;
+  /** Name of the ingress relay's trunk certificate (an operator, not a client). */
+  ingress?: string;
+  targetHost?: string;
+  targetPort?: number;
+}
+
+/** The client sees everything of its own; it logs locally on the user's device. */
+export interface ClientFields extends CommonFields {
+  egressId?: string;
+  ingress?: string;
+  targetHost?: string;
+  targetPort?: number;
+  socks?: string;
+  http?: string;
+}
+
+type KeysOf<T> = { readonly [K in keyof Required<T>]: true };
+
+const common: KeysOf<CommonFields> = {
+  listen: true,
+  code: true,
+  status: true,
+  sessions: true,
+  flows: true,
+  refusals: true,
+  bytesUp: true,
+  bytesDown: true,
+  durationMs: true,
+  version: true,
+  pid: true,
+  reason: true,
+  count: true,
+};
+
+export const allowedFields = {
+  ingress: { ...common, egressId: true, clientAddr: true, alpn: true } satisfies KeysOf<IngressFields>,
+  egress: {
+    ...common,
+    egressId: true,
+    ingress: true,
+    targetHost: true,
+    targetPort: true,
+  } satisfies KeysOf<EgressFields>,
+  client: {
+    ...common,
+    egressId: true,
+    ingress: true,
+    targetHost: true,
+    targetPort: true,
+    socks: true,
+    http: true,
+  } satisfies KeysOf<ClientFields>,
+} as const;
+
+export type Role = keyof typeof allowedFields;
+
+export interface FieldsOf {
+  ingress: IngressFields;
+  egress: EgressFields;
+  client: ClientFields;
+}

@@ -1,0 +1,76 @@
+/**
+ * Client side of the outer hop: one TLS connection to the ingress per inner session, with
+ * an HTTP/1.1 CONNECT naming the egress. The inner TLS then runs directly on this
+ * TLSSocket, which Node stacks natively (faster than TLS over an h2 stream, see
+ * DESIGN.md "Performance facts").
+ */
+import http from 'node:http';
+import tls from 'node:tls';
+import { RelayError, codeFromResponse, parseProxyStatus } from '@splitrelay/errors';
+import { withDeadline } from '@splitrelay/io';
+import { tlsDefaults, tuneSocket } from '@splitrelay/net-tuning';
+
+export interface IngressAddress {
+  readonly host: string;
+  readonly port: number;
+  /** Name checked against the ingress certificate. */
+  readonly servername: string;
+  /** CA certificates (PEM) trusted for the ingress; the system store when absent. */
+  readonly ca?: string | readonly string[];
+}
+
+export interface OuterTunnelOptions {
+  readonly ingress: IngressAddress;
+  readonly egressId: string;
+  readonly handshakeTimeoutMs: number;
+  readonly localAddress?: string;
+  /** Extra request headers (e.g. Proxy-Authorization once tokens exist). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export async function openOuterTunnel(options: OuterTunnelOptions, signal?: AbortSignal): Promise<tls.TLSSocket> {
+  const socket = tls.connect({
+    ...tlsDefaults,
+    host: options.ingress.host,
+    port: options.ingress.port,
+    servername: options.ingress.servername,
+    ALPNProtocols: ['http/1.1'],
+    ...(options.ingress.ca ? { ca: options.ingress.ca as string[] } : {}),
+    ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+  });
+  tuneSocket(socket);
+  socket.on('error', () => {});
+  const authority = `${options.egressId}:443`;
+  const established = new Promise<tls.TLSSocket>((resolve, reject) => {
+    const req = http.request({
+      method: 'CONNECT',
+      path: authority,
+      headers: { host: authority, ...options.headers },
+      createConnection: () => socket,
+    });
+    req.once('connect', (res: http.IncomingMessage, tunnel, head: Buffer) => {
+      if (res.statusCode === 200) {
+        if (head.length > 0) tunnel.unshift(head);
+        resolve(socket);
+        return;
+      }
+      const member = parseProxyStatus(String(res.headers['proxy-status'] ?? ''))[0];
+      socket.destroy();
+      reject(new RelayError(codeFromResponse(res.statusCode ?? 502, member?.error), member?.details ?? `ingress answered ${res.statusCode}`));
+    });
+    req.once('error', (err: Error & { code?: string }) => {
+      reject(
+        err.code === 'ECONNREFUSED'
+          ? new RelayError('egress-unavailable', 'ingress refused the connection', { cause: err })
+          : new RelayError('tls-failed', 'could not reach the ingress', { cause: err }),
+      );
+    });
+    req.end();
+  });
+  try {
+    return await withDeadline(established, options.handshakeTimeoutMs, signal, 'egress-timeout', 'ingress did not answer in time');
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  }
+}

@@ -1,0 +1,2 @@
+export { createOuterHopServer, type OuterHopServerOptions, type TunnelRequest } from './server.ts';
+export { openOuterTunnel, type OuterTunnelOptions, type IngressAddress } from './client.ts';

@@ -1,0 +1,110 @@
+/**
+ * The SplitRelay client as a library: `connect(target)` gives a Duplex to the target through
+ * ingress and egress; `dispatcher` lets `fetch(url, { dispatcher })` do the same. One inner
+ * session per egress carries every flow; it is opened on first use and reopened when it dies.
+ */
+import type { Duplex } from 'node:stream';
+import type { Entry } from '@splitrelay/directory';
+import { RelayError } from '@splitrelay/errors';
+import { openInnerSession, type InnerSession } from '@splitrelay/inner-session';
+import { openOuterTunnel, type IngressAddress } from '@splitrelay/outer-hop';
+import { chooseEgress, type EgressPreference } from './egress-choice.ts';
+
+export interface SplitRelayClientOptions {
+  readonly ingress: IngressAddress;
+  /** Verified directory entries (see @splitrelay/directory `verifyDirectory`). */
+  readonly directory: () => ReadonlyMap<string, Entry>;
+  readonly preference?: EgressPreference;
+  /** Source address for the connection to the ingress. */
+  readonly localAddress?: string;
+  readonly handshakeTimeoutMs?: number;
+  readonly flowTimeoutMs?: number;
+  readonly now?: () => number;
+}
+
+export interface Target {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface SplitRelayClient {
+  connect(target: Target, signal?: AbortSignal): Promise<Duplex>;
+  /** Inner sessions currently open, by egress id. */
+  sessions(): string[];
+  close(): void;
+}
+
+export function createSplitRelayClient(options: SplitRelayClientOptions): SplitRelayClient {
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
+  const flowTimeoutMs = options.flowTimeoutMs ?? 15_000;
+  const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  const sessions = new Map<string, Promise<InnerSession>>();
+  let closed = false;
+
+  function sessionFor(egress: Entry, signal?: AbortSignal): Promise<InnerSession> {
+    const existing = sessions.get(egress.id);
+    if (existing) return existing;
+    const opening = (async () => {
+      const carrier = await openOuterTunnel(
+        {
+          ingress: options.ingress,
+          egressId: egress.id,
+          handshakeTimeoutMs,
+          ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+        },
+        signal,
+      );
+      const session = await openInnerSession(
+        carrier,
+        { egressId: egress.id, pins: egress.tlsPins, handshakeTimeoutMs, flowTimeoutMs },
+        signal,
+      );
+      void session.closed.then(() => {
+        if (sessions.get(egress.id) === opening) sessions.delete(egress.id);
+      });
+      return session;
+    })();
+    sessions.set(egress.id, opening);
+    opening.catch(() => {
+      if (sessions.get(egress.id) === opening) sessions.delete(egress.id);
+    });
+    return opening;
+  }
+
+  async function connect(target: Target, signal?: AbortSignal): Promise<Duplex> {
+    if (closed) throw new RelayError('internal', 'client is closed');
+    const failed = new Set<string>();
+    // One retry on a fresh session (or another egress) covers a session that died idle.
+    for (let attempt = 0; ; attempt++) {
+      const egress = chooseEgress(options.directory(), options.preference ?? {}, now(), failed);
+      let session: InnerSession;
+      try {
+        session = await sessionFor(egress, signal);
+      } catch (err) {
+        failed.add(egress.id);
+        if (attempt >= 1 || !(err instanceof RelayError) || !err.retryable) throw err;
+        continue;
+      }
+      try {
+        return await session.openFlow(target, signal);
+      } catch (err) {
+        const sessionDied = !session.alive;
+        if (sessionDied && attempt < 1) {
+          sessions.delete(egress.id);
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  return {
+    connect,
+    sessions: () => [...sessions.keys()],
+    close(): void {
+      closed = true;
+      for (const opening of sessions.values()) opening.then((s) => s.close(), () => {});
+      sessions.clear();
+    },
+  };
+}

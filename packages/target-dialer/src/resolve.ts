@@ -1,0 +1,64 @@
+/**
+ * Name resolution at the egress (never on the client: its resolver belongs to the ingress
+ * side), bounded in time, with resolver failures mapped to RFC 9209 dns_error/dns_timeout.
+ */
+import { promises as dns } from 'node:dns';
+import { RelayError } from '@splitrelay/errors';
+import { withDeadline } from './deadline.ts';
+
+/**
+ * Returns every address of a name, as text, in the resolver's order. The signal fires when
+ * the dialer stops waiting; a resolver that can cancel its query should.
+ */
+export type Resolve = (host: string, signal: AbortSignal) => Promise<readonly string[]>;
+
+/**
+ * getaddrinfo through libuv's thread pool. `order: 'verbatim'` keeps the resolver's (RFC 6724)
+ * order rather than Node's IPv4-first, so address selection stays the system's.
+ */
+export const systemResolve: Resolve = async (host) => {
+  const answers = await dns.lookup(host, { all: true, order: 'verbatim' });
+  return answers.map((a) => a.address);
+};
+
+/** Resolver error codes (node:dns and c-ares spellings) to DNS rcodes for `details`. */
+const rcodes: Readonly<Record<string, string>> = {
+  ENOTFOUND: 'NXDOMAIN',
+  ENODATA: 'NODATA',
+  ESERVFAIL: 'SERVFAIL',
+  EAI_AGAIN: 'SERVFAIL',
+  EREFUSED: 'REFUSED',
+  EFORMERR: 'FORMERR',
+  ENOTIMP: 'NOTIMP',
+  EBADRESP: 'FORMERR',
+};
+
+const timeoutCodes = new Set(['ETIMEOUT', 'ETIMEDOUT']);
+
+export function dnsError(err: unknown): RelayError {
+  if (err instanceof RelayError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && timeoutCodes.has(code)) {
+    return new RelayError('dns-timeout', 'resolver timed out', { cause: err });
+  }
+  const rcode = typeof code === 'string' ? rcodes[code] : undefined;
+  return new RelayError('dns-error', rcode ?? 'resolver failure', { cause: err });
+}
+
+export async function resolveName(
+  resolve: Resolve,
+  name: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<readonly string[]> {
+  try {
+    return await withDeadline((inner) => resolve(name, inner), {
+      ms: timeoutMs,
+      signal,
+      onTimeout: () => new RelayError('dns-timeout', `no answer within ${timeoutMs} ms`),
+    });
+  } catch (err) {
+    if (signal?.aborted && err === signal.reason) throw err;
+    throw dnsError(err);
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Egress side of the trunk: an HTTP/2 listener that admits only ingress relays whose client
+ * certificate the egress operator knows. The TLS handshake itself refuses any other
+ * certificate (it is not in `ca`); after it, the exact certificate is matched once more so
+ * a known certificate that happens to be a CA cannot vouch for others.
+ */
+import http2 from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { RelayError, proxyStatusFor } from '@splitrelay/errors';
+import { h2Settings, tlsDefaults, tuneH2Session, tuneSocket } from '@splitrelay/net-tuning';
+
+export interface KnownIngress {
+  /** Operator-chosen name for logs (never a client's). */
+  readonly name: string;
+  readonly certPem: string;
+}
+
+export interface TrunkServerOptions {
+  readonly cert: string;
+  readonly key: string;
+  readonly egressId: string;
+  readonly knownIngresses: readonly KnownIngress[];
+  readonly handshakeTimeoutMs: number;
+  /** Proxy name written in Proxy-Status members. */
+  readonly proxyName: string;
+  /** One accepted client session: the stream carries the client's inner TLS. */
+  readonly onSession: (stream: http2.ServerHttp2Stream, ingress: string) => void;
+  readonly onRefusal?: (err: RelayError) => void;
+}
+
+export function createTrunkServer(options: TrunkServerOptions): http2.Http2SecureServer {
+  const known = new Map(
+    options.knownIngresses.map((k) => [new X509Certificate(k.certPem).fingerprint256, k.name] as const),
+  );
+  const ingressOf = new WeakMap<http2.ServerHttp2Session, string>();
+
+  const server = http2.createSecureServer({
+    ...tlsDefaults,
+    cert: options.cert,
+    key: options.key,
+    ca: options.knownIngresses.map((k) => k.certPem),
+    requestCert: true,
+    rejectUnauthorized: true,
+    ALPNProtocols: ['h2'],
+    settings: h2Settings(),
+    handshakeTimeout: options.handshakeTimeoutMs,
+  });
+
+  server.on('secureConnection', (socket: TLSSocket) => {
+    const cert = socket.getPeerX509Certificate();
+    const name = cert ? known.get(cert.fingerprint256) : undefined;
+    if (name === undefined) {
+      options.onRefusal?.(new RelayError('tls-failed', 'ingress certificate is not known'));
+      socket.destroy();
+      return;
+    }
+    tuneSocket(socket);
+  });
+
+  server.on('session', (session) => {
+    tuneH2Session(session);
+    const socket = session.socket as TLSSocket;
+    const cert = socket.getPeerX509Certificate();
+    const name = cert ? known.get(cert.fingerprint256) : undefined;
+    if (name === undefined) {
+      session.destroy();
+      return;
+    }
+    ingressOf.set(session, name);
+    session.on('error', () => {});
+  });
+
+  server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+    stream.on('error', () => {});
+    const ingress = ingressOf.get(stream.session as http2.ServerHttp2Session);
+    if (ingress === undefined) {
+      stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      return;
+    }
+    const refuse = (err: RelayError): void => {
+      options.onRefusal?.(err);
+      stream.respond(
+        { ':status': err.status, 'proxy-status': proxyStatusFor(options.proxyName, err) },
+        { endStream: true },
+      );
+    };
+    if (headers[':method'] !== 'CONNECT' || headers[':protocol'] !== undefined) {
+      refuse(new RelayError('method-not-allowed', 'the trunk carries only CONNECT'));
+      return;
+    }
+    if (headers[':authority'] !== `${options.egressId}:443`) {
+      refuse(new RelayError('unknown-egress', 'this trunk serves another egress'));
+      return;
+    }
+    stream.respond({ ':status': 200 });
+    options.onSession(stream, ingress);
+  });
+
+  server.on('tlsClientError', (err) => {
+    options.onRefusal?.(new RelayError('tls-failed', 'trunk TLS handshake failed', { cause: err }));
+  });
+  // The TLS layer already refused; errors here must not take the process down.
+  server.on('sessionError', () => {});
+  return server;
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SplitRelay's one entry point for a fresh machine: installs what is missing, then runs
+# a root package.json script. Usage: ./run.sh demo | ./run.sh test | ./run.sh bench
+set -euo pipefail
+cd "$(dirname "$0")"
+
+say() { printf '\033[1m[splitrelay]\033[0m %s\n' "$*" >&2; }
+
+# Corepack refuses the registry reachable here unless integrity keys are disabled
+# (DESIGN.md "Runtime"); it then installs the pnpm version package.json pins.
+export COREPACK_INTEGRITY_KEYS=0 COREPACK_ENABLE_DOWNLOAD_PROMPT=0
+
+if ! command -v pnpm >/dev/null 2>&1; then
+  say "installing pnpm through corepack"
+  if ! corepack enable pnpm 2>/dev/null; then
+    say "corepack failed; installing pnpm with npm instead"
+    npm install --global --no-fund --no-audit pnpm@10
+  fi
+fi
+
+apt_install() {
+  if [ "$(id -u)" -ne 0 ]; then
+    say "need root to install Debian packages: $*"
+    return 1
+  fi
+  say "installing Debian packages: $*"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
+
+say "installing dependencies (Node 26 comes with them as the 'node' package)"
+pnpm install --frozen-lockfile --reporter=silent
+
+script="${1:-}"
+case "$script" in
+  demo | test | bench) ;;
+  *)
+    echo "usage: ./run.sh demo | test | bench" >&2
+    exit 2
+    ;;
+esac
+shift || true
+say "running: pnpm run $script $*"
+exec pnpm run "$script" "$@"
