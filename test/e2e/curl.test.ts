@@ -20,6 +20,7 @@ before(async () => {
 after(async () => {
   await target?.close();
   await world?.stop();
+  await world?.cleanup();
 });
 
 const curlBase = (): string[] => ['--silent', '--show-error', '--max-time', '15', '--cacert', world.deployment.caCert];

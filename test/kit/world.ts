@@ -3,9 +3,10 @@
  * processes with their real configs, each role on its own address:
  *   client source 127.0.1.1 → ingress 127.0.2.1 → egress 127.0.3.x → targets 127.0.4.1
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort, prepareDeployment, startApp, type Deployment, type RunningApp } from '@splitrelay/local-deployment';
 
 export const ADDR = {
@@ -14,6 +15,8 @@ export const ADDR = {
   egress: (i: number) => `127.0.3.${i + 1}`,
   target: '127.0.4.1',
 } as const;
+
+const CAPTURE_PRELOAD = fileURLToPath(new URL('./capture-preload.ts', import.meta.url));
 
 export const INGRESS_NAME = 'ingress.splitrelay.test';
 export const TARGET_NAME = 'target.splitrelay.test';
@@ -26,6 +29,8 @@ export interface WorldOptions {
   readonly ingressExtra?: Record<string, unknown>;
   readonly clientExtra?: Record<string, unknown>;
   readonly logLevel?: string;
+  /** Record what the ingress and the egresses learn (see capture-preload.ts). */
+  readonly capture?: boolean;
 }
 
 export interface World {
@@ -39,7 +44,11 @@ export interface World {
   readonly egressIds: string[];
   /** Config object the client was started with (tests start more clients from it). */
   readonly clientConfig: Record<string, unknown>;
+  /** Stops every process; the folder (captures, configs) stays until `cleanup`. */
   stop(): Promise<void>;
+  cleanup(): Promise<void>;
+  /** What a captured process learned (after `stop`). */
+  capture(name: string): Promise<Buffer>;
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
@@ -62,6 +71,10 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     targetName: TARGET_NAME,
   });
   const level = options.logLevel ?? 'debug';
+  const captureOptions = (name: string) =>
+    options.capture
+      ? { nodeArgs: ['--import', CAPTURE_PRELOAD], env: { SPLITRELAY_CAPTURE: join(dir, `${name}.capture`) } }
+      : {};
   const started: RunningApp[] = [];
   try {
     for (const e of egressSpecs) {
@@ -71,11 +84,12 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         tls: deployment.egress[e.id],
         knownIngresses: [{ name: 'ingress-1', cert: deployment.ingress.trunkCert }],
         policy: { allowCidrs: options.allowCidrs ?? ['127.0.4.0/24'] },
+        dns: { hosts: { [TARGET_NAME]: [ADDR.target] } },
         localAddress: e.host,
         log: { level, statsIntervalMs: 1000, flows: false },
         ...options.egressExtra,
       });
-      started.push(await startApp('egress', file));
+      started.push(await startApp('egress', file, captureOptions(`egress-${e.id}`)));
     }
     const ingressFile = await deployment.writeConfig('ingress', {
       listen: `${ADDR.ingress}:0`,
@@ -85,7 +99,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       log: { level, statsIntervalMs: 1000 },
       ...options.ingressExtra,
     });
-    const ingress = await startApp('ingress', ingressFile);
+    const ingress = await startApp('ingress', ingressFile, captureOptions('ingress'));
     started.push(ingress);
     const ingressPort = Number(String(ingress.ready.listen).split(':').pop());
     const clientConfig = {
@@ -112,8 +126,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       clientConfig,
       async stop() {
         await Promise.all(started.map((a) => a.stop()));
-        await rm(dir, { recursive: true, force: true });
       },
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+      capture: (name) => readFile(join(dir, `${name}.capture`)),
     };
   } catch (err) {
     await Promise.all(started.map((a) => a.stop()));

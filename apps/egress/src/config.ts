@@ -36,6 +36,15 @@ export const egressConfigSchema = z.strictObject({
       }
     })
     .describe('Which targets this egress connects to. Private, loopback, link-local, CGNAT, multicast, metadata and IPv4-mapped ranges are refused by default.'),
+  dns: z
+    .strictObject({
+      hosts: z
+        .record(z.string().min(1).max(253), z.array(z.ipv4().or(z.ipv6())).min(1))
+        .default({})
+        .describe('Static names answered before the system resolver (still subject to the policy).'),
+    })
+    .default({ hosts: {} })
+    .describe('Name resolution: targets are always resolved here, at the egress.'),
   localAddress: z.string().optional().describe('Source address for connections to targets.'),
   timeouts: z
     .strictObject({

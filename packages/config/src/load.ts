@@ -14,8 +14,9 @@ export class ConfigError extends Error {
   }
 }
 
-export type DeepReadonly<T> = T extends (infer U)[]
-  ? readonly DeepReadonly<U>[]
+// Homomorphic mapping keeps tuples as tuples (a port range stays `[from, to]`).
+export type DeepReadonly<T> = T extends readonly unknown[]
+  ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
   : T extends Map<infer K, infer V>
     ? ReadonlyMap<K, DeepReadonly<V>>
     : T extends object

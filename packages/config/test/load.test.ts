@@ -4,11 +4,19 @@ import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, listenAddress, loadConfigFile, parseConfig, schemaReference } from '../src/index.ts';
+import {
+  ConfigError,
+  listenAddress,
+  loadConfigFile,
+  parseConfig,
+  schemaReference,
+} from '../src/index.ts';
 
 const schema = z.strictObject({
   listen: listenAddress.describe('where to listen'),
-  timeouts: z.strictObject({ idleMs: z.number().int().min(1).default(1000) }).default({ idleMs: 1000 }),
+  timeouts: z
+    .strictObject({ idleMs: z.number().int().min(1).default(1000) })
+    .default({ idleMs: 1000 }),
   names: z.array(z.string()).default([]),
 });
 
@@ -24,7 +32,11 @@ test('valid config is parsed, defaulted and deep-frozen', () => {
 
 test('every problem is reported at once, unknown keys included', () => {
   try {
-    parseConfig(schema, { listen: 'nope', timeouts: { idleMs: -1, extra: 1 }, bogus: true }, 'test.json');
+    parseConfig(
+      schema,
+      { listen: 'nope', timeouts: { idleMs: -1, extra: 1 }, bogus: true },
+      'test.json',
+    );
     assert.fail('should throw');
   } catch (err) {
     assert.ok(err instanceof ConfigError);
@@ -54,8 +66,63 @@ test('files: unreadable and non-JSON are ConfigErrors naming the file', async ()
   }
 });
 
-test('the reference lists every key with its description and default', () => {
+test('the reference lists every key with its description, bounds and default', () => {
   const md = schemaReference('Example', schema);
+  assert.match(md, /^## Example\n/);
   assert.match(md, /\| `listen` \| string \| yes \|  \| where to listen \|/);
-  assert.match(md, /\| `timeouts.idleMs` \| integer \|  \| `1000` \|/);
+  assert.match(md, /\| `timeouts.idleMs` \| integer \(≥ 1\) \|  \| `1000` \|/);
+  assert.match(md, /\| `names` \| string\[\] \|  \| `\[\]` \|/);
+});
+
+test('the reference: object defaults, unions, tuples, maps and discriminated unions', () => {
+  const port = z.int().min(1).max(65535);
+  const md = schemaReference(
+    'Shapes',
+    z
+      .strictObject({
+        ports: z.array(z.union([port, z.tuple([port, port])])).min(1),
+        pair: z.tuple([z.string(), z.number()]).rest(z.boolean()).optional(),
+        same: z.strictObject({ a: z.int().default(1), b: z.string().optional() }).default({ a: 1 }),
+        other: z.strictObject({ a: z.int().default(1) }).default({ a: 2 }),
+        names: z.record(z.string(), z.strictObject({ weight: z.number().describe('share') })),
+        hosts: z.record(z.string(), z.array(z.ipv4().or(z.ipv6())).min(1)).default({}),
+        id: z.string().regex(/^a|b$/).min(1).max(8).nullable(),
+        how: z.discriminatedUnion('kind', [
+          z.strictObject({ kind: z.literal('file'), path: z.string().min(1) }),
+          z.strictObject({ kind: z.literal('env'), variable: z.string() }),
+        ]),
+        note: z.string().optional().describe('first line\nsecond | line'),
+      })
+      .describe('Every shape the apps use.'),
+  );
+  const row = (key: string): string => {
+    const line = md.split('\n').find((l) => l.startsWith(`| \`${key}\` |`));
+    assert.ok(line, `no row for ${key}:\n${md}`);
+    return line;
+  };
+  assert.match(md, /^## Shapes\n\nEvery shape the apps use\.\n\n\| key \|/);
+  // Unions inside arrays keep their parentheses; tuples read as tuples; pipes are escaped.
+  assert.equal(
+    row('ports'),
+    '| `ports` | (integer (1–65535) \\| [integer (1–65535), integer (1–65535)])[] (non-empty) | yes |  |  |',
+  );
+  assert.equal(row('pair'), '| `pair` | [string, number, ...boolean[]] |  |  |  |');
+  // An object default that only restates its fields' defaults is said so, not repeated.
+  assert.equal(row('same'), "| `same` | object |  | fields' defaults |  |");
+  assert.equal(row('same.a'), '| `same.a` | integer |  | `1` |  |');
+  assert.equal(row('other'), '| `other` | object |  | `{"a":2}` |  |');
+  assert.equal(row('names'), '| `names` | { [name: string]: object } | yes |  |  |');
+  assert.equal(
+    row('hosts'),
+    '| `hosts` | { [name: string]: (string (ipv4) \\| string (ipv6))[] (non-empty) } |  | `{}` |  |',
+  );
+  assert.equal(row('names.<name>.weight'), '| `names.<name>.weight` | number | yes |  | share |');
+  assert.equal(row('id'), '| `id` | string (1–8 chars, matches `^a\\|b$`) \\| null | yes |  |  |');
+  assert.equal(row('how'), '| `how` | object | yes |  |  |');
+  assert.equal(
+    row('how.path'),
+    '| `how.path` | string (non-empty) | yes |  | (`how.kind = "file"`) |',
+  );
+  assert.match(row('how.variable'), /\(`how.kind = "env"`\) \|$/);
+  assert.equal(row('note'), '| `note` | string |  |  | first line second \\| line |');
 });

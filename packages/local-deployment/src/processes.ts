@@ -25,9 +25,9 @@ const appMain = (name: AppName): string => fileURLToPath(new URL(`../../../apps/
 export async function startApp(
   name: AppName,
   configFile: string,
-  options: { logFile?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  options: { logFile?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[] } = {},
 ): Promise<RunningApp> {
-  const child = spawn(process.execPath, [appMain(name), '--config', configFile], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), appMain(name), '--config', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
   });

@@ -62,3 +62,15 @@ export async function resolveName(
     throw dnsError(err);
   }
 }
+
+/**
+ * An operator's static names (like /etc/hosts, but in the egress config) answered before
+ * the system resolver. The answers still go through the target policy like any other.
+ */
+export function withStaticHosts(hosts: Readonly<Record<string, readonly string[]>>, next: Resolve = systemResolve): Resolve {
+  const table = new Map(Object.entries(hosts).map(([name, ips]) => [name.toLowerCase().replace(/\.$/, ''), ips]));
+  return (host, signal) => {
+    const known = table.get(host.toLowerCase().replace(/\.$/, ''));
+    return known ? Promise.resolve(known) : next(host, signal);
+  };
+}

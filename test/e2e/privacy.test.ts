@@ -1,0 +1,153 @@
+/**
+ * The separation claim, checked on real processes: everything the ingress decrypts, parses
+ * and logs during real traffic holds no trace of the target; everything the egress sees
+ * (its decoded requests, its peers, its logs) holds no trace of the client's address.
+ * Each check has a negative control: a deliberately leaky setup that the same check must
+ * catch, so a check that cannot fail would fail here.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import net from 'node:net';
+import tls from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import type https from 'node:https';
+import { openOuterTunnel } from '@splitrelay/outer-hop';
+import { ADDR, INGRESS_NAME, TARGET_NAME, startWorld, type World } from '../kit/world.ts';
+import { httpsTarget, type Listening } from '../kit/targets.ts';
+import { findLeaks, targetNeedles } from '../kit/leak-check.ts';
+import { run } from '../kit/run.ts';
+
+const T = { timeout: 60_000 };
+
+async function curlThroughBothProxies(world: World, targetPort: number): Promise<void> {
+  const common = ['--silent', '--show-error', '--max-time', '15', '--cacert', world.deployment.caCert];
+  const url = `https://${TARGET_NAME}:${targetPort}/`;
+  const viaSocks = await run('curl', [...common, '--proxy', `socks5h://127.0.0.1:${world.socksPort}`, url]);
+  assert.equal(viaSocks.code, 0, viaSocks.stderr);
+  assert.match(viaSocks.stdout, /hello from the target/);
+  const viaHttp = await run('curl', [...common, '--proxy', `http://127.0.0.1:${world.httpPort}`, url]);
+  assert.equal(viaHttp.code, 0, viaHttp.stderr);
+  const byAddress = await run('curl', [...common, '--proxy', `socks5h://127.0.0.1:${world.socksPort}`, `https://${ADDR.target}:${targetPort}/`]);
+  assert.equal(byAddress.code, 0, byAddress.stderr);
+}
+
+describe('a clean run: neither relay learns what it must not', T, () => {
+  let world: World;
+  let target: Listening<https.Server>;
+  let ingressSaw: Buffer;
+  let egressSaw: Buffer;
+
+  before(async () => {
+    world = await startWorld({ capture: true });
+    target = await httpsTarget(ADDR.target, world.deployment.target.cert, world.deployment.target.key);
+    await curlThroughBothProxies(world, target.port);
+    await world.stop();
+    ingressSaw = await world.capture('ingress');
+    egressSaw = await world.capture('egress-egress-1');
+  });
+  after(async () => {
+    await target?.close();
+    await world?.stop();
+    await world?.cleanup();
+  });
+
+  test('the capture worked: each relay recorded its peers and real traffic', () => {
+    assert.ok(ingressSaw.length > 10_000, `ingress capture is ${ingressSaw.length} bytes`);
+    assert.ok(ingressSaw.includes(`[peer] "${ADDR.client}:`), 'the ingress saw the client connect');
+    assert.ok(ingressSaw.includes('egress-1:443'), 'the ingress saw which egress was asked for');
+    assert.ok(egressSaw.includes(`[peer] "${ADDR.ingress}:`), 'the egress saw the ingress connect');
+    // The egress does see the target: the same search finds it there.
+    assert.ok(findLeaks({ egress: egressSaw }, targetNeedles({ name: TARGET_NAME, ip: ADDR.target, port: target.port })).length > 0);
+  });
+
+  test('the ingress never saw the target name, address or port', () => {
+    const leaks = findLeaks(
+      { capture: ingressSaw, logs: world.ingress.lines.join('\n') },
+      targetNeedles({ name: TARGET_NAME, ip: ADDR.target, port: target.port }),
+    );
+    assert.deepEqual(leaks, []);
+  });
+
+  test("the egress never saw the client's address", () => {
+    const leaks = findLeaks({ capture: egressSaw, logs: world.egresses[0]!.lines.join('\n') }, [ADDR.client]);
+    assert.deepEqual(leaks, []);
+  });
+});
+
+describe('negative controls: deliberately leaky setups are caught by the same checks', T, () => {
+  let world: World;
+  let targetPort: number;
+
+  before(async () => {
+    world = await startWorld({ capture: true });
+    targetPort = 4433;
+    const ca = readFileSync(world.deployment.caCert, 'utf8');
+
+    // 1. A leaky client tells the ingress its target in a header of the outer CONNECT.
+    const tunnel = await openOuterTunnel({
+      ingress: { host: ADDR.ingress, port: world.ingressPort, servername: INGRESS_NAME, ca },
+      egressId: world.egressIds[0]!,
+      handshakeTimeoutMs: 5000,
+      localAddress: ADDR.client,
+      headers: { 'x-leak': `${TARGET_NAME}:${targetPort}` },
+    });
+    tunnel.destroy();
+
+    // 2. The same over ALPN h2, where header values are HPACK/Huffman-coded on the wire.
+    const h2 = http2.connect(`https://${ADDR.ingress}:${world.ingressPort}`, {
+      ca,
+      servername: INGRESS_NAME,
+      localAddress: ADDR.client,
+    } as http2.SecureClientSessionOptions);
+    const req = h2.request({ ':method': 'CONNECT', ':authority': `${world.egressIds[0]}:443`, 'x-leak': `${ADDR.target}:${targetPort}` });
+    await once(req, 'response');
+    req.destroy();
+    h2.destroy();
+
+    // 3. A leaky ingress forwards the client's address to the egress (Forwarded header).
+    const trunk = http2.connect(`https://${world.egressIds[0]}`, {
+      createConnection: () =>
+        tls.connect({
+          host: ADDR.egress(0),
+          port: Number(String(world.egresses[0]!.ready.listen).split(':').pop()),
+          cert: readFileSync(world.deployment.ingress.trunkCert),
+          key: readFileSync(world.deployment.ingress.trunkKey),
+          rejectUnauthorized: false,
+          ALPNProtocols: ['h2'],
+          localAddress: ADDR.ingress,
+        }),
+    });
+    const leaky = trunk.request({ ':method': 'CONNECT', ':authority': `${world.egressIds[0]}:443`, forwarded: `for=${ADDR.client}` });
+    await once(leaky, 'response');
+    leaky.destroy();
+    trunk.destroy();
+
+    // 4. A client that bypasses the ingress reaches the egress from its own address.
+    const direct = net.connect({ host: ADDR.egress(0), port: Number(String(world.egresses[0]!.ready.listen).split(':').pop()), localAddress: ADDR.client });
+    await once(direct, 'connect');
+    direct.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    await world.stop();
+  });
+  after(async () => {
+    await world?.stop();
+    await world?.cleanup();
+  });
+
+  test('a target named to the ingress (HTTP/1.1 and h2) is found', async () => {
+    const leaks = findLeaks({ capture: await world.capture('ingress') }, targetNeedles({ name: TARGET_NAME, ip: ADDR.target, port: targetPort }));
+    const needles = new Set(leaks.map((l) => l.needle));
+    assert.ok(needles.has(`${TARGET_NAME}:${targetPort}`), JSON.stringify(leaks));
+    assert.ok(needles.has(`${ADDR.target}:${targetPort}`), JSON.stringify(leaks));
+  });
+
+  test("a client address forwarded to, or connecting to, the egress is found", async () => {
+    const capture = await world.capture('egress-egress-1');
+    const leaks = findLeaks({ capture }, [ADDR.client]);
+    assert.ok(leaks.length > 0);
+    assert.ok(capture.includes(`for=${ADDR.client}`), 'the Forwarded header was caught');
+    assert.ok(capture.includes(`[peer] "${ADDR.client}:`), 'the direct peer was caught');
+  });
+});
