@@ -116,7 +116,8 @@ describe('negative controls: deliberately leaky setups are caught by the same ch
           key: readFileSync(world.deployment.ingress.trunkKey),
           rejectUnauthorized: false,
           ALPNProtocols: ['h2'],
-          localAddress: ADDR.ingress,
+          // Passed on to net.connect; @types/node omits it from tls.ConnectionOptions.
+          ...({ localAddress: ADDR.ingress } as tls.ConnectionOptions),
         }),
     });
     const leaky = trunk.request({ ':method': 'CONNECT', ':authority': `${world.egressIds[0]}:443`, forwarded: `for=${ADDR.client}` });

@@ -41,7 +41,12 @@ export const egressConfigSchema = z.strictObject({
       hosts: z
         .record(z.string().min(1).max(253), z.array(z.ipv4().or(z.ipv6())).min(1))
         .default({})
-        .describe('Static names answered before the system resolver (still subject to the policy).'),
+        .describe('Static names answered before any resolver (still subject to the policy).'),
+      servers: z
+        .array(z.string().min(1))
+        .min(1)
+        .optional()
+        .describe('DNS servers (ip or ip:port) to query instead of the system resolver.'),
     })
     .default({ hosts: {} })
     .describe('Name resolution: targets are always resolved here, at the egress.'),

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { splitHostPort, readPem, type DeepReadonly } from '@splitrelay/config';
 import type { RoleLogger } from '@splitrelay/log';
 import { createInnerSessionServer } from '@splitrelay/inner-session';
-import { createTargetDialer, withStaticHosts } from '@splitrelay/target-dialer';
+import { createTargetDialer, serversResolve, withStaticHosts } from '@splitrelay/target-dialer';
 import { compilePolicy } from '@splitrelay/target-policy';
 import { createTrunkServer } from '@splitrelay/trunk';
 import type { EgressConfig } from './config.ts';
@@ -25,7 +25,7 @@ export async function startEgress(config: DeepReadonly<EgressConfig>, log: RoleL
     policy,
     connectTimeoutMs: config.timeouts.connectMs,
     dnsTimeoutMs: config.timeouts.dnsMs,
-    resolve: withStaticHosts(config.dns.hosts),
+    resolve: withStaticHosts(config.dns.hosts, config.dns.servers ? serversResolve(config.dns.servers) : undefined),
     ...(config.localAddress ? { localAddress: config.localAddress } : {}),
   });
 

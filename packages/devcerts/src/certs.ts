@@ -76,15 +76,22 @@ function alternativeNames(options: LeafOptions): x509.JsonGeneralNames {
   return names;
 }
 
-async function leafExtensions(options: LeafOptions, publicKey: CryptoKey): Promise<x509.Extension[]> {
-  // A self-signed leaf keeps CA:FALSE and no keyCertSign: OpenSSL (3.0 and Node's 3.5)
-  // still takes it as its own trust anchor in `ca:`, which the tests check over real TLS.
+async function leafExtensions(
+  options: LeafOptions,
+  publicKey: CryptoKey,
+  selfSigned: boolean,
+): Promise<x509.Extension[]> {
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
     new x509.ExtendedKeyUsageExtension(usageOids(options.usage), false),
     await x509.SubjectKeyIdentifierExtension.create(publicKey, false, webcrypto),
   ];
+  // A self-signed leaf is its own trust anchor, and OpenSSL's X509_check_issued refuses a
+  // self-issuer whose key usage lacks keyCertSign (which RFC 5280 reserves for CAs). With
+  // no key usage at all every verifier sees it as self-signed; EKU still limits its use.
+  if (!selfSigned) {
+    extensions.push(new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true));
+  }
   const names = alternativeNames(options);
   if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
   return extensions;
@@ -122,7 +129,7 @@ export async function issueCert(ca: CertKeyPair, options: LeafOptions): Promise<
   const caKey = importSigningKey(ca.keyPem, ca.certPem);
   const keys = await generateKeys();
   const caKeyId = caCert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
-  const extensions = await leafExtensions(options, keys.publicKey);
+  const extensions = await leafExtensions(options, keys.publicKey, false);
   extensions.push(
     caKeyId !== undefined
       ? new x509.AuthorityKeyIdentifierExtension(caKeyId, false)
@@ -152,7 +159,7 @@ export async function selfSigned(options: LeafOptions): Promise<CertKeyPair> {
       keys,
       signingAlgorithm: SIGNING_ALGORITHM,
       ...validity(options.days ?? 825, options.now),
-      extensions: await leafExtensions(options, keys.publicKey),
+      extensions: await leafExtensions(options, keys.publicKey, true),
     },
     webcrypto,
   );

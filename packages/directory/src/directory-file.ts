@@ -51,7 +51,10 @@ export function verifyDirectory(
   const keys: ReadonlyMap<string, KeyObject> = trustedKeyMap(trustedKeys);
   const parsed = directoryFileSchema.safeParse(file);
   if (!parsed.success) {
-    throw new DirectoryError('malformed', `directory is malformed: ${describeIssues(parsed.error)}`);
+    throw new DirectoryError(
+      'malformed',
+      `directory is malformed: ${describeIssues(parsed.error)}`,
+    );
   }
   const kept = new Map<string, { entry: Entry; payload: string }>();
   const rejected: Rejection[] = [];

@@ -3,8 +3,9 @@
  * requests forwarded through a tunnel. Anything else gets a status and a reason, and the
  * server keeps serving.
  *
- *   CONNECT:        request ─▶ parseAuthority ─▶ connector ─▶ "200 Connection Established" ─▶ bridge
- *   absolute-form:  request ─▶ parseAbsoluteTarget ─▶ undici (connections from the connector) ─▶ stream back
+ *   CONNECT:        request ─▶ parseAuthority ─▶ connector ─▶ "200 Connection Established" ─▶ splice
+ *   absolute-form:  request ─▶ parseAbsoluteTarget (http: only) ─▶ SDK dispatcher (connections
+ *                   from the connector) ─▶ stream back
  *   refusal:        RelayError ─▶ status + Proxy-Status + text reason
  */
 import http from 'node:http';
@@ -13,10 +14,10 @@ import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { RelayError, toRelayError } from '@splitrelay/errors';
 import { parseAuthority } from '@splitrelay/authority';
-import { bridge } from './bridge.ts';
+import { splice } from '@splitrelay/io';
+import { createDispatcher } from '@splitrelay/sdk';
 import { forwardRequest, parseAbsoluteTarget } from './http-forward.ts';
 import { DEFAULT_PROXY_NAME, endSocketWithError, sendErrorResponse } from './http-responses.ts';
-import { createTunnelAgent } from './tunnel-agent.ts';
 import type { LocalProxyLogger, Target, TunnelConnector } from './types.ts';
 
 export interface HttpProxyServerOptions {
@@ -50,7 +51,9 @@ export function createHttpProxyServer(options: HttpProxyServerOptions): http.Ser
     noDelay: true,
   });
 
-  const agent = options.dispatcherFor ? undefined : createTunnelAgent(options.connect);
+  // The dispatcher could reach https origins too; parseAbsoluteTarget keeps them out, since
+  // doing a client's TLS for it is not this proxy's job (clients use CONNECT).
+  const agent = options.dispatcherFor ? undefined : createDispatcher(options.connect);
   const dispatcherFor = options.dispatcherFor ?? (() => agent as Dispatcher);
   server.once('close', () => void agent?.destroy());
 
@@ -132,7 +135,7 @@ function handleConnect(
       }
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length > 0) tunnel.write(head);
-      bridge(socket, tunnel);
+      splice(socket, tunnel);
     },
     (err: unknown) => {
       const relayErr = toRelayError(err);

@@ -1,6 +1,5 @@
 export { createSocksServer, type SocksServerOptions } from './socks-server.ts';
 export { createHttpProxyServer, type HttpProxyServerOptions } from './http-proxy-server.ts';
-export { connectorFor, createTunnelAgent } from './tunnel-agent.ts';
 export {
   parseAbsoluteTarget,
   requestHeadersForOrigin,
@@ -8,5 +7,4 @@ export {
   type AbsoluteTarget,
 } from './http-forward.ts';
 export { proxyStatusHeader, DEFAULT_PROXY_NAME } from './http-responses.ts';
-export { bridge } from './bridge.ts';
 export type { TunnelConnector, Target, LocalProxyLogger, LocalProxyLogFields } from './types.ts';

@@ -2,7 +2,7 @@
  * The client's local SOCKS5 server (RFC 1928), no authentication, CONNECT only.
  *
  * Lifecycle of one connection:
- *   accept ─▶ greeting ─▶ method selection ─▶ request ─▶ connector(target) ─▶ reply ─▶ bridge
+ *   accept ─▶ greeting ─▶ method selection ─▶ request ─▶ connector(target) ─▶ reply ─▶ splice
  *   └── handshake timer: runs from accept until the connector is called ──┘
  *
  * Names arrive as ATYP DOMAINNAME and go to the connector as names: this process never
@@ -10,6 +10,7 @@
  */
 import net from 'node:net';
 import { toRelayError } from '@splitrelay/errors';
+import { splice } from '@splitrelay/io';
 import {
   SocksMethod,
   SocksReply,
@@ -22,7 +23,6 @@ import {
   SOCKS_VERSION,
   type Socks5Request,
 } from '@splitrelay/socks5';
-import { bridge } from './bridge.ts';
 import type { LocalProxyLogger, TunnelConnector } from './types.ts';
 
 export interface SocksServerOptions {
@@ -136,7 +136,7 @@ function handleSocksConnection(socket: net.Socket, options: SocksServerOptions):
     }
     socket.write(encodeReply(SocksReply.succeeded));
     if (early.length > 0) tunnel.write(early);
-    bridge(socket, tunnel);
+    splice(socket, tunnel);
   };
 
   socket.on('data', onData);

@@ -170,7 +170,8 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
     if (socket.alpnProtocol === 'h2') h2.emit('connection', socket);
     else h1.emit('connection', socket);
   });
-  server.on('tlsClientError', () => {});
+  // Node leaves a socket that failed its handshake (or timed out) open unless told.
+  server.on('tlsClientError', (_err, socket) => socket.destroy());
   server.on('close', () => {
     h1.close();
     h2.close();

@@ -74,3 +74,27 @@ export function withStaticHosts(hosts: Readonly<Record<string, readonly string[]
     return known ? Promise.resolve(known) : next(host, signal);
   };
 }
+
+/**
+ * Queries the given DNS servers directly (A and AAAA) instead of getaddrinfo: for an egress
+ * that must use its own resolvers, and for tests that keep DNS on loopback. Abort cancels
+ * the queries in flight.
+ */
+export function serversResolve(servers: readonly string[]): Resolve {
+  return async (host, signal) => {
+    const resolver = new dns.Resolver({ tries: 1 });
+    resolver.setServers([...servers]);
+    const cancel = (): void => resolver.cancel();
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      const [v4, v6] = await Promise.allSettled([resolver.resolve4(host), resolver.resolve6(host)]);
+      const answers = [...(v6.status === 'fulfilled' ? v6.value : []), ...(v4.status === 'fulfilled' ? v4.value : [])];
+      if (answers.length > 0) return answers;
+      // NXDOMAIN says more than NODATA from the other family: report the most telling error.
+      const errors = [v4, v6].flatMap((r) => (r.status === 'rejected' ? [r.reason as { code?: string }] : []));
+      throw errors.find((e) => e.code !== 'ENODATA') ?? errors[0] ?? Object.assign(new Error('no answer'), { code: 'ENODATA' });
+    } finally {
+      signal.removeEventListener('abort', cancel);
+    }
+  };
+}

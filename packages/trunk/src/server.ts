@@ -97,7 +97,10 @@ export function createTrunkServer(options: TrunkServerOptions): http2.Http2Secur
     options.onSession(stream, ingress);
   });
 
-  server.on('tlsClientError', (err) => {
+  server.on('tlsClientError', (err, socket) => {
+    // Node leaves a socket whose handshake failed open unless told: an unknown client
+    // certificate must end the connection, not just log.
+    socket.destroy();
     options.onRefusal?.(new RelayError('tls-failed', 'trunk TLS handshake failed', { cause: err }));
   });
   // The TLS layer already refused; errors here must not take the process down.

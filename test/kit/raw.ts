@@ -1,0 +1,68 @@
+/** Raw peers for refusal tests: bytes straight to a relay, answers read back as text. */
+import tls from 'node:tls';
+import net from 'node:net';
+import { once } from 'node:events';
+import { decodeMethodSelection, decodeReply, encodeGreeting, encodeRequest } from '@splitrelay/socks5';
+
+/** Sends `request` over TLS (ALPN http/1.1) and returns everything until the server closes or `ms` passes. */
+export async function tlsExchange(
+  options: { host: string; port: number; servername: string; ca: string; localAddress?: string },
+  request: string | Buffer,
+  ms = 5000,
+): Promise<string> {
+  const socket = tls.connect({
+    host: options.host,
+    port: options.port,
+    servername: options.servername,
+    ca: options.ca,
+    ALPNProtocols: ['http/1.1'],
+    ...(options.localAddress ? ({ localAddress: options.localAddress } as tls.ConnectionOptions) : {}),
+  });
+  await once(socket, 'secureConnect');
+  return exchange(socket, request, ms);
+}
+
+export async function exchange(socket: net.Socket, request: string | Buffer, ms = 5000): Promise<string> {
+  let text = '';
+  socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+  socket.on('error', () => {});
+  socket.write(request);
+  const timer = setTimeout(() => socket.destroy(), ms);
+  await once(socket, 'close');
+  clearTimeout(timer);
+  return text;
+}
+
+/** A SOCKS5 CONNECT through the client's proxy; resolves the reply code (0 = success). */
+export async function socksConnect(socksPort: number, host: string, port: number): Promise<{ reply: number; socket: net.Socket }> {
+  const socket = net.connect({ host: '127.0.0.1', port: socksPort });
+  await once(socket, 'connect');
+  let buf = Buffer.alloc(0);
+  let wake: () => void = () => {};
+  const onData = (chunk: Buffer): void => {
+    buf = Buffer.concat([buf, chunk]);
+    wake();
+  };
+  socket.on('data', onData);
+  socket.on('error', () => {});
+  const read = async <T>(decode: (b: Uint8Array) => { ok: true; value: T; bytesRead: number } | { ok: false }): Promise<T> => {
+    for (;;) {
+      const r = decode(buf);
+      if (r.ok) {
+        buf = buf.subarray(r.bytesRead);
+        return r.value;
+      }
+      if (socket.destroyed) throw new Error('SOCKS server closed the connection');
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        socket.once('close', resolve);
+      });
+    }
+  };
+  socket.write(encodeGreeting({ methods: [0] }));
+  await read(decodeMethodSelection);
+  socket.write(encodeRequest({ command: 'connect', host, port }));
+  const reply = await read(decodeReply);
+  socket.off('data', onData);
+  return { reply: reply.reply, socket };
+}
