@@ -1,6 +1,6 @@
 /** The SDK client of a world, in the test process (so its handles can be checked). */
 import { readFileSync } from 'node:fs';
-import { loadDirectoryFile, readTrustedKeys } from '@splitrelay/directory';
+import { loadDirectoryFile, readTrustedKeys } from '@splitrelay/directory-source';
 import { createSplitRelayClient, type SplitRelayClient, type SplitRelayClientOptions } from '@splitrelay/sdk';
 import { ADDR, INGRESS_NAME, type World } from './world.ts';
 

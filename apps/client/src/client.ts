@@ -4,7 +4,7 @@
  */
 import type { AddressInfo, Server } from 'node:net';
 import { splitHostPort, readPem, type DeepReadonly } from '@splitrelay/config';
-import { loadDirectoryFile, readTrustedKeys } from '@splitrelay/directory';
+import { loadDirectoryFile, readTrustedKeys } from '@splitrelay/directory-source';
 import type { RoleLogger } from '@splitrelay/log';
 import { createHttpProxyServer, createSocksServer } from '@splitrelay/local-proxy';
 import { createSplitRelayClient } from '@splitrelay/sdk';

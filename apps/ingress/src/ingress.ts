@@ -5,7 +5,8 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:tls';
 import { splitHostPort, readPem, type DeepReadonly } from '@splitrelay/config';
-import { loadDirectoryFile, parseEndpoint, readTrustedKeys, type Entry } from '@splitrelay/directory';
+import { parseEndpoint, type Entry } from '@splitrelay/directory';
+import { loadDirectoryFile, readTrustedKeys } from '@splitrelay/directory-source';
 import { RelayError } from '@splitrelay/errors';
 import type { RoleLogger } from '@splitrelay/log';
 import { createOuterHopServer } from '@splitrelay/outer-hop';

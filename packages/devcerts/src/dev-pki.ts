@@ -77,7 +77,10 @@ async function loadUsable(
   paths: PemPaths,
   accept: (cert: X509Certificate, pair: CertKeyPair) => boolean,
 ): Promise<CertKeyPair | undefined> {
-  const [certPem, keyPem] = await Promise.all([readIfPresent(paths.cert), readIfPresent(paths.key)]);
+  const [certPem, keyPem] = await Promise.all([
+    readIfPresent(paths.cert),
+    readIfPresent(paths.key),
+  ]);
   if (certPem === undefined || keyPem === undefined) return undefined;
   try {
     const cert = new X509Certificate(certPem);
@@ -101,7 +104,8 @@ async function store(paths: PemPaths, pair: CertKeyPair): Promise<void> {
 export async function ensureDevPki(dir: string, spec: DevPkiSpec): Promise<DevPkiPaths> {
   const root = resolve(dir);
   for (const name of [spec.ca, ...Object.keys(spec.certs)]) {
-    if (!FILE_NAME.test(name)) throw new TypeError(`not a usable file name: ${JSON.stringify(name)}`);
+    if (!FILE_NAME.test(name))
+      throw new TypeError(`not a usable file name: ${JSON.stringify(name)}`);
   }
   if (Object.hasOwn(spec.certs, spec.ca)) {
     throw new TypeError(`certificate name ${JSON.stringify(spec.ca)} is the CA's name`);
@@ -134,7 +138,8 @@ export async function ensureDevPki(dir: string, spec: DevPkiSpec): Promise<DevPk
       );
       if (usable !== undefined) continue;
       const { issuer: _issuer, ...options } = certSpec;
-      const pair = certSpec.issuer === 'ca' ? await issueCert(ca, options) : await selfSigned(options);
+      const pair =
+        certSpec.issuer === 'ca' ? await issueCert(ca, options) : await selfSigned(options);
       await store(paths, pair);
       created.push(name);
     }

@@ -56,7 +56,9 @@ export async function withLock<T>(lock: string, work: () => Promise<T>): Promise
         await rm(lock, { recursive: true, force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for lock ${lock}`);
+      if (Date.now() > deadline) {
+        throw new Error(`timed out waiting for lock ${lock}`, { cause: err });
+      }
       await sleep(LOCK_POLL_MS);
     }
   }

@@ -1,5 +1,10 @@
 /** ECDSA P-256 keys: accepted by Node, curl and OpenSSL alike, and quick to make. */
-import { createPrivateKey, KeyObject, X509Certificate, type webcrypto as nodeWebcrypto } from 'node:crypto';
+import {
+  createPrivateKey,
+  KeyObject,
+  X509Certificate,
+  type webcrypto as nodeWebcrypto,
+} from 'node:crypto';
 import { webcrypto } from './x509.ts';
 
 export const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;

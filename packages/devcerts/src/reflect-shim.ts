@@ -10,7 +10,12 @@ type MetadataTable = Map<string | symbol | undefined, Map<unknown, unknown>>;
 interface ReflectMetadata {
   getMetadata?: (key: unknown, target: object, property?: string | symbol) => unknown;
   getOwnMetadata?: (key: unknown, target: object, property?: string | symbol) => unknown;
-  defineMetadata?: (key: unknown, value: unknown, target: object, property?: string | symbol) => void;
+  defineMetadata?: (
+    key: unknown,
+    value: unknown,
+    target: object,
+    property?: string | symbol,
+  ) => void;
 }
 
 const reflect = Reflect as typeof Reflect & ReflectMetadata;

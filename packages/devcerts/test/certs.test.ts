@@ -48,15 +48,23 @@ test('issueCert: subject, SANs (127.x and IPv6 included), EKU and chain to the C
 
 test('usage picks the extended key usage', async () => {
   const ca = await createCa('demo-ca');
-  const server = new X509Certificate((await issueCert(ca, { commonName: 's', usage: 'server' })).certPem);
-  const client = new X509Certificate((await selfSigned({ commonName: 'c', usage: 'client' })).certPem);
+  const server = new X509Certificate(
+    (await issueCert(ca, { commonName: 's', usage: 'server' })).certPem,
+  );
+  const client = new X509Certificate(
+    (await selfSigned({ commonName: 'c', usage: 'client' })).certPem,
+  );
   assert.deepEqual(server.keyUsage, [SERVER_AUTH]);
   assert.deepEqual(client.keyUsage, [CLIENT_AUTH]);
   assert.equal(server.subjectAltName, undefined);
 });
 
 test('selfSigned is its own issuer and not a CA', async () => {
-  const leaf = await selfSigned({ commonName: 'ingress-client', ipAddresses: ['127.0.0.1'], usage: 'client' });
+  const leaf = await selfSigned({
+    commonName: 'ingress-client',
+    ipAddresses: ['127.0.0.1'],
+    usage: 'client',
+  });
   const cert = new X509Certificate(leaf.certPem);
   assert.equal(cert.ca, false);
   assert.equal(cert.checkIssued(cert), true);
@@ -74,11 +82,20 @@ test('an injected now sets the validity window', async () => {
 test('names that are not names, and a CA key from elsewhere, are refused', async () => {
   const ca = await createCa('demo-ca');
   const other = await createCa('other');
-  await assert.rejects(issueCert(ca, { commonName: 'x', ipAddresses: ['127.0.0.256'], usage: 'server' }), TypeError);
-  await assert.rejects(issueCert(ca, { commonName: 'x', dnsNames: ['bad name'], usage: 'server' }), TypeError);
+  await assert.rejects(
+    issueCert(ca, { commonName: 'x', ipAddresses: ['127.0.0.256'], usage: 'server' }),
+    TypeError,
+  );
+  await assert.rejects(
+    issueCert(ca, { commonName: 'x', dnsNames: ['bad name'], usage: 'server' }),
+    TypeError,
+  );
   await assert.rejects(issueCert(ca, { commonName: '', usage: 'server' }), TypeError);
   await assert.rejects(issueCert(ca, { commonName: 'x', usage: 'server', days: 0 }), TypeError);
-  await assert.rejects(issueCert({ certPem: ca.certPem, keyPem: other.keyPem }, { commonName: 'x', usage: 'server' }), TypeError);
+  await assert.rejects(
+    issueCert({ certPem: ca.certPem, keyPem: other.keyPem }, { commonName: 'x', usage: 'server' }),
+    TypeError,
+  );
 });
 
 test('a common name with DN syntax in it stays one common name', async () => {

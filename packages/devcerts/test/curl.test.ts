@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,8 +53,8 @@ function curl(args: readonly string[]): Promise<CurlResult> {
 
 async function startHttps(options: https.ServerOptions): Promise<{ port: number; close(): void }> {
   const srv = https.createServer({ minVersion: 'TLSv1.3', ...options }, (req, res) => {
-    const peer = req.socket.getPeerCertificate?.();
-    res.end(`hello ${peer?.subject?.CN ?? 'anonymous'}`);
+    const peer = (req.socket as TLSSocket).getPeerCertificate();
+    res.end(`hello ${(peer.subject?.CN as string | undefined) ?? 'anonymous'}`);
   });
   srv.listen(0, '127.0.0.1');
   await once(srv, 'listening');

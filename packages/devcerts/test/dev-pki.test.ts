@@ -37,7 +37,8 @@ after(async () => {
 async function snapshot(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const name of ['demo-ca', ...Object.keys(spec.certs)]) {
-    for (const ext of ['crt', 'key']) out[`${name}.${ext}`] = await readFile(join(dir, `${name}.${ext}`), 'utf8');
+    for (const ext of ['crt', 'key'])
+      out[`${name}.${ext}`] = await readFile(join(dir, `${name}.${ext}`), 'utf8');
   }
   return out;
 }
@@ -51,7 +52,10 @@ test('creates the CA and every certificate, keys 0600, certificates chained as s
   const paths = await ensureDevPki(dir, spec);
   assert.deepEqual(paths.created, ['demo-ca', 'egress', 'ingress-client', 'ingress']);
   assert.deepEqual(paths.ca, { cert: join(dir, 'demo-ca.crt'), key: join(dir, 'demo-ca.key') });
-  assert.deepEqual(paths.certs.egress, { cert: join(dir, 'egress.crt'), key: join(dir, 'egress.key') });
+  assert.deepEqual(paths.certs.egress, {
+    cert: join(dir, 'egress.crt'),
+    key: join(dir, 'egress.key'),
+  });
   const ca = new X509Certificate(await readFile(paths.ca.cert));
   for (const [name, p] of Object.entries({ 'demo-ca': paths.ca, ...paths.certs })) {
     assert.equal(await mode(p.key), 0o600, name);
@@ -61,7 +65,10 @@ test('creates the CA and every certificate, keys 0600, certificates chained as s
   }
   const egress = new X509Certificate(await readFile(join(dir, 'egress.crt')));
   assert.equal(egress.verify(ca.publicKey), true);
-  assert.equal(egress.subjectAltName, 'DNS:localhost, IP Address:127.0.0.3, IP Address:0:0:0:0:0:0:0:1');
+  assert.equal(
+    egress.subjectAltName,
+    'DNS:localhost, IP Address:127.0.0.3, IP Address:0:0:0:0:0:0:0:1',
+  );
   const client = new X509Certificate(await readFile(join(dir, 'ingress-client.crt')));
   assert.equal(client.verify(client.publicKey), true);
   assert.equal(client.verify(ca.publicKey), false);
@@ -87,7 +94,12 @@ test('only what is missing, stale or off-spec is remade', async () => {
   assert.notEqual(second['egress.crt'], first['egress.crt']);
   assert.equal(second['ingress.crt'], first['ingress.crt']);
 
-  const expired = await selfSigned({ commonName: 'ingress-1', usage: 'client', days: 1, now: new Date('2020-01-01') });
+  const expired = await selfSigned({
+    commonName: 'ingress-1',
+    usage: 'client',
+    days: 1,
+    now: new Date('2020-01-01'),
+  });
   await writeFile(join(dir, 'ingress-client.crt'), expired.certPem);
   await writeFile(join(dir, 'ingress-client.key'), expired.keyPem);
   assert.deepEqual((await ensureDevPki(dir, spec)).created, ['ingress-client']);
@@ -125,7 +137,10 @@ test('calls racing on one directory agree on one set of files', async () => {
   assert.equal(results.flatMap((r) => r.created).length, 4);
   for (const name of ['demo-ca', ...Object.keys(spec.certs)]) {
     const cert = new X509Certificate(await readFile(join(dir, `${name}.crt`)));
-    assert.equal(cert.checkPrivateKey(createPrivateKey(await readFile(join(dir, `${name}.key`)))), true);
+    assert.equal(
+      cert.checkPrivateKey(createPrivateKey(await readFile(join(dir, `${name}.key`)))),
+      true,
+    );
   }
   await assert.rejects(stat(join(dir, '.devcerts.lock')), { code: 'ENOENT' });
 });

@@ -9,21 +9,24 @@ export interface Server {
   /** Each connection that completed the handshake, in order. */
   readonly accepted: Array<{ authorized: boolean; peerCn: string | undefined }>;
   /** Each connection refused before it was handed to the application. */
-  readonly refused: Array<{ error: Error; authorizationError: string | undefined }>;
+  readonly refused: Array<{
+    error: Error & { code?: string };
+    authorizationError: string | undefined;
+  }>;
   /** Destroys open connections, then closes the listener. */
   close(): Promise<void>;
 }
 
-export async function startTlsServer(
-  options: tls.TlsOptions,
-  host = '127.0.0.1',
-): Promise<Server> {
+export async function startTlsServer(options: tls.TlsOptions, host = '127.0.0.1'): Promise<Server> {
   const accepted: Server['accepted'] = [];
   const refused: Server['refused'] = [];
   const sockets = new Set<Socket>();
   const server = tls.createServer({ minVersion: 'TLSv1.3', ...options }, (socket) => {
     const peer = socket.getPeerCertificate();
-    accepted.push({ authorized: socket.authorized, peerCn: peer?.subject?.CN as string | undefined });
+    accepted.push({
+      authorized: socket.authorized,
+      peerCn: peer?.subject?.CN as string | undefined,
+    });
     socket.end('hello');
   });
   server.on('connection', (socket: Socket) => {

@@ -21,7 +21,9 @@ const unixSeconds = z.int().min(0);
 
 export const entryFields = {
   v: z.literal(1),
-  id: z.string().regex(EGRESS_ID, 'must be a DNS label: 1-63 of [a-z0-9-], no hyphen at either end'),
+  id: z
+    .string()
+    .regex(EGRESS_ID, 'must be a DNS label: 1-63 of [a-z0-9-], no hyphen at either end'),
   /** Key id of the operator key that signs this entry. */
   operator: keyIdSchema,
   /** Trunk address ingresses dial, `host:port`. */
@@ -32,9 +34,7 @@ export const entryFields = {
   region: z.string().regex(REGION, 'must be 1-64 of [A-Za-z0-9._-]'),
   /** RFC 7469-style SPKI SHA-256 pins; several while a TLS key rotation overlaps. */
   tlsPins: z
-    .array(
-      z.string().refine(isSpkiPin, 'must be base64 of a SHA-256 digest (44 characters)'),
-    )
+    .array(z.string().refine(isSpkiPin, 'must be base64 of a SHA-256 digest (44 characters)'))
     .min(1)
     .max(MAX_TLS_PINS)
     .refine((pins) => new Set(pins).size === pins.length, 'must not repeat a pin'),
@@ -48,16 +48,22 @@ export const entryFields = {
 export const entrySchema = z
   .strictObject(entryFields)
   // zod runs this even when a field already failed; only judge the window when both are sound.
-  .refine((e) => !Number.isInteger(e.notBefore) || !Number.isInteger(e.notAfter) || e.notBefore < e.notAfter, {
-    message: 'must be after notBefore',
-    path: ['notAfter'],
-  });
+  .refine(
+    (e) =>
+      !Number.isInteger(e.notBefore) || !Number.isInteger(e.notAfter) || e.notBefore < e.notAfter,
+    {
+      message: 'must be after notBefore',
+      path: ['notAfter'],
+    },
+  );
 
 type EntryShape = z.output<typeof entrySchema>;
 
 /** A directory entry. Verified entries are frozen, hence readonly all the way down. */
 export type Entry = {
-  readonly [K in keyof EntryShape]: EntryShape[K] extends (infer U)[] ? readonly U[] : EntryShape[K];
+  readonly [K in keyof EntryShape]: EntryShape[K] extends (infer U)[]
+    ? readonly U[]
+    : EntryShape[K];
 };
 
 /** One line per problem, with the field's path, for error messages and rejection reasons. */

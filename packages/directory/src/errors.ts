@@ -4,12 +4,7 @@
  */
 
 export type DirectoryErrorCode =
-  | 'bad-signature'
-  | 'unknown-key'
-  | 'expired'
-  | 'not-yet-valid'
-  | 'malformed'
-  | 'operator-mismatch';
+  'bad-signature' | 'unknown-key' | 'expired' | 'not-yet-valid' | 'malformed' | 'operator-mismatch';
 
 export class DirectoryError extends Error {
   override readonly name = 'DirectoryError';

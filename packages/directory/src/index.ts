@@ -1,11 +1,5 @@
 export { DirectoryError, isDirectoryError, type DirectoryErrorCode } from './errors.ts';
-export {
-  entrySchema,
-  entryFields,
-  EGRESS_ID,
-  MAX_TLS_PINS,
-  type Entry,
-} from './entry.ts';
+export { entrySchema, entryFields, EGRESS_ID, MAX_TLS_PINS, type Entry } from './entry.ts';
 export { parseEndpoint, type Endpoint } from './endpoint.ts';
 export { spkiPin, isSpkiPin } from './pin.ts';
 export {
@@ -31,4 +25,3 @@ export {
   type Rejection,
   type VerifiedDirectory,
 } from './directory-file.ts';
-export { loadDirectoryFile, readTrustedKeys, type OperatorKeyFile } from './load-file.ts';

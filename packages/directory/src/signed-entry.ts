@@ -17,7 +17,10 @@ import { describeIssues, keyIdSchema, parseEntry, type Entry } from './entry.ts'
 import { DirectoryError, badSignature } from './errors.ts';
 import { trustedKeyMap, type TrustedKeys } from './keys.ts';
 
-export const SIGNATURE_CONTEXT: Uint8Array = Buffer.from('splitrelay-directory-entry-v1\0', 'latin1');
+export const SIGNATURE_CONTEXT: Uint8Array = Buffer.from(
+  'splitrelay-directory-entry-v1\0',
+  'latin1',
+);
 /** Bounds the work a hostile entry can cause; real entries are a few hundred bytes. */
 export const MAX_PAYLOAD_BYTES = 16 * 1024;
 const SIGNATURE_BYTES = 64;
@@ -109,7 +112,8 @@ export function verifyWithKeys(
   const payload = decodeBase64url(envelope.data.payload, 'payload');
   const sig = decodeBase64url(envelope.data.sig, 'sig');
   const key = keys.get(kid);
-  if (key === undefined) throw new DirectoryError('unknown-key', 'entry is signed by an unknown key');
+  if (key === undefined)
+    throw new DirectoryError('unknown-key', 'entry is signed by an unknown key');
   let valid: boolean;
   try {
     valid = verify(null, signedBytes(payload), key, sig);

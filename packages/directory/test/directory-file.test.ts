@@ -56,7 +56,9 @@ test('for one egress id the highest version wins, whatever the order', () => {
   fc.assert(
     fc.property(fc.shuffledSubarray(versions, { minLength: 1 }), (subset) => {
       const result = verifyDirectory(directoryFile(subset), trusted, NOW);
-      const best = Math.max(...subset.map((s) => JSON.parse(Buffer.from(s.payload, 'base64url').toString()).version));
+      const best = Math.max(
+        ...subset.map((s) => JSON.parse(Buffer.from(s.payload, 'base64url').toString()).version),
+      );
       assert.equal(result.entries.get('edge-fra-1')?.version, best);
       assert.equal(result.rejected.length, 0);
     }),

@@ -39,7 +39,8 @@ test('tlsPins: one to four distinct SHA-256 pins', () => {
   assert.deepEqual(problems(entryFor(KID, { tlsPins: [pins[0], pins[0]] })), ['tlsPins']);
   assert.deepEqual(problems(entryFor(KID, { tlsPins: ['c2hvcnQ='] })), ['tlsPins.0']);
   const urlSafe = pinOf('a').replaceAll('+', '-').replaceAll('/', '_');
-  if (urlSafe !== pinOf('a')) assert.deepEqual(problems(entryFor(KID, { tlsPins: [urlSafe] })), ['tlsPins.0']);
+  if (urlSafe !== pinOf('a'))
+    assert.deepEqual(problems(entryFor(KID, { tlsPins: [urlSafe] })), ['tlsPins.0']);
 });
 
 test('times are whole unix seconds and the window is not empty', () => {

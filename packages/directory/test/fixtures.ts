@@ -18,7 +18,10 @@ export function operator(): { kid: string; privateKey: KeyObject; publicKeyPem: 
   };
 }
 
-export function entryFor(kid: string, overrides: Partial<Record<keyof Entry, unknown>> = {}): Entry {
+export function entryFor(
+  kid: string,
+  overrides: Partial<Record<keyof Entry, unknown>> = {},
+): Entry {
   return {
     v: 1,
     id: 'edge-fra-1',
@@ -37,7 +40,11 @@ export function entryFor(kid: string, overrides: Partial<Record<keyof Entry, unk
  * Signs arbitrary payload bytes the way the wire format says, written apart from the
  * package, so tests can build entries that signEntry itself would refuse to make.
  */
-export function rawSign(payload: Uint8Array | string, privateKey: KeyObject, kid: string): SignedEntry {
+export function rawSign(
+  payload: Uint8Array | string,
+  privateKey: KeyObject,
+  kid: string,
+): SignedEntry {
   const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload);
   const context = Buffer.from('splitrelay-directory-entry-v1\0', 'latin1');
   const sig = sign(null, Buffer.concat([context, bytes]), privateKey);

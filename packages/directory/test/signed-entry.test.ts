@@ -40,7 +40,10 @@ test('the wire format is base64url JSON signed with the context prefix', () => {
   assert.match(signed.payload, /^[A-Za-z0-9_-]+$/);
   const payload = Buffer.from(signed.payload, 'base64url');
   assert.deepEqual(JSON.parse(payload.toString('utf8')), entry);
-  const message = Buffer.concat([Buffer.from('splitrelay-directory-entry-v1\0', 'latin1'), payload]);
+  const message = Buffer.concat([
+    Buffer.from('splitrelay-directory-entry-v1\0', 'latin1'),
+    payload,
+  ]);
   const sig = Buffer.from(signed.sig, 'base64url');
   assert.equal(verify(null, message, createPublicKey(op.privateKey), sig), true);
   // Without the context the same signature must not verify: it is bound to this use.
@@ -79,7 +82,11 @@ test('a kid nobody trusts is unknown-key; another key under a trusted kid is bad
 });
 
 test('validity window: notBefore inclusive, notAfter exclusive, now injected', () => {
-  const signed = signEntry(entryFor(op.kid, { notBefore: 1000, notAfter: 2000 }), op.privateKey, op.kid);
+  const signed = signEntry(
+    entryFor(op.kid, { notBefore: 1000, notAfter: 2000 }),
+    op.privateKey,
+    op.kid,
+  );
   throwsCode(() => verifyEntry(signed, trusted, 999), 'not-yet-valid');
   throwsCode(() => verifyEntry(signed, trusted, 999.9), 'not-yet-valid');
   assert.equal(verifyEntry(signed, trusted, 1000).notBefore, 1000);
@@ -106,14 +113,27 @@ test('an entry naming another operator than its signing kid is operator-mismatch
 test('malformed envelopes and payloads are malformed, checked before the key is used', () => {
   const signed = signEntry(entryFor(op.kid), op.privateKey, op.kid);
   throwsCode(() => verifyEntry({ ...signed, extra: 1 }, trusted, NOW), 'malformed');
-  throwsCode(() => verifyEntry({ ...signed, sig: `${signed.sig.slice(0, -1)}=` }, trusted, NOW), 'malformed');
-  throwsCode(() => verifyEntry({ ...signed, payload: `${signed.payload}=` }, trusted, NOW), 'malformed');
-  throwsCode(() => verifyEntry({ ...signed, payload: `${signed.payload}+` }, trusted, NOW), 'malformed');
+  throwsCode(
+    () => verifyEntry({ ...signed, sig: `${signed.sig.slice(0, -1)}=` }, trusted, NOW),
+    'malformed',
+  );
+  throwsCode(
+    () => verifyEntry({ ...signed, payload: `${signed.payload}=` }, trusted, NOW),
+    'malformed',
+  );
+  throwsCode(
+    () => verifyEntry({ ...signed, payload: `${signed.payload}+` }, trusted, NOW),
+    'malformed',
+  );
   throwsCode(() => verifyEntry(null, trusted, NOW), 'malformed');
   throwsCode(() => verifyEntry('x', trusted, NOW), 'malformed');
-  throwsCode(() => verifyEntry(rawSign('{"v":1', op.privateKey, op.kid), trusted, NOW), 'malformed');
   throwsCode(
-    () => verifyEntry(rawSign(Buffer.from([0x22, 0xff, 0x22]), op.privateKey, op.kid), trusted, NOW),
+    () => verifyEntry(rawSign('{"v":1', op.privateKey, op.kid), trusted, NOW),
+    'malformed',
+  );
+  throwsCode(
+    () =>
+      verifyEntry(rawSign(Buffer.from([0x22, 0xff, 0x22]), op.privateKey, op.kid), trusted, NOW),
     'malformed',
   );
   throwsCode(() => verifyEntry(rawSign('[]', op.privateKey, op.kid), trusted, NOW), 'malformed');
@@ -136,7 +156,10 @@ test('trusted keys that are not Ed25519 public keys are a configuration error', 
   assert.throws(() => verifyEntry(signed, new Map([[op.kid, op.privateKey]]), NOW), TypeError);
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
   assert.throws(() => verifyEntry(signed, new Map([[op.kid, ec]]), NOW), TypeError);
-  assert.throws(() => signEntry(entryFor(op.kid), createPublicKey(op.privateKey), op.kid), TypeError);
+  assert.throws(
+    () => signEntry(entryFor(op.kid), createPublicKey(op.privateKey), op.kid),
+    TypeError,
+  );
 });
 
 test('generateOperatorKey names the key by a kid anyone can recompute', () => {
@@ -196,14 +219,16 @@ const validEntry = (kid: string): fc.Arbitrary<Entry> =>
     .record({
       id: fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/),
       endpoint: fc.oneof(
-        fc.tuple(fc.nat(255), fc.nat(255), fc.integer({ min: 1, max: 65535 })).map(
-          ([a, b, port]) => `127.${a}.${b}.1:${port}`,
-        ),
+        fc
+          .tuple(fc.nat(255), fc.nat(255), fc.integer({ min: 1, max: 65535 }))
+          .map(([a, b, port]) => `127.${a}.${b}.1:${port}`),
         fc.constantFrom('egress.example:443', '[::1]:8443', 'a-b.c:1'),
       ),
       region: fc.stringMatching(/^[A-Za-z0-9._-]{1,64}$/),
       tlsPins: fc.uniqueArray(
-        fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('base64')),
+        fc
+          .uint8Array({ minLength: 32, maxLength: 32 })
+          .map((b) => Buffer.from(b).toString('base64')),
         { minLength: 1, maxLength: 4 },
       ),
       notBefore: fc.nat(2 ** 40),
@@ -220,7 +245,11 @@ const validEntry = (kid: string): fc.Arbitrary<Entry> =>
 test('property: every valid entry round-trips through sign and verify', () => {
   fc.assert(
     fc.property(validEntry(op.kid), (entry) => {
-      const verified = verifyEntry(signEntry(entry, op.privateKey, op.kid), trusted, entry.notBefore);
+      const verified = verifyEntry(
+        signEntry(entry, op.privateKey, op.kid),
+        trusted,
+        entry.notBefore,
+      );
       assert.deepEqual(verified, entry);
     }),
     { numRuns: 200 },
@@ -229,7 +258,10 @@ test('property: every valid entry round-trips through sign and verify', () => {
 
 test('property: arbitrary input never throws anything but a DirectoryError', () => {
   const signedLike = fc.record({
-    payload: fc.oneof(fc.string(), fc.base64String().map((s) => s.replace(/=+$/, ''))),
+    payload: fc.oneof(
+      fc.string(),
+      fc.base64String().map((s) => s.replace(/=+$/, '')),
+    ),
     sig: fc.oneof(fc.string({ minLength: 86, maxLength: 86 }), fc.string()),
     kid: fc.oneof(fc.constant(op.kid), fc.string()),
   });

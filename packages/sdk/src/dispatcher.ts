@@ -47,7 +47,10 @@ export function flowConnector(
   return (opts, callback) => {
     const https = opts.protocol === 'https:';
     if (!https && opts.protocol !== 'http:') {
-      callback(new RelayError('malformed-request', `${opts.protocol} origins are not supported`), null);
+      callback(
+        new RelayError('malformed-request', `${opts.protocol} origins are not supported`),
+        null,
+      );
       return;
     }
     const host = opts.hostname;
@@ -57,7 +60,8 @@ export function flowConnector(
     let secured: tls.TLSSocket | undefined;
     let settled = false;
 
-    // undici's own connector would retry or reuse on a second call; ours must never make one.
+    // undici takes exactly one answer per connect: a flow after the deadline or a TLS error
+    // after the hand-over must not produce a second.
     const settle = (err: Error | null, socket: Duplex | null): void => {
       if (settled) return;
       settled = true;

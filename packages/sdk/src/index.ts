@@ -1,3 +1,13 @@
-export { createSplitRelayClient, type SplitRelayClient, type SplitRelayClientOptions, type Target } from './client.ts';
-export { createDispatcher, flowConnector, type DispatcherOptions, type FlowConnector } from './dispatcher.ts';
+export {
+  createSplitRelayClient,
+  type SplitRelayClient,
+  type SplitRelayClientOptions,
+  type Target,
+} from './client.ts';
+export {
+  createDispatcher,
+  flowConnector,
+  type DispatcherOptions,
+  type FlowConnector,
+} from './dispatcher.ts';
 export { chooseEgress, type EgressPreference } from './egress-choice.ts';

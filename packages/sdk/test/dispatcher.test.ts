@@ -11,7 +11,7 @@ import { fetch, type Agent } from 'undici';
 import { RelayError } from '@splitrelay/errors';
 // Through the source, not the package name: devcerts is only a test helper here, and a
 // workspace dependency would need a lockfile change for it.
-import { createCa, issueCert } from '../../devcerts/src/index.ts';
+import { createCa, issueCert } from '@splitrelay/devcerts';
 import { createDispatcher, flowConnector, type FlowConnector, type Target } from '../src/index.ts';
 
 // Each test bounds itself; a hang is a failure, not a stuck CI.
@@ -23,8 +23,8 @@ interface Seen {
   host: string | undefined;
   body: string;
   /** SNI the TLS origin received (false when none was sent), undefined over plain http. */
-  servername?: string | false;
-  alpn?: string | false;
+  servername?: string | false | null;
+  alpn?: string | false | null;
 }
 
 function describe(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -184,27 +184,31 @@ test('fetch(url, { dispatcher }) works over a plain Duplex flow', opts, async ()
   await agent.close();
 });
 
-test('https origins: TLS end to end on the flow, SNI and certificate for the name', opts, async () => {
-  const c = fakeConnector({ 'origin.test': ports.https, 'plain-origin.test': ports.https });
-  const agent = createDispatcher(c.connect, { ca });
-  const seen = await getJson(agent, 'https://origin.test', '/secure');
-  assert.deepEqual(seen, {
-    method: 'GET',
-    url: '/secure',
-    host: 'origin.test',
-    body: '',
-    servername: 'origin.test',
-    alpn: 'http/1.1',
-  });
-  // Over a flow that is no socket at all (TLS through Node's JavaScript stream shim).
-  const plain = await getJson(agent, 'https://plain-origin.test:8443');
-  assert.equal(plain.servername, 'plain-origin.test');
-  assert.deepEqual(c.targets, [
-    { host: 'origin.test', port: 443 },
-    { host: 'plain-origin.test', port: 8443 },
-  ]);
-  await agent.close();
-});
+test(
+  'https origins: TLS end to end on the flow, SNI and certificate for the name',
+  opts,
+  async () => {
+    const c = fakeConnector({ 'origin.test': ports.https, 'plain-origin.test': ports.https });
+    const agent = createDispatcher(c.connect, { ca });
+    const seen = await getJson(agent, 'https://origin.test', '/secure');
+    assert.deepEqual(seen, {
+      method: 'GET',
+      url: '/secure',
+      host: 'origin.test',
+      body: '',
+      servername: 'origin.test',
+      alpn: 'http/1.1',
+    });
+    // Over a flow that is no socket at all (TLS through Node's JavaScript stream shim).
+    const plain = await getJson(agent, 'https://plain-origin.test:8443');
+    assert.equal(plain.servername, 'plain-origin.test');
+    assert.deepEqual(c.targets, [
+      { host: 'origin.test', port: 443 },
+      { host: 'plain-origin.test', port: 8443 },
+    ]);
+    await agent.close();
+  },
+);
 
 test('https to an address: checked against the address, and no SNI is sent', opts, async () => {
   const c = fakeConnector({ '127.0.0.1': ports.https, '::1': ports.https });
@@ -230,7 +234,10 @@ test('an origin certificate that does not verify fails the request', opts, async
   const wrongName = await rejection(getJson(trusting, 'https://other.test'));
   assert.equal(wrongName.code, 'ERR_TLS_CERT_ALTNAME_INVALID');
   await trusting.close();
-  assert.ok(c.flows.every((f) => f.destroyed), 'a failed flow was left open');
+  assert.ok(
+    c.flows.every((f) => f.destroyed),
+    'a failed flow was left open',
+  );
 });
 
 test("the connector's RelayError reaches the caller as it is", opts, async () => {
@@ -268,16 +275,20 @@ test('a connector that does not answer in time is aborted: connection-timeout', 
   await agent.close();
 });
 
-test('an origin that never finishes the TLS handshake times out and its flow is closed', opts, async () => {
-  const c = fakeConnector({ 'origin.test': ports.silent });
-  const agent = createDispatcher(c.connect, { ca, connectTimeoutMs: 100 });
-  const err = await rejection(getJson(agent, 'https://origin.test'));
-  assert.ok(err instanceof RelayError);
-  assert.equal(err.code, 'connection-timeout');
-  await agent.close();
-  assert.equal(c.flows.length, 1);
-  assert.ok(c.flows[0]?.destroyed);
-});
+test(
+  'an origin that never finishes the TLS handshake times out and its flow is closed',
+  opts,
+  async () => {
+    const c = fakeConnector({ 'origin.test': ports.silent });
+    const agent = createDispatcher(c.connect, { ca, connectTimeoutMs: 100 });
+    const err = await rejection(getJson(agent, 'https://origin.test'));
+    assert.ok(err instanceof RelayError);
+    assert.equal(err.code, 'connection-timeout');
+    await agent.close();
+    assert.equal(c.flows.length, 1);
+    assert.ok(c.flows[0]?.destroyed);
+  },
+);
 
 test('a flow that arrives after the deadline is closed, not handed out', opts, async () => {
   let flow: net.Socket | undefined;
@@ -290,7 +301,9 @@ test('a flow that arrives after the deadline is closed, not handed out', opts, a
   const calls: Array<Error | null> = [];
   flowConnector(late, { connectTimeoutMs: 20 })(
     { hostname: 'origin.test', protocol: 'http:', port: '' },
-    (err) => calls.push(err),
+    (err, _socket) => {
+      calls.push(err);
+    },
   );
   await sleep(200);
   assert.equal(calls.length, 1);
@@ -298,36 +311,42 @@ test('a flow that arrives after the deadline is closed, not handed out', opts, a
   assert.ok(flow?.destroyed);
 });
 
-test('the callback runs once, even when the TLS socket fails after it was handed out', opts, async () => {
-  const c = fakeConnector({ 'origin.test': ports.https });
-  const calls: Array<[Error | null, net.Socket | tls.TLSSocket | null]> = [];
-  const handedOut = new Promise<net.Socket | tls.TLSSocket | null>((resolve) => {
-    flowConnector(c.connect, { ca })(
-      { hostname: 'origin.test', protocol: 'https:', port: '' },
-      (err, socket) => {
-        calls.push([err, socket]);
-        resolve(socket);
-      },
-    );
-  });
-  const socket = await handedOut;
-  assert.ok(socket);
-  assert.equal(calls[0]?.[0], null);
-  // undici would listen for this itself; the test stands in for it.
-  const errors: Error[] = [];
-  socket.on('error', (err) => errors.push(err));
-  const closed = new Promise((resolve) => socket.on('close', resolve));
-  c.flows[0]?.destroy(new Error('flow broke'));
-  await closed;
-  assert.equal(errors[0]?.message, 'flow broke');
-  assert.equal(calls.length, 1);
-});
+test(
+  'the callback runs once, even when the TLS socket fails after it was handed out',
+  opts,
+  async () => {
+    const c = fakeConnector({ 'origin.test': ports.https });
+    const calls: Array<[Error | null, net.Socket | tls.TLSSocket | null]> = [];
+    const handedOut = new Promise<net.Socket | tls.TLSSocket | null>((resolve) => {
+      flowConnector(c.connect, { ca })(
+        { hostname: 'origin.test', protocol: 'https:', port: '' },
+        (err, socket) => {
+          calls.push([err, socket]);
+          resolve(socket);
+        },
+      );
+    });
+    const socket = await handedOut;
+    assert.ok(socket);
+    assert.equal(calls[0]?.[0], null);
+    // undici would listen for this itself; the test stands in for it.
+    const errors: Error[] = [];
+    socket.on('error', (err) => errors.push(err));
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    c.flows[0]?.destroy(new Error('flow broke'));
+    await closed;
+    assert.equal(errors[0]?.message, 'flow broke');
+    assert.equal(calls.length, 1);
+  },
+);
 
 test('origins other than http: and https: are refused', opts, () => {
   const calls: Array<Error | null> = [];
   flowConnector(() => assert.fail('must not connect'))(
     { hostname: 'origin.test', protocol: 'ftp:', port: '21' },
-    (err) => calls.push(err),
+    (err, _socket) => {
+      calls.push(err);
+    },
   );
   assert.equal(calls.length, 1);
   assert.ok(calls[0] instanceof RelayError);

@@ -7,7 +7,11 @@ import { chooseEgress } from '../src/index.ts';
 
 const NOW = 1_800_000_000;
 
-function entry(id: string, region: string, window: { notBefore?: number; notAfter?: number } = {}): Entry {
+function entry(
+  id: string,
+  region: string,
+  window: { notBefore?: number; notAfter?: number } = {},
+): Entry {
   return {
     v: 1,
     id,

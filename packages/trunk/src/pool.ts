@@ -32,8 +32,10 @@ export interface TrunkPoolOptions {
 }
 
 interface TrunkConnection {
-  readonly session: http2.ClientHttp2Session;
-  readonly ready: Promise<void>;
+  /** Resolves once TLS is up, the egress key matched its pin, and h2 is connected. */
+  readonly ready: Promise<http2.ClientHttp2Session>;
+  session: http2.ClientHttp2Session | undefined;
+  closed: boolean;
   streams: number;
 }
 
@@ -50,9 +52,9 @@ export class TrunkPool {
   async open(egress: TrunkTarget, signal?: AbortSignal): Promise<Duplex> {
     if (this.#closed) throw new RelayError('internal', 'trunk pool is closed');
     const conn = this.#pick(egress);
-    await withDeadline(conn.ready, this.#options.connectTimeoutMs, signal, 'egress-timeout', 'trunk handshake timed out');
+    const session = await withDeadline(conn.ready, this.#options.connectTimeoutMs, signal, 'egress-timeout', 'trunk handshake timed out');
     conn.streams++;
-    const stream = conn.session.request({ ':method': 'CONNECT', ':authority': `${egress.id}:443` });
+    const stream = session.request({ ':method': 'CONNECT', ':authority': `${egress.id}:443` });
     stream.once('close', () => conn.streams--);
     stream.on('error', () => {});
     const [headers] = await withDeadline(
@@ -81,7 +83,7 @@ export class TrunkPool {
 
   close(): void {
     this.#closed = true;
-    for (const list of this.#connections.values()) for (const c of list) c.session.destroy();
+    for (const list of this.#connections.values()) for (const c of list) c.session?.destroy();
     this.#connections.clear();
   }
 
@@ -89,7 +91,7 @@ export class TrunkPool {
     const list = this.#connections.get(egress.id) ?? [];
     this.#connections.set(egress.id, list);
     const maxStreams = this.#options.maxStreamsPerConnection ?? 1000;
-    const live = list.filter((c) => !c.session.closed && !c.session.destroyed);
+    const live = list.filter((c) => !c.closed);
     const best = live.sort((a, b) => a.streams - b.streams)[0];
     if (best && (best.streams < maxStreams || live.length >= (this.#options.maxConnectionsPerEgress ?? 4))) {
       return best;
@@ -100,48 +102,60 @@ export class TrunkPool {
   }
 
   #connect(egress: TrunkTarget): TrunkConnection {
-    let socketError: RelayError | undefined;
-    const session = http2.connect(`https://${egress.id}`, {
-      settings: h2Settings(),
-      createConnection: () => {
-        const socket = tls.connect({
-          ...tlsDefaults,
-          host: egress.host,
-          port: egress.port,
-          servername: egress.id,
-          cert: this.#options.cert,
-          key: this.#options.key,
-          ALPNProtocols: ['h2'],
-          // The egress is authenticated by its pinned key below, not by any CA.
-          rejectUnauthorized: false,
-          ...(this.#options.localAddress ? { localAddress: this.#options.localAddress } : {}),
-        });
-        socket.once('secureConnect', () => {
-          try {
-            assertPinned(socket, egress.pins, `egress ${egress.id}`);
-            tuneSocket(socket);
-          } catch (err) {
-            socketError = err as RelayError;
-            socket.destroy(socketError);
-          }
-        });
-        return socket;
-      },
-    });
-    tuneH2Session(session);
-    const ready = new Promise<void>((resolve, reject) => {
-      session.once('connect', () => resolve());
-      session.once('error', (err) => reject(socketError ?? trunkError(err)));
-      session.once('close', () => reject(socketError ?? new RelayError('egress-unavailable', `trunk to ${egress.id} closed`)));
-    });
-    ready.catch(() => {});
-    session.on('error', () => {});
-    const conn: TrunkConnection = { session, ready, streams: 0 };
-    session.once('close', () => {
+    const conn: TrunkConnection = { ready: undefined as never, session: undefined, closed: false, streams: 0 };
+    const forget = (): void => {
+      conn.closed = true;
       const list = this.#connections.get(egress.id);
-      if (list) list.splice(list.indexOf(conn) >>> 0, list.includes(conn) ? 1 : 0);
-    });
+      const at = list?.indexOf(conn) ?? -1;
+      if (list && at >= 0) list.splice(at, 1);
+    };
+    (conn as { ready: Promise<http2.ClientHttp2Session> }).ready = (async () => {
+      // TLS first, pin checked, and only then h2: a socket destroyed under a starting h2
+      // session aborts the process (Node 26), so h2 only ever gets a verified socket.
+      const socket = await this.#connectTls(egress);
+      const session = http2.connect(`https://${egress.id}`, { settings: h2Settings(), createConnection: () => socket });
+      conn.session = session;
+      tuneH2Session(session);
+      session.on('error', () => {});
+      session.once('close', forget);
+      session.once('goaway', forget);
+      await new Promise<void>((resolve, reject) => {
+        session.once('connect', () => resolve());
+        session.once('close', () => reject(new RelayError('egress-unavailable', `trunk to ${egress.id} closed`)));
+      });
+      return session;
+    })();
+    conn.ready.catch(forget);
     return conn;
+  }
+
+  #connectTls(egress: TrunkTarget): Promise<tls.TLSSocket> {
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({
+        ...tlsDefaults,
+        host: egress.host,
+        port: egress.port,
+        servername: egress.id,
+        cert: this.#options.cert,
+        key: this.#options.key,
+        ALPNProtocols: ['h2'],
+        // The egress is authenticated by its pinned key below, not by any CA.
+        rejectUnauthorized: false,
+        ...(this.#options.localAddress ? { localAddress: this.#options.localAddress } : {}),
+      });
+      socket.once('secureConnect', () => {
+        try {
+          assertPinned(socket, egress.pins, `egress ${egress.id}`);
+          tuneSocket(socket);
+          resolve(socket);
+        } catch (err) {
+          socket.destroy();
+          reject(err as RelayError);
+        }
+      });
+      socket.on('error', (err) => reject(trunkError(err)));
+      socket.once('close', () => reject(new RelayError('egress-unavailable', `trunk to ${egress.id} closed`)));
+    });
   }
 }
 

@@ -1,12 +1,10 @@
 /**
- * Reads a directory file and verifies it against the configured operator keys. The static
- * file is one source of signed entries; the control plane will be another, with the same
- * verification.
+ * The shell around the directory core: reads a directory file and the operator keys it is
+ * verified against. The static file is one source of signed entries; the control plane will
+ * be another, with the same verification.
  */
 import { readFileSync } from 'node:fs';
-import { keyIdOf } from './keys.ts';
-import { verifyDirectory, type VerifiedDirectory } from './directory-file.ts';
-import { DirectoryError } from './errors.ts';
+import { DirectoryError, keyIdOf, verifyDirectory, type VerifiedDirectory } from '@splitrelay/directory';
 
 export interface OperatorKeyFile {
   /** Key id; derived from the key when absent. */

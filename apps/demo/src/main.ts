@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+/**
+ * The demo: a whole SplitRelay on this machine, one loopback address per role. It makes a
+ * local CA and certificates if absent, starts egress, ingress and client proxies, fetches
+ * the demo page through both relays, shows what each relay saw, prints `READY <json>`, and
+ * stays up until Ctrl-C.
+ */
+import { readFile, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ProxyAgent, fetch } from 'undici';
+import { prepareDeployment, startApp, type RunningApp } from '@splitrelay/local-deployment';
+import { DEMO, extraAllowedTargets } from './layout.ts';
+import { startDemoTarget } from './target.ts';
+
+const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+const dir = process.env.SPLITRELAY_DEMO_DIR ?? join(root, '.demo');
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
+
+async function main(): Promise<void> {
+  say(`SplitRelay demo: state in ${dir}`);
+  await mkdir(join(dir, 'logs'), { recursive: true });
+  const deployment = await prepareDeployment({
+    dir,
+    ingressHost: DEMO.ingress.host,
+    ingressName: DEMO.ingress.name,
+    egresses: [DEMO.egress],
+    targetHosts: [DEMO.target.host],
+    targetName: DEMO.target.name,
+  });
+  const logs = {
+    ingress: join(dir, 'logs', 'ingress.log'),
+    egress: join(dir, 'logs', 'egress.log'),
+    client: join(dir, 'logs', 'client.log'),
+  };
+  const allow = ['127.0.4.0/24', ...extraAllowedTargets(process.env)];
+  say(`egress allowlist: ${allow.join(', ')} (everything else private or loopback is refused)`);
+
+  const apps: RunningApp[] = [];
+  const target = await startDemoTarget(DEMO.target.host, DEMO.target.port, deployment.target.cert, deployment.target.key);
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(apps.map((a) => a.stop()));
+    await new Promise<void>((r) => target.close(() => r()));
+  };
+  try {
+    const egressConfig = await deployment.writeConfig('egress', {
+      egressId: DEMO.egress.id,
+      listen: `${DEMO.egress.host}:${DEMO.egress.port}`,
+      tls: deployment.egress[DEMO.egress.id],
+      knownIngresses: [{ name: 'demo-ingress', cert: deployment.ingress.trunkCert }],
+      policy: { allowCidrs: allow },
+      dns: { hosts: { [DEMO.target.name]: [DEMO.target.host] } },
+      localAddress: DEMO.egress.host,
+      log: { level: 'info', statsIntervalMs: 5000, flows: false },
+    });
+    apps.push(await startApp('egress', egressConfig, { logFile: logs.egress }));
+    say(`egress   ${DEMO.egress.host}:${DEMO.egress.port}  (sees the ingress and the targets, never you)`);
+
+    const ingressConfig = await deployment.writeConfig('ingress', {
+      listen: `${DEMO.ingress.host}:${DEMO.ingress.port}`,
+      tls: { cert: deployment.ingress.cert, key: deployment.ingress.key },
+      trunk: { cert: deployment.ingress.trunkCert, key: deployment.ingress.trunkKey, localAddress: DEMO.ingress.host },
+      directory: { file: deployment.directoryFile, operatorKeys: [{ publicKey: deployment.operatorPublicKey }] },
+      log: { level: 'info', statsIntervalMs: 5000 },
+    });
+    apps.push(await startApp('ingress', ingressConfig, { logFile: logs.ingress }));
+    say(`ingress  ${DEMO.ingress.host}:${DEMO.ingress.port}  (sees you and which egress, never the target)`);
+
+    const clientConfig = await deployment.writeConfig('client', {
+      ingress: { address: `${DEMO.ingress.host}:${DEMO.ingress.port}`, servername: DEMO.ingress.name, ca: deployment.caCert },
+      localAddress: DEMO.clientSource,
+      directory: { file: deployment.directoryFile, operatorKeys: [{ publicKey: deployment.operatorPublicKey }] },
+      socks: { listen: DEMO.socks },
+      http: { listen: DEMO.http },
+      log: { level: 'info' },
+    });
+    const client = await startApp('client', clientConfig, { logFile: logs.client });
+    apps.push(client);
+    say(`client   SOCKS5 ${String(client.ready.socks)}  HTTP ${String(client.ready.http)}  (connects from ${DEMO.clientSource})`);
+
+    const url = `https://${DEMO.target.name}:${DEMO.target.port}/`;
+    const ca = await readFile(deployment.caCert, 'utf8');
+    const res = await fetch(url, { dispatcher: new ProxyAgent({ uri: `http://${DEMO.http}`, requestTls: { ca } }) });
+    const page = await res.text();
+    say('');
+    say(`fetched ${url} through both relays: HTTP ${res.status}`);
+    say(`  the target saw the request come from ${res.headers.get('x-seen-peer') ?? '?'} (the egress)`);
+    await new Promise((r) => setTimeout(r, 300));
+    const ingressLog = await readFile(logs.ingress, 'utf8');
+    const egressLog = await readFile(logs.egress, 'utf8');
+    say(`  ingress log mentions the target (${DEMO.target.name} / ${DEMO.target.host}): ${ingressLog.includes(DEMO.target.name) || ingressLog.includes(DEMO.target.host) ? 'YES (bug!)' : 'no'}`);
+    say(`  egress log mentions your address (${DEMO.clientSource}): ${egressLog.includes(DEMO.clientSource) ? 'YES (bug!)' : 'no'}`);
+    say(`  page: ${page.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim()}`);
+    say('');
+    say(`try: curl --cacert ${deployment.caCert} --proxy socks5h://${DEMO.socks} ${url}`);
+    say('Ctrl-C stops everything.');
+    say(
+      `READY ${JSON.stringify({
+        socks: `socks5h://${DEMO.socks}`,
+        http: `http://${DEMO.http}`,
+        ingress: `${DEMO.ingress.host}:${DEMO.ingress.port}`,
+        egress: `${DEMO.egress.host}:${DEMO.egress.port}`,
+        target: url,
+        ca: deployment.caCert,
+        logs,
+      })}`,
+    );
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping');
+    void stopAll().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  for (const app of apps) {
+    app.process.once('exit', (code) => {
+      if (!stopping) {
+        say(`${app.name} exited unexpectedly (${String(code)}); see ${dir}/logs`);
+        stop();
+      }
+    });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,1 @@
+export { loadDirectoryFile, readTrustedKeys, type OperatorKeyFile } from './file-source.ts';
