@@ -20,7 +20,14 @@ const ioModules = [
 ];
 
 /** Packages whose src is a sans-I/O core. */
-const corePackages = ['errors', 'socks5', 'authority', 'target-policy', 'directory', 'proxy-status'];
+const corePackages = [
+  'errors',
+  'socks5',
+  'authority',
+  'target-policy',
+  'directory',
+  'proxy-status',
+];
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '.demo/**', '.bench-out/**'] },
@@ -29,7 +36,10 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-console': 'off',
     },
   },
@@ -39,7 +49,10 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: ioModules.map((name) => ({ name, message: 'Cores are sans-I/O: move I/O to a shell.' })),
+          paths: ioModules.map((name) => ({
+            name,
+            message: 'Cores are sans-I/O: move I/O to a shell.',
+          })),
         },
       ],
     },
@@ -52,8 +65,14 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['@splitrelay/inner-session', '@splitrelay/inner-session/*', '@splitrelay/target-dialer', '@splitrelay/target-policy'],
-              message: 'The ingress must not contain code that parses the inner session or decides targets.',
+              group: [
+                '@splitrelay/inner-session',
+                '@splitrelay/inner-session/*',
+                '@splitrelay/target-dialer',
+                '@splitrelay/target-policy',
+              ],
+              message:
+                'The ingress must not contain code that parses the inner session or decides targets.',
             },
           ],
         },

@@ -19,7 +19,7 @@ import { ADDR, INGRESS_NAME, startWorld, type World } from '../kit/world.ts';
 import { echoTarget } from '../kit/targets.ts';
 import { sdkClient } from '../kit/sdk-client.ts';
 import { dnsStub, type DnsStub } from '../kit/dns-stub.ts';
-import { exchange, socksConnect, tlsExchange } from '../kit/raw.ts';
+import { socksConnect, tlsExchange } from '../kit/raw.ts';
 import { run } from '../kit/run.ts';
 
 const T = { timeout: 30_000 };
@@ -30,7 +30,13 @@ let client: SplitRelayClient;
 let ca: string;
 
 /** A flow that keeps streaming for the whole suite; checked at the end. */
-let good: { flow: Duplex; sent: ReturnType<typeof createHash>; got: ReturnType<typeof createHash>; timer: NodeJS.Timeout; bytes: number };
+let good: {
+  flow: Duplex;
+  sent: ReturnType<typeof createHash>;
+  got: ReturnType<typeof createHash>;
+  timer: NodeJS.Timeout;
+  bytes: number;
+};
 
 before(async () => {
   dns = await dnsStub(ADDR.target);
@@ -46,7 +52,13 @@ before(async () => {
   client = sdkClient(world);
   ca = readFileSync(world.deployment.caCert, 'utf8');
   const flow = await client.connect({ host: ADDR.target, port: echo.port });
-  good = { flow, sent: createHash('sha256'), got: createHash('sha256'), timer: setInterval(() => {}, 1000), bytes: 0 };
+  good = {
+    flow,
+    sent: createHash('sha256'),
+    got: createHash('sha256'),
+    timer: setInterval(() => {}, 1000),
+    bytes: 0,
+  };
   flow.on('data', (c: Buffer) => {
     good.got.update(c);
     good.bytes += c.length;
@@ -69,7 +81,13 @@ after(async () => {
   await world?.cleanup();
 });
 
-const ingressPeer = () => ({ host: ADDR.ingress, port: world.ingressPort, servername: INGRESS_NAME, ca, localAddress: ADDR.client });
+const ingressPeer = () => ({
+  host: ADDR.ingress,
+  port: world.ingressPort,
+  servername: INGRESS_NAME,
+  ca,
+  localAddress: ADDR.client,
+});
 
 async function refusal(target: { host: string; port: number }): Promise<RelayError> {
   try {
@@ -84,15 +102,28 @@ async function refusal(target: { host: string; port: number }): Promise<RelayErr
 
 describe('the ingress is not an open proxy and refuses bad requests', T, () => {
   test('CONNECT to an egress not in the directory: 403 with a reason', async () => {
-    const res = await tlsExchange(ingressPeer(), 'CONNECT nope:443 HTTP/1.1\r\nHost: nope:443\r\n\r\n');
+    const res = await tlsExchange(
+      ingressPeer(),
+      'CONNECT nope:443 HTTP/1.1\r\nHost: nope:443\r\n\r\n',
+    );
     assert.match(res, /^HTTP\/1\.1 403 /);
-    assert.match(res, /proxy-status: splitrelay-ingress; error=http_request_denied; details="no such egress in the directory"/i);
+    assert.match(
+      res,
+      /proxy-status: splitrelay-ingress; error=http_request_denied; details="no such egress in the directory"/i,
+    );
   });
 
   test('CONNECT to a target (address or name) is refused and never dialled', async () => {
     const before = echo.peers.length;
-    for (const authority of [`${ADDR.target}:${echo.port}`, `target.splitrelay.test:443`, `[::1]:${echo.port}`]) {
-      const res = await tlsExchange(ingressPeer(), `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`);
+    for (const authority of [
+      `${ADDR.target}:${echo.port}`,
+      `target.splitrelay.test:443`,
+      `[::1]:${echo.port}`,
+    ]) {
+      const res = await tlsExchange(
+        ingressPeer(),
+        `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`,
+      );
       assert.match(res, /^HTTP\/1\.1 403 /, authority);
       assert.match(res, /error=http_request_denied/);
     }
@@ -100,13 +131,19 @@ describe('the ingress is not an open proxy and refuses bad requests', T, () => {
   });
 
   test('plain and absolute-form requests get 405', async () => {
-    const res = await tlsExchange(ingressPeer(), `GET http://${ADDR.target}:${echo.port}/ HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const res = await tlsExchange(
+      ingressPeer(),
+      `GET http://${ADDR.target}:${echo.port}/ HTTP/1.1\r\nHost: x\r\n\r\n`,
+    );
     assert.match(res, /^HTTP\/1\.1 405 /);
     assert.equal(echo.peers.filter((p) => p === ADDR.ingress).length, 0);
   });
 
   test('garbage gets 400, an oversized head 431', async () => {
-    assert.match(await tlsExchange(ingressPeer(), 'HELLO\x00\x01 garbage\r\n\r\n'), /^HTTP\/1\.1 400 /);
+    assert.match(
+      await tlsExchange(ingressPeer(), 'HELLO\x00\x01 garbage\r\n\r\n'),
+      /^HTTP\/1\.1 400 /,
+    );
     const big = `CONNECT egress-1:443 HTTP/1.1\r\nHost: egress-1:443\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`;
     const res = await tlsExchange(ingressPeer(), big);
     assert.match(res, /^HTTP\/1\.1 431 /);
@@ -114,7 +151,11 @@ describe('the ingress is not an open proxy and refuses bad requests', T, () => {
   });
 
   test('a connection that never starts TLS is closed after the handshake timeout', async () => {
-    const socket = net.connect({ host: ADDR.ingress, port: world.ingressPort, localAddress: ADDR.client });
+    const socket = net.connect({
+      host: ADDR.ingress,
+      port: world.ingressPort,
+      localAddress: ADDR.client,
+    });
     await once(socket, 'connect');
     const started = Date.now();
     socket.on('error', () => {});
@@ -134,7 +175,10 @@ describe('the egress refuses targets with RFC 9209 reasons', T, () => {
 
   test('localhost and an IPv4-mapped address are refused too', async () => {
     assert.equal((await refusal({ host: 'localhost', port: echo.port })).code, 'target-prohibited');
-    assert.equal((await refusal({ host: '::ffff:127.0.4.1', port: echo.port })).code, 'target-prohibited');
+    assert.equal(
+      (await refusal({ host: '::ffff:127.0.4.1', port: echo.port })).code,
+      'target-prohibited',
+    );
   });
 
   test('a denied port: 403 http_request_denied', async () => {
@@ -173,7 +217,9 @@ describe('the egress refuses targets with RFC 9209 reasons', T, () => {
     try {
       const [line] = (await once(holder.stdout!, 'data')) as [Buffer];
       const port = Number(line.toString().trim());
-      const fillers = Array.from({ length: 4 }, () => net.connect({ host: ADDR.target, port }).on('error', () => {}));
+      const fillers = Array.from({ length: 4 }, () =>
+        net.connect({ host: ADDR.target, port }).on('error', () => {}),
+      );
       await new Promise((r) => setTimeout(r, 200));
       const err = await refusal({ host: ADDR.target, port });
       fillers.forEach((f) => f.destroy());
@@ -218,7 +264,15 @@ describe('the local proxies pass the reasons on', T, () => {
   });
 
   test('the HTTP proxy answers with the egress status and Proxy-Status', async () => {
-    const res = await run('curl', ['--silent', '--include', '--max-time', '10', '--proxy', `http://127.0.0.1:${world.httpPort}`, `https://${ADDR.ingress}:443/`]);
+    const res = await run('curl', [
+      '--silent',
+      '--include',
+      '--max-time',
+      '10',
+      '--proxy',
+      `http://127.0.0.1:${world.httpPort}`,
+      `https://${ADDR.ingress}:443/`,
+    ]);
     assert.match(res.stdout, /HTTP\/1\.1 403/);
     assert.match(res.stdout, /error=destination_ip_prohibited/);
   });
@@ -230,7 +284,13 @@ describe('the egress admits only known ingresses', T, () => {
   /** 'ok' when the egress keeps the connection past the handshake, 'refused' when it ends it. */
   function trunkHandshake(auth: { cert?: string; key?: string }): Promise<'ok' | 'refused'> {
     return new Promise((resolve) => {
-      const socket = tls.connect({ host: ADDR.egress(0), port: egressPort(), rejectUnauthorized: false, ALPNProtocols: ['h2'], ...auth });
+      const socket = tls.connect({
+        host: ADDR.egress(0),
+        port: egressPort(),
+        rejectUnauthorized: false,
+        ALPNProtocols: ['h2'],
+        ...auth,
+      });
       let timer: NodeJS.Timeout | undefined;
       const settle = (outcome: 'ok' | 'refused'): void => {
         clearTimeout(timer);
@@ -250,7 +310,10 @@ describe('the egress admits only known ingresses', T, () => {
     assert.equal(await trunkHandshake({ cert: stranger.certPem, key: stranger.keyPem }), 'refused');
     assert.equal(await trunkHandshake({}), 'refused');
     assert.equal(
-      await trunkHandshake({ cert: readFileSync(world.deployment.ingress.trunkCert, 'utf8'), key: readFileSync(world.deployment.ingress.trunkKey, 'utf8') }),
+      await trunkHandshake({
+        cert: readFileSync(world.deployment.ingress.trunkCert, 'utf8'),
+        key: readFileSync(world.deployment.ingress.trunkKey, 'utf8'),
+      }),
       'ok',
     );
   });
@@ -264,6 +327,7 @@ describe('after all that', T, () => {
     await once(good.flow, 'end');
     assert.ok(good.bytes > 100_000, `good flow carried ${good.bytes} bytes`);
     assert.equal(good.got.digest('hex'), sentDigest);
-    for (const app of [world.ingress, world.client, ...world.egresses]) assert.equal(app.process.exitCode, null, app.name);
+    for (const app of [world.ingress, world.client, ...world.egresses])
+      assert.equal(app.process.exitCode, null, app.name);
   });
 });

@@ -42,7 +42,8 @@ async function echoFlow(flow: Duplex, payload: Buffer): Promise<string> {
   });
   // Written in pieces, honouring backpressure, then half-closed.
   for (let off = 0; off < payload.length; off += 64 * 1024) {
-    if (!flow.write(payload.subarray(off, off + 64 * 1024))) await new Promise((r) => flow.once('drain', r));
+    if (!flow.write(payload.subarray(off, off + 64 * 1024)))
+      await new Promise((r) => flow.once('drain', r));
   }
   flow.end();
   await done;
@@ -51,24 +52,33 @@ async function echoFlow(flow: Duplex, payload: Buffer): Promise<string> {
   return hash.digest('hex');
 }
 
-test(`${FLOWS} concurrent flows of 1 MiB each way, verified by hash, no leaked handles`, { timeout: 120_000 }, async () => {
-  const client = sdkClient(world);
-  const started = Date.now();
-  const results = await Promise.all(
-    Array.from({ length: FLOWS }, async () => {
-      const payload = randomBytes(BYTES);
-      const flow = await client.connect({ host: ADDR.target, port: echo.port });
-      return { expected: sha(payload), got: await echoFlow(flow, payload) };
-    }),
-  );
-  const seconds = (Date.now() - started) / 1000;
-  for (const r of results) assert.equal(r.got, r.expected);
-  // Every flow shared one inner session: the ingress cannot even count them.
-  assert.deepEqual(client.sessions(), ['egress-1']);
-  assert.equal(echo.peers.length, FLOWS);
-  assert.ok(echo.peers.every((p) => p === ADDR.egress(0)), 'the target saw only the egress');
-  client.close();
-  await new Promise((r) => setTimeout(r, 200));
-  assert.deepEqual(openNetworkHandles(), []);
-  console.log(`# ${FLOWS} × 2 MiB in ${seconds.toFixed(2)} s = ${((FLOWS * 2 * BYTES) / seconds / 1e6).toFixed(0)} MB/s`);
-});
+test(
+  `${FLOWS} concurrent flows of 1 MiB each way, verified by hash, no leaked handles`,
+  { timeout: 120_000 },
+  async () => {
+    const client = sdkClient(world);
+    const started = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: FLOWS }, async () => {
+        const payload = randomBytes(BYTES);
+        const flow = await client.connect({ host: ADDR.target, port: echo.port });
+        return { expected: sha(payload), got: await echoFlow(flow, payload) };
+      }),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    for (const r of results) assert.equal(r.got, r.expected);
+    // Every flow shared one inner session: the ingress cannot even count them.
+    assert.deepEqual(client.sessions(), ['egress-1']);
+    assert.equal(echo.peers.length, FLOWS);
+    assert.ok(
+      echo.peers.every((p) => p === ADDR.egress(0)),
+      'the target saw only the egress',
+    );
+    client.close();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(openNetworkHandles(), []);
+    console.log(
+      `# ${FLOWS} × 2 MiB in ${seconds.toFixed(2)} s = ${((FLOWS * 2 * BYTES) / seconds / 1e6).toFixed(0)} MB/s`,
+    );
+  },
+);

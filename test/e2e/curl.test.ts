@@ -15,7 +15,11 @@ let target: Listening<https.Server>;
 
 before(async () => {
   world = await startWorld();
-  target = await httpsTarget(ADDR.target, world.deployment.target.cert, world.deployment.target.key);
+  target = await httpsTarget(
+    ADDR.target,
+    world.deployment.target.cert,
+    world.deployment.target.key,
+  );
 });
 after(async () => {
   await target?.close();
@@ -23,32 +27,64 @@ after(async () => {
   await world?.cleanup();
 });
 
-const curlBase = (): string[] => ['--silent', '--show-error', '--max-time', '15', '--cacert', world.deployment.caCert];
+const curlBase = (): string[] => [
+  '--silent',
+  '--show-error',
+  '--max-time',
+  '15',
+  '--cacert',
+  world.deployment.caCert,
+];
 
-test('curl through the SOCKS5 proxy (socks5h: the name goes to the egress)', { timeout: 30_000 }, async () => {
-  const res = await run('curl', [
-    ...curlBase(),
-    '--proxy', `socks5h://127.0.0.1:${world.socksPort}`,
-    '--resolve', `${TARGET_NAME}:${target.port}:${ADDR.target}`,
-    '--include',
-    `https://${ADDR.target}:${target.port}/`,
-  ]);
-  assert.equal(res.code, 0, res.stderr);
-  assert.match(res.stdout, /hello from the target/);
-  // The target saw the egress's address, not the client's or the ingress's.
-  assert.match(res.stdout, /x-seen-peer: 127\.0\.3\.1/i);
-});
+test(
+  'curl through the SOCKS5 proxy (socks5h: the name goes to the egress)',
+  { timeout: 30_000 },
+  async () => {
+    const res = await run('curl', [
+      ...curlBase(),
+      '--proxy',
+      `socks5h://127.0.0.1:${world.socksPort}`,
+      '--resolve',
+      `${TARGET_NAME}:${target.port}:${ADDR.target}`,
+      '--include',
+      `https://${ADDR.target}:${target.port}/`,
+    ]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /hello from the target/);
+    // The target saw the egress's address, not the client's or the ingress's.
+    assert.match(res.stdout, /x-seen-peer: 127\.0\.3\.1/i);
+  },
+);
 
-test('curl through the HTTP proxy (CONNECT) verifies the target certificate', { timeout: 30_000 }, async () => {
-  const res = await run('curl', [...curlBase(), '--proxy', `http://127.0.0.1:${world.httpPort}`, `https://${ADDR.target}:${target.port}/`]);
-  assert.equal(res.code, 0, res.stderr);
-  assert.match(res.stdout, /hello from the target/);
-});
+test(
+  'curl through the HTTP proxy (CONNECT) verifies the target certificate',
+  { timeout: 30_000 },
+  async () => {
+    const res = await run('curl', [
+      ...curlBase(),
+      '--proxy',
+      `http://127.0.0.1:${world.httpPort}`,
+      `https://${ADDR.target}:${target.port}/`,
+    ]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /hello from the target/);
+  },
+);
 
-test('curl refuses a target certificate the CA did not issue (the check can fail)', { timeout: 30_000 }, async () => {
-  const res = await run('curl', [
-    '--silent', '--max-time', '15', '--cacert', world.deployment.ingress.trunkCert,
-    '--proxy', `http://127.0.0.1:${world.httpPort}`, `https://${ADDR.target}:${target.port}/`,
-  ]);
-  assert.equal(res.code, 60, `curl should fail certificate verification, got ${res.code}`);
-});
+test(
+  'curl refuses a target certificate the CA did not issue (the check can fail)',
+  { timeout: 30_000 },
+  async () => {
+    const res = await run('curl', [
+      '--silent',
+      '--max-time',
+      '15',
+      '--cacert',
+      world.deployment.ingress.trunkCert,
+      '--proxy',
+      `http://127.0.0.1:${world.httpPort}`,
+      `https://${ADDR.target}:${target.port}/`,
+    ]);
+    assert.equal(res.code, 60, `curl should fail certificate verification, got ${res.code}`);
+  },
+);

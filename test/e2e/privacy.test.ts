@@ -22,14 +22,36 @@ import { run } from '../kit/run.ts';
 const T = { timeout: 60_000 };
 
 async function curlThroughBothProxies(world: World, targetPort: number): Promise<void> {
-  const common = ['--silent', '--show-error', '--max-time', '15', '--cacert', world.deployment.caCert];
+  const common = [
+    '--silent',
+    '--show-error',
+    '--max-time',
+    '15',
+    '--cacert',
+    world.deployment.caCert,
+  ];
   const url = `https://${TARGET_NAME}:${targetPort}/`;
-  const viaSocks = await run('curl', [...common, '--proxy', `socks5h://127.0.0.1:${world.socksPort}`, url]);
+  const viaSocks = await run('curl', [
+    ...common,
+    '--proxy',
+    `socks5h://127.0.0.1:${world.socksPort}`,
+    url,
+  ]);
   assert.equal(viaSocks.code, 0, viaSocks.stderr);
   assert.match(viaSocks.stdout, /hello from the target/);
-  const viaHttp = await run('curl', [...common, '--proxy', `http://127.0.0.1:${world.httpPort}`, url]);
+  const viaHttp = await run('curl', [
+    ...common,
+    '--proxy',
+    `http://127.0.0.1:${world.httpPort}`,
+    url,
+  ]);
   assert.equal(viaHttp.code, 0, viaHttp.stderr);
-  const byAddress = await run('curl', [...common, '--proxy', `socks5h://127.0.0.1:${world.socksPort}`, `https://${ADDR.target}:${targetPort}/`]);
+  const byAddress = await run('curl', [
+    ...common,
+    '--proxy',
+    `socks5h://127.0.0.1:${world.socksPort}`,
+    `https://${ADDR.target}:${targetPort}/`,
+  ]);
   assert.equal(byAddress.code, 0, byAddress.stderr);
 }
 
@@ -41,7 +63,11 @@ describe('a clean run: neither relay learns what it must not', T, () => {
 
   before(async () => {
     world = await startWorld({ capture: true });
-    target = await httpsTarget(ADDR.target, world.deployment.target.cert, world.deployment.target.key);
+    target = await httpsTarget(
+      ADDR.target,
+      world.deployment.target.cert,
+      world.deployment.target.key,
+    );
     await curlThroughBothProxies(world, target.port);
     await world.stop();
     ingressSaw = await world.capture('ingress');
@@ -59,7 +85,12 @@ describe('a clean run: neither relay learns what it must not', T, () => {
     assert.ok(ingressSaw.includes('egress-1:443'), 'the ingress saw which egress was asked for');
     assert.ok(egressSaw.includes(`[peer] "${ADDR.ingress}:`), 'the egress saw the ingress connect');
     // The egress does see the target: the same search finds it there.
-    assert.ok(findLeaks({ egress: egressSaw }, targetNeedles({ name: TARGET_NAME, ip: ADDR.target, port: target.port })).length > 0);
+    assert.ok(
+      findLeaks(
+        { egress: egressSaw },
+        targetNeedles({ name: TARGET_NAME, ip: ADDR.target, port: target.port }),
+      ).length > 0,
+    );
   });
 
   test('the ingress never saw the target name, address or port', () => {
@@ -71,7 +102,9 @@ describe('a clean run: neither relay learns what it must not', T, () => {
   });
 
   test("the egress never saw the client's address", () => {
-    const leaks = findLeaks({ capture: egressSaw, logs: world.egresses[0]!.lines.join('\n') }, [ADDR.client]);
+    const leaks = findLeaks({ capture: egressSaw, logs: world.egresses[0]!.lines.join('\n') }, [
+      ADDR.client,
+    ]);
     assert.deepEqual(leaks, []);
   });
 });
@@ -101,7 +134,11 @@ describe('negative controls: deliberately leaky setups are caught by the same ch
       servername: INGRESS_NAME,
       localAddress: ADDR.client,
     } as http2.SecureClientSessionOptions);
-    const req = h2.request({ ':method': 'CONNECT', ':authority': `${world.egressIds[0]}:443`, 'x-leak': `${ADDR.target}:${targetPort}` });
+    const req = h2.request({
+      ':method': 'CONNECT',
+      ':authority': `${world.egressIds[0]}:443`,
+      'x-leak': `${ADDR.target}:${targetPort}`,
+    });
     await once(req, 'response');
     req.destroy();
     h2.destroy();
@@ -120,13 +157,21 @@ describe('negative controls: deliberately leaky setups are caught by the same ch
           ...({ localAddress: ADDR.ingress } as tls.ConnectionOptions),
         }),
     });
-    const leaky = trunk.request({ ':method': 'CONNECT', ':authority': `${world.egressIds[0]}:443`, forwarded: `for=${ADDR.client}` });
+    const leaky = trunk.request({
+      ':method': 'CONNECT',
+      ':authority': `${world.egressIds[0]}:443`,
+      forwarded: `for=${ADDR.client}`,
+    });
     await once(leaky, 'response');
     leaky.destroy();
     trunk.destroy();
 
     // 4. A client that bypasses the ingress reaches the egress from its own address.
-    const direct = net.connect({ host: ADDR.egress(0), port: Number(String(world.egresses[0]!.ready.listen).split(':').pop()), localAddress: ADDR.client });
+    const direct = net.connect({
+      host: ADDR.egress(0),
+      port: Number(String(world.egresses[0]!.ready.listen).split(':').pop()),
+      localAddress: ADDR.client,
+    });
     await once(direct, 'connect');
     direct.destroy();
     await new Promise((r) => setTimeout(r, 200));
@@ -138,13 +183,16 @@ describe('negative controls: deliberately leaky setups are caught by the same ch
   });
 
   test('a target named to the ingress (HTTP/1.1 and h2) is found', async () => {
-    const leaks = findLeaks({ capture: await world.capture('ingress') }, targetNeedles({ name: TARGET_NAME, ip: ADDR.target, port: targetPort }));
+    const leaks = findLeaks(
+      { capture: await world.capture('ingress') },
+      targetNeedles({ name: TARGET_NAME, ip: ADDR.target, port: targetPort }),
+    );
     const needles = new Set(leaks.map((l) => l.needle));
     assert.ok(needles.has(`${TARGET_NAME}:${targetPort}`), JSON.stringify(leaks));
     assert.ok(needles.has(`${ADDR.target}:${targetPort}`), JSON.stringify(leaks));
   });
 
-  test("a client address forwarded to, or connecting to, the egress is found", async () => {
+  test('a client address forwarded to, or connecting to, the egress is found', async () => {
     const capture = await world.capture('egress-egress-1');
     const leaks = findLeaks({ capture }, [ADDR.client]);
     assert.ok(leaks.length > 0);

@@ -24,7 +24,8 @@ function record(bytes: Buffer): void {
   size += bytes.length;
   parts.push(Buffer.from(bytes));
 }
-const note = (label: string, value: unknown): void => record(Buffer.from(`\n[${label}] ${JSON.stringify(value)}\n`));
+const note = (label: string, value: unknown): void =>
+  record(Buffer.from(`\n[${label}] ${JSON.stringify(value)}\n`));
 
 if (file) {
   const push = Readable.prototype.push;
@@ -35,12 +36,21 @@ if (file) {
   };
 
   const emit = EventEmitter.prototype.emit;
-  EventEmitter.prototype.emit = function (this: EventEmitter, event: string | symbol, ...args: unknown[]) {
+  EventEmitter.prototype.emit = function (
+    this: EventEmitter,
+    event: string | symbol,
+    ...args: unknown[]
+  ) {
     switch (event) {
       case 'connect':
       case 'request': {
         const req = args[0] as { method?: string; url?: string; headers?: unknown } | undefined;
-        if (req && typeof req === 'object' && 'headers' in req) note(`http1 ${String(event)}`, { method: req.method, url: req.url, headers: req.headers });
+        if (req && typeof req === 'object' && 'headers' in req)
+          note(`http1 ${String(event)}`, {
+            method: req.method,
+            url: req.url,
+            headers: req.headers,
+          });
         break;
       }
       case 'stream':
@@ -54,7 +64,8 @@ if (file) {
       case 'connection':
       case 'secureConnection': {
         const socket = args[0] as { remoteAddress?: string; remotePort?: number } | undefined;
-        if (socket && typeof socket === 'object' && 'remoteAddress' in socket) note('peer', `${socket.remoteAddress}:${socket.remotePort}`);
+        if (socket && typeof socket === 'object' && 'remoteAddress' in socket)
+          note('peer', `${socket.remoteAddress}:${socket.remotePort}`);
         break;
       }
     }

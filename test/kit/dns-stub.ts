@@ -12,7 +12,10 @@ export interface DnsStub {
   close(): Promise<void>;
 }
 
-export async function dnsStub(host: string, mode: { rcode: number } | 'silent' = { rcode: 3 }): Promise<DnsStub> {
+export async function dnsStub(
+  host: string,
+  mode: { rcode: number } | 'silent' = { rcode: 3 },
+): Promise<DnsStub> {
   const socket = dgram.createSocket('udp4');
   let queries = 0;
   socket.on('message', (msg, rinfo) => {

@@ -9,14 +9,20 @@ export interface Finding {
   readonly context: string;
 }
 
-export function findLeaks(haystacks: Readonly<Record<string, Buffer | string>>, needles: readonly string[]): Finding[] {
+export function findLeaks(
+  haystacks: Readonly<Record<string, Buffer | string>>,
+  needles: readonly string[],
+): Finding[] {
   const findings: Finding[] = [];
   for (const [where, data] of Object.entries(haystacks)) {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     for (const needle of needles) {
       const at = bytes.indexOf(needle);
       if (at >= 0) {
-        const context = bytes.subarray(Math.max(0, at - 40), at + needle.length + 40).toString('latin1').replace(/[^\x20-\x7e]/g, '.');
+        const context = bytes
+          .subarray(Math.max(0, at - 40), at + needle.length + 40)
+          .toString('latin1')
+          .replace(/[^\x20-\x7e]/g, '.');
         findings.push({ needle, where, context });
       }
     }

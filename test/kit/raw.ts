@@ -2,7 +2,12 @@
 import tls from 'node:tls';
 import net from 'node:net';
 import { once } from 'node:events';
-import { decodeMethodSelection, decodeReply, encodeGreeting, encodeRequest } from '@splitrelay/socks5';
+import {
+  decodeMethodSelection,
+  decodeReply,
+  encodeGreeting,
+  encodeRequest,
+} from '@splitrelay/socks5';
 
 /** Sends `request` over TLS (ALPN http/1.1) and returns everything until the server closes or `ms` passes. */
 export async function tlsExchange(
@@ -16,13 +21,19 @@ export async function tlsExchange(
     servername: options.servername,
     ca: options.ca,
     ALPNProtocols: ['http/1.1'],
-    ...(options.localAddress ? ({ localAddress: options.localAddress } as tls.ConnectionOptions) : {}),
+    ...(options.localAddress
+      ? ({ localAddress: options.localAddress } as tls.ConnectionOptions)
+      : {}),
   });
   await once(socket, 'secureConnect');
   return exchange(socket, request, ms);
 }
 
-export async function exchange(socket: net.Socket, request: string | Buffer, ms = 5000): Promise<string> {
+export async function exchange(
+  socket: net.Socket,
+  request: string | Buffer,
+  ms = 5000,
+): Promise<string> {
   let text = '';
   socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
   socket.on('error', () => {});
@@ -34,7 +45,11 @@ export async function exchange(socket: net.Socket, request: string | Buffer, ms 
 }
 
 /** A SOCKS5 CONNECT through the client's proxy; resolves the reply code (0 = success). */
-export async function socksConnect(socksPort: number, host: string, port: number): Promise<{ reply: number; socket: net.Socket }> {
+export async function socksConnect(
+  socksPort: number,
+  host: string,
+  port: number,
+): Promise<{ reply: number; socket: net.Socket }> {
   const socket = net.connect({ host: '127.0.0.1', port: socksPort });
   await once(socket, 'connect');
   let buf = Buffer.alloc(0);
@@ -45,7 +60,9 @@ export async function socksConnect(socksPort: number, host: string, port: number
   };
   socket.on('data', onData);
   socket.on('error', () => {});
-  const read = async <T>(decode: (b: Uint8Array) => { ok: true; value: T; bytesRead: number } | { ok: false }): Promise<T> => {
+  const read = async <T>(
+    decode: (b: Uint8Array) => { ok: true; value: T; bytesRead: number } | { ok: false },
+  ): Promise<T> => {
     for (;;) {
       const r = decode(buf);
       if (r.ok) {

@@ -27,11 +27,22 @@ async function listen<S extends net.Server>(server: S, host: string): Promise<Li
 }
 
 /** An HTTPS server with a certificate from the local CA; answers with a fixed page. */
-export async function httpsTarget(host: string, certFile: string, keyFile: string, body = 'hello from the target\n') {
-  const server = https.createServer({ cert: await readFile(certFile), key: await readFile(keyFile) }, (req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain', 'x-seen-peer': req.socket.remoteAddress ?? '' });
-    res.end(body);
-  });
+export async function httpsTarget(
+  host: string,
+  certFile: string,
+  keyFile: string,
+  body = 'hello from the target\n',
+) {
+  const server = https.createServer(
+    { cert: await readFile(certFile), key: await readFile(keyFile) },
+    (req, res) => {
+      res.writeHead(200, {
+        'content-type': 'text/plain',
+        'x-seen-peer': req.socket.remoteAddress ?? '',
+      });
+      res.end(body);
+    },
+  );
   return listen(server, host);
 }
 

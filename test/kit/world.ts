@@ -7,7 +7,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, prepareDeployment, startApp, type Deployment, type RunningApp } from '@splitrelay/local-deployment';
+import {
+  freePort,
+  prepareDeployment,
+  startApp,
+  type Deployment,
+  type RunningApp,
+} from '@splitrelay/local-deployment';
 
 export const ADDR = {
   client: '127.0.1.1',
@@ -73,7 +79,10 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const level = options.logLevel ?? 'debug';
   const captureOptions = (name: string) =>
     options.capture
-      ? { nodeArgs: ['--import', CAPTURE_PRELOAD], env: { SPLITRELAY_CAPTURE: join(dir, `${name}.capture`) } }
+      ? {
+          nodeArgs: ['--import', CAPTURE_PRELOAD],
+          env: { SPLITRELAY_CAPTURE: join(dir, `${name}.capture`) },
+        }
       : {};
   const started: RunningApp[] = [];
   try {
@@ -94,8 +103,15 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     const ingressFile = await deployment.writeConfig('ingress', {
       listen: `${ADDR.ingress}:0`,
       tls: { cert: deployment.ingress.cert, key: deployment.ingress.key },
-      trunk: { cert: deployment.ingress.trunkCert, key: deployment.ingress.trunkKey, localAddress: ADDR.ingress },
-      directory: { file: deployment.directoryFile, operatorKeys: [{ publicKey: deployment.operatorPublicKey }] },
+      trunk: {
+        cert: deployment.ingress.trunkCert,
+        key: deployment.ingress.trunkKey,
+        localAddress: ADDR.ingress,
+      },
+      directory: {
+        file: deployment.directoryFile,
+        operatorKeys: [{ publicKey: deployment.operatorPublicKey }],
+      },
       log: { level, statsIntervalMs: 1000 },
       ...options.ingressExtra,
     });
@@ -103,9 +119,16 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     started.push(ingress);
     const ingressPort = Number(String(ingress.ready.listen).split(':').pop());
     const clientConfig = {
-      ingress: { address: `${ADDR.ingress}:${ingressPort}`, servername: INGRESS_NAME, ca: deployment.caCert },
+      ingress: {
+        address: `${ADDR.ingress}:${ingressPort}`,
+        servername: INGRESS_NAME,
+        ca: deployment.caCert,
+      },
       localAddress: ADDR.client,
-      directory: { file: deployment.directoryFile, operatorKeys: [{ publicKey: deployment.operatorPublicKey }] },
+      directory: {
+        file: deployment.directoryFile,
+        operatorKeys: [{ publicKey: deployment.operatorPublicKey }],
+      },
       socks: { listen: '127.0.0.1:0' },
       http: { listen: '127.0.0.1:0' },
       log: { level },

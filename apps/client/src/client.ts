@@ -25,11 +25,15 @@ async function listen(server: Server, address: string): Promise<AddressInfo> {
   return server.address() as AddressInfo;
 }
 
-export async function startClient(config: DeepReadonly<ClientConfig>, log: RoleLogger<'client'>): Promise<RunningClient> {
+export async function startClient(
+  config: DeepReadonly<ClientConfig>,
+  log: RoleLogger<'client'>,
+): Promise<RunningClient> {
   const trusted = readTrustedKeys(config.directory.operatorKeys);
   const nowSeconds = (): number => Math.floor(Date.now() / 1000);
   const verified = loadDirectoryFile(config.directory.file, trusted, nowSeconds());
-  for (const r of verified.rejected) log.warn('directory entry rejected', { code: r.code, reason: r.reason });
+  for (const r of verified.rejected)
+    log.warn('directory entry rejected', { code: r.code, reason: r.reason });
   if (verified.entries.size === 0) throw new Error('the directory has no valid egress');
 
   const ingress = splitHostPort(config.ingress.address);
@@ -49,16 +53,25 @@ export async function startClient(config: DeepReadonly<ClientConfig>, log: RoleL
     flowTimeoutMs: config.timeouts.flowMs,
     ...(config.localAddress ? { localAddress: config.localAddress } : {}),
   });
-  const connect = (target: { host: string; port: number }, signal?: AbortSignal) => client.connect(target, signal);
+  const connect = (target: { host: string; port: number }, signal?: AbortSignal) =>
+    client.connect(target, signal);
   const servers: Server[] = [];
   const result: { socks?: AddressInfo; http?: AddressInfo } = {};
   if (config.socks) {
-    const server = createSocksServer({ connect, handshakeTimeoutMs: config.timeouts.handshakeMs, logger: log });
+    const server = createSocksServer({
+      connect,
+      handshakeTimeoutMs: config.timeouts.handshakeMs,
+      logger: log,
+    });
     servers.push(server);
     result.socks = await listen(server, config.socks.listen);
   }
   if (config.http) {
-    const server = createHttpProxyServer({ connect, headersTimeoutMs: config.timeouts.handshakeMs, logger: log });
+    const server = createHttpProxyServer({
+      connect,
+      headersTimeoutMs: config.timeouts.handshakeMs,
+      logger: log,
+    });
     servers.push(server);
     result.http = await listen(server, config.http.listen);
   }
@@ -66,7 +79,9 @@ export async function startClient(config: DeepReadonly<ClientConfig>, log: RoleL
     ...result,
     async close() {
       client.close();
-      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      await Promise.all(
+        servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+      );
     },
   };
 }

@@ -12,7 +12,9 @@ export const clientConfigSchema = z.strictObject({
     .strictObject({
       address: listenAddress.describe('The ingress relay, host:port.'),
       servername: z.string().min(1).describe('Name checked against the ingress certificate.'),
-      ca: filePath.optional().describe('CA certificate (PEM) for the ingress; the system store when absent.'),
+      ca: filePath
+        .optional()
+        .describe('CA certificate (PEM) for the ingress; the system store when absent.'),
     })
     .describe('The first hop.'),
   localAddress: z.string().optional().describe('Source address for the connection to the ingress.'),
@@ -22,7 +24,7 @@ export const clientConfigSchema = z.strictObject({
       operatorKeys: z
         .array(z.strictObject({ kid: z.string().optional(), publicKey: filePath }))
         .min(1)
-        .describe('Egress operators\' Ed25519 public keys (PEM) trusted to sign entries.'),
+        .describe("Egress operators' Ed25519 public keys (PEM) trusted to sign entries."),
     })
     .describe('Where egresses and their pinned keys come from.'),
   egress: z

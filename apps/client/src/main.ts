@@ -7,7 +7,10 @@ import { clientConfigSchema } from './config.ts';
 import { startClient } from './client.ts';
 
 try {
-  const config = await loadConfigFile(clientConfigSchema, configPathFromArgv(process.argv, 'splitrelay-client'));
+  const config = await loadConfigFile(
+    clientConfigSchema,
+    configPathFromArgv(process.argv, 'splitrelay-client'),
+  );
   tuneProcess();
   const log = createLogger('client', { level: config.log.level });
   const client = await startClient(config, log);
@@ -23,6 +26,8 @@ try {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 } catch (err) {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : String((err as Error).stack ?? err)}\n`);
+  process.stderr.write(
+    `${err instanceof ConfigError ? err.message : String((err as Error).stack ?? err)}\n`,
+  );
   process.exit(1);
 }

@@ -37,7 +37,12 @@ async function main(): Promise<void> {
   say(`egress allowlist: ${allow.join(', ')} (everything else private or loopback is refused)`);
 
   const apps: RunningApp[] = [];
-  const target = await startDemoTarget(DEMO.target.host, DEMO.target.port, deployment.target.cert, deployment.target.key);
+  const target = await startDemoTarget(
+    DEMO.target.host,
+    DEMO.target.port,
+    deployment.target.cert,
+    deployment.target.key,
+  );
   const stopAll = async (): Promise<void> => {
     await Promise.all(apps.map((a) => a.stop()));
     await new Promise<void>((r) => target.close(() => r()));
@@ -54,43 +59,76 @@ async function main(): Promise<void> {
       log: { level: 'info', statsIntervalMs: 5000, flows: false },
     });
     apps.push(await startApp('egress', egressConfig, { logFile: logs.egress }));
-    say(`egress   ${DEMO.egress.host}:${DEMO.egress.port}  (sees the ingress and the targets, never you)`);
+    say(
+      `egress   ${DEMO.egress.host}:${DEMO.egress.port}  (sees the ingress and the targets, never you)`,
+    );
 
     const ingressConfig = await deployment.writeConfig('ingress', {
       listen: `${DEMO.ingress.host}:${DEMO.ingress.port}`,
       tls: { cert: deployment.ingress.cert, key: deployment.ingress.key },
-      trunk: { cert: deployment.ingress.trunkCert, key: deployment.ingress.trunkKey, localAddress: DEMO.ingress.host },
-      directory: { file: deployment.directoryFile, operatorKeys: [{ publicKey: deployment.operatorPublicKey }] },
+      trunk: {
+        cert: deployment.ingress.trunkCert,
+        key: deployment.ingress.trunkKey,
+        localAddress: DEMO.ingress.host,
+      },
+      directory: {
+        file: deployment.directoryFile,
+        operatorKeys: [{ publicKey: deployment.operatorPublicKey }],
+      },
       log: { level: 'info', statsIntervalMs: 5000 },
     });
     apps.push(await startApp('ingress', ingressConfig, { logFile: logs.ingress }));
-    say(`ingress  ${DEMO.ingress.host}:${DEMO.ingress.port}  (sees you and which egress, never the target)`);
+    say(
+      `ingress  ${DEMO.ingress.host}:${DEMO.ingress.port}  (sees you and which egress, never the target)`,
+    );
 
     const clientConfig = await deployment.writeConfig('client', {
-      ingress: { address: `${DEMO.ingress.host}:${DEMO.ingress.port}`, servername: DEMO.ingress.name, ca: deployment.caCert },
+      ingress: {
+        address: `${DEMO.ingress.host}:${DEMO.ingress.port}`,
+        servername: DEMO.ingress.name,
+        ca: deployment.caCert,
+      },
       localAddress: DEMO.clientSource,
-      directory: { file: deployment.directoryFile, operatorKeys: [{ publicKey: deployment.operatorPublicKey }] },
+      directory: {
+        file: deployment.directoryFile,
+        operatorKeys: [{ publicKey: deployment.operatorPublicKey }],
+      },
       socks: { listen: DEMO.socks },
       http: { listen: DEMO.http },
       log: { level: 'info' },
     });
     const client = await startApp('client', clientConfig, { logFile: logs.client });
     apps.push(client);
-    say(`client   SOCKS5 ${String(client.ready.socks)}  HTTP ${String(client.ready.http)}  (connects from ${DEMO.clientSource})`);
+    say(
+      `client   SOCKS5 ${String(client.ready.socks)}  HTTP ${String(client.ready.http)}  (connects from ${DEMO.clientSource})`,
+    );
 
     const url = `https://${DEMO.target.name}:${DEMO.target.port}/`;
     const ca = await readFile(deployment.caCert, 'utf8');
-    const res = await fetch(url, { dispatcher: new ProxyAgent({ uri: `http://${DEMO.http}`, requestTls: { ca } }) });
+    const res = await fetch(url, {
+      dispatcher: new ProxyAgent({ uri: `http://${DEMO.http}`, requestTls: { ca } }),
+    });
     const page = await res.text();
     say('');
     say(`fetched ${url} through both relays: HTTP ${res.status}`);
-    say(`  the target saw the request come from ${res.headers.get('x-seen-peer') ?? '?'} (the egress)`);
+    say(
+      `  the target saw the request come from ${res.headers.get('x-seen-peer') ?? '?'} (the egress)`,
+    );
     await new Promise((r) => setTimeout(r, 300));
     const ingressLog = await readFile(logs.ingress, 'utf8');
     const egressLog = await readFile(logs.egress, 'utf8');
-    say(`  ingress log mentions the target (${DEMO.target.name} / ${DEMO.target.host}): ${ingressLog.includes(DEMO.target.name) || ingressLog.includes(DEMO.target.host) ? 'YES (bug!)' : 'no'}`);
-    say(`  egress log mentions your address (${DEMO.clientSource}): ${egressLog.includes(DEMO.clientSource) ? 'YES (bug!)' : 'no'}`);
-    say(`  page: ${page.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim()}`);
+    say(
+      `  ingress log mentions the target (${DEMO.target.name} / ${DEMO.target.host}): ${ingressLog.includes(DEMO.target.name) || ingressLog.includes(DEMO.target.host) ? 'YES (bug!)' : 'no'}`,
+    );
+    say(
+      `  egress log mentions your address (${DEMO.clientSource}): ${egressLog.includes(DEMO.clientSource) ? 'YES (bug!)' : 'no'}`,
+    );
+    say(
+      `  page: ${page
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim()}`,
+    );
     say('');
     say(`try: curl --cacert ${deployment.caCert} --proxy socks5h://${DEMO.socks} ${url}`);
     say('Ctrl-C stops everything.');

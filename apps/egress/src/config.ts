@@ -3,14 +3,22 @@ import { z } from 'zod';
 import { compilePolicy } from '@splitrelay/target-policy';
 import { durationMs, filePath, listenAddress, logLevel } from '@splitrelay/config';
 
-const portSpec = z.union([z.int().min(1).max(65535), z.tuple([z.int().min(1).max(65535), z.int().min(1).max(65535)])]);
+const portSpec = z.union([
+  z.int().min(1).max(65535),
+  z.tuple([z.int().min(1).max(65535), z.int().min(1).max(65535)]),
+]);
 
 export const egressConfigSchema = z.strictObject({
-  egressId: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/).describe('This egress\'s id in the directory.'),
+  egressId: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/)
+    .describe("This egress's id in the directory."),
   listen: listenAddress.describe('Trunk listener (ingresses connect here), host:port.'),
   tls: z
     .strictObject({
-      cert: filePath.describe('Certificate (PEM) for the trunk and the inner sessions; its key is pinned in the directory.'),
+      cert: filePath.describe(
+        'Certificate (PEM) for the trunk and the inner sessions; its key is pinned in the directory.',
+      ),
       key: filePath.describe('Its private key (PEM).'),
     })
     .describe('TLS identity of this egress.'),
@@ -20,9 +28,18 @@ export const egressConfigSchema = z.strictObject({
     .describe('Ingress relays admitted on the trunk, by their exact client certificate (PEM).'),
   policy: z
     .strictObject({
-      allowCidrs: z.array(z.string()).default([]).describe('Ranges allowed although built-in rules deny them (e.g. 127.0.0.0/8 for tests).'),
-      denyCidrs: z.array(z.string()).default([]).describe('Extra ranges to refuse; they win over allowCidrs.'),
-      allowPorts: z.array(portSpec).optional().describe('When set, only these ports (or [from, to] ranges).'),
+      allowCidrs: z
+        .array(z.string())
+        .default([])
+        .describe('Ranges allowed although built-in rules deny them (e.g. 127.0.0.0/8 for tests).'),
+      denyCidrs: z
+        .array(z.string())
+        .default([])
+        .describe('Extra ranges to refuse; they win over allowCidrs.'),
+      allowPorts: z
+        .array(portSpec)
+        .optional()
+        .describe('When set, only these ports (or [from, to] ranges).'),
       denyPorts: z.array(portSpec).min(1).optional().describe('Ports always refused.'),
     })
     .default({ allowCidrs: [], denyCidrs: [] })
@@ -35,7 +52,9 @@ export const egressConfigSchema = z.strictObject({
         ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
       }
     })
-    .describe('Which targets this egress connects to. Private, loopback, link-local, CGNAT, multicast, metadata and IPv4-mapped ranges are refused by default.'),
+    .describe(
+      'Which targets this egress connects to. Private, loopback, link-local, CGNAT, multicast, metadata and IPv4-mapped ranges are refused by default.',
+    ),
   dns: z
     .strictObject({
       hosts: z
@@ -54,24 +73,43 @@ export const egressConfigSchema = z.strictObject({
   timeouts: z
     .strictObject({
       handshakeMs: durationMs.default(10_000).describe('Trunk and inner TLS handshake deadline.'),
-      idleMs: durationMs.default(300_000).describe('A flow with no bytes either way for this long is closed.'),
+      idleMs: durationMs
+        .default(300_000)
+        .describe('A flow with no bytes either way for this long is closed.'),
       connectMs: durationMs.default(10_000).describe('Connect to a target.'),
       dnsMs: durationMs.default(5000).describe('Resolve a target name.'),
     })
     .default({ handshakeMs: 10_000, idleMs: 300_000, connectMs: 10_000, dnsMs: 5000 }),
   limits: z
     .strictObject({
-      maxHeaderBytes: z.int().min(1024).max(65_536).default(8192).describe('Largest HTTP/1.1 inner request head (431 beyond).'),
+      maxHeaderBytes: z
+        .int()
+        .min(1024)
+        .max(65_536)
+        .default(8192)
+        .describe('Largest HTTP/1.1 inner request head (431 beyond).'),
     })
     .default({ maxHeaderBytes: 8192 }),
   log: z
     .strictObject({
       level: logLevel.default('info'),
-      statsIntervalMs: durationMs.default(60_000).describe('Aggregate counters are logged this often; no per-flow records.'),
-      flows: z.boolean().default(false).describe('Log each refused flow with its target (never a client address). Off by default.'),
+      statsIntervalMs: durationMs
+        .default(60_000)
+        .describe('Aggregate counters are logged this often; no per-flow records.'),
+      flows: z
+        .boolean()
+        .default(false)
+        .describe(
+          'Log each refused flow with its target (never a client address). Off by default.',
+        ),
     })
     .default({ level: 'info', statsIntervalMs: 60_000, flows: false }),
-  proxyName: z.string().min(1).max(64).default('splitrelay-egress').describe('Name in Proxy-Status members.'),
+  proxyName: z
+    .string()
+    .min(1)
+    .max(64)
+    .default('splitrelay-egress')
+    .describe('Name in Proxy-Status members.'),
 });
 
 export type EgressConfig = z.output<typeof egressConfigSchema>;

@@ -17,7 +17,10 @@ export interface RunningEgress {
   close(): Promise<void>;
 }
 
-export async function startEgress(config: DeepReadonly<EgressConfig>, log: RoleLogger<'egress'>): Promise<RunningEgress> {
+export async function startEgress(
+  config: DeepReadonly<EgressConfig>,
+  log: RoleLogger<'egress'>,
+): Promise<RunningEgress> {
   const cert = readPem(config.tls.cert);
   const key = readPem(config.tls.key);
   const policy = compilePolicy(config.policy);
@@ -25,7 +28,10 @@ export async function startEgress(config: DeepReadonly<EgressConfig>, log: RoleL
     policy,
     connectTimeoutMs: config.timeouts.connectMs,
     dnsTimeoutMs: config.timeouts.dnsMs,
-    resolve: withStaticHosts(config.dns.hosts, config.dns.servers ? serversResolve(config.dns.servers) : undefined),
+    resolve: withStaticHosts(
+      config.dns.hosts,
+      config.dns.servers ? serversResolve(config.dns.servers) : undefined,
+    ),
     ...(config.localAddress ? { localAddress: config.localAddress } : {}),
   });
 
@@ -38,7 +44,10 @@ export async function startEgress(config: DeepReadonly<EgressConfig>, log: RoleL
     maxHeaderBytes: config.limits.maxHeaderBytes,
     proxyName: config.proxyName,
     async openFlow(target, signal) {
-      const socket = await dialer.dial({ host: target.host, port: target.port, kind: 'tcp' }, signal);
+      const socket = await dialer.dial(
+        { host: target.host, port: target.port, kind: 'tcp' },
+        signal,
+      );
       counters.flows++;
       return socket;
     },
@@ -58,7 +67,10 @@ export async function startEgress(config: DeepReadonly<EgressConfig>, log: RoleL
     },
   });
 
-  const knownIngresses = config.knownIngresses.map((k) => ({ name: k.name, certPem: readPem(k.cert) }));
+  const knownIngresses = config.knownIngresses.map((k) => ({
+    name: k.name,
+    certPem: readPem(k.cert),
+  }));
   const server = createTrunkServer({
     cert,
     key,

@@ -7,11 +7,18 @@ import { egressConfigSchema } from './config.ts';
 import { startEgress } from './egress.ts';
 
 try {
-  const config = await loadConfigFile(egressConfigSchema, configPathFromArgv(process.argv, 'splitrelay-egress'));
+  const config = await loadConfigFile(
+    egressConfigSchema,
+    configPathFromArgv(process.argv, 'splitrelay-egress'),
+  );
   tuneProcess();
   const log = createLogger('egress', { level: config.log.level });
   const egress = await startEgress(config, log);
-  log.info('ready', { egressId: config.egressId, listen: `${egress.address.address}:${egress.address.port}`, pid: process.pid });
+  log.info('ready', {
+    egressId: config.egressId,
+    listen: `${egress.address.address}:${egress.address.port}`,
+    pid: process.pid,
+  });
   const stop = (): void => {
     log.info('stopping');
     void egress.close().then(() => process.exit(0));
@@ -20,6 +27,8 @@ try {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 } catch (err) {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : String((err as Error).stack ?? err)}\n`);
+  process.stderr.write(
+    `${err instanceof ConfigError ? err.message : String((err as Error).stack ?? err)}\n`,
+  );
   process.exit(1);
 }

@@ -16,8 +16,18 @@ export const ingressConfigSchema = z.strictObject({
       key: filePath.describe('Its private key (PEM).'),
       localAddress: z.string().optional().describe('Source address for trunk connections.'),
       connectTimeoutMs: durationMs.default(5000).describe('Trunk connect and answer timeout.'),
-      maxStreamsPerConnection: z.int().min(1).max(100_000).default(1000).describe('Client sessions per trunk connection before another opens.'),
-      maxConnectionsPerEgress: z.int().min(1).max(64).default(4).describe('Trunk connections per egress at most.'),
+      maxStreamsPerConnection: z
+        .int()
+        .min(1)
+        .max(100_000)
+        .default(1000)
+        .describe('Client sessions per trunk connection before another opens.'),
+      maxConnectionsPerEgress: z
+        .int()
+        .min(1)
+        .max(64)
+        .default(4)
+        .describe('Trunk connections per egress at most.'),
     })
     .describe('Mutually authenticated HTTP/2 trunk to the egresses.'),
   directory: z
@@ -26,28 +36,44 @@ export const ingressConfigSchema = z.strictObject({
       operatorKeys: z
         .array(z.strictObject({ kid: z.string().optional(), publicKey: filePath }))
         .min(1)
-        .describe('Egress operators\' Ed25519 public keys (PEM) trusted to sign entries.'),
-      reloadMs: durationMs.default(60_000).describe('How often the file is read and verified again.'),
+        .describe("Egress operators' Ed25519 public keys (PEM) trusted to sign entries."),
+      reloadMs: durationMs
+        .default(60_000)
+        .describe('How often the file is read and verified again.'),
     })
     .describe('Which egresses exist: the only places this ingress ever connects to.'),
   timeouts: z
     .strictObject({
       handshakeMs: durationMs.default(10_000).describe('TLS handshake and request head deadline.'),
-      idleMs: durationMs.default(300_000).describe('A tunnel with no bytes either way for this long is closed.'),
+      idleMs: durationMs
+        .default(300_000)
+        .describe('A tunnel with no bytes either way for this long is closed.'),
     })
     .default({ handshakeMs: 10_000, idleMs: 300_000 }),
   limits: z
     .strictObject({
-      maxHeaderBytes: z.int().min(1024).max(65_536).default(8192).describe('Largest request head (431 beyond).'),
+      maxHeaderBytes: z
+        .int()
+        .min(1024)
+        .max(65_536)
+        .default(8192)
+        .describe('Largest request head (431 beyond).'),
     })
     .default({ maxHeaderBytes: 8192 }),
   log: z
     .strictObject({
       level: logLevel.default('info'),
-      statsIntervalMs: durationMs.default(60_000).describe('Aggregate counters are logged this often; no per-flow records.'),
+      statsIntervalMs: durationMs
+        .default(60_000)
+        .describe('Aggregate counters are logged this often; no per-flow records.'),
     })
     .default({ level: 'info', statsIntervalMs: 60_000 }),
-  proxyName: z.string().min(1).max(64).default('splitrelay-ingress').describe('Name in Proxy-Status members.'),
+  proxyName: z
+    .string()
+    .min(1)
+    .max(64)
+    .default('splitrelay-ingress')
+    .describe('Name in Proxy-Status members.'),
 });
 
 export type IngressConfig = z.output<typeof ingressConfigSchema>;

@@ -18,7 +18,10 @@ export interface RunningIngress {
   close(): Promise<void>;
 }
 
-export async function startIngress(config: DeepReadonly<IngressConfig>, log: RoleLogger<'ingress'>): Promise<RunningIngress> {
+export async function startIngress(
+  config: DeepReadonly<IngressConfig>,
+  log: RoleLogger<'ingress'>,
+): Promise<RunningIngress> {
   const nowSeconds = (): number => Math.floor(Date.now() / 1000);
   const trusted = readTrustedKeys(config.directory.operatorKeys);
   let directory = new Map<string, Entry>();
@@ -26,7 +29,8 @@ export async function startIngress(config: DeepReadonly<IngressConfig>, log: Rol
     try {
       const verified = loadDirectoryFile(config.directory.file, trusted, nowSeconds());
       directory = verified.entries;
-      for (const r of verified.rejected) log.warn('directory entry rejected', { code: r.code, reason: r.reason });
+      for (const r of verified.rejected)
+        log.warn('directory entry rejected', { code: r.code, reason: r.reason });
       log.info('directory loaded', { count: directory.size });
     } catch (err) {
       // Fail static: keep serving on the last verified entries until they expire.
@@ -56,16 +60,24 @@ export async function startIngress(config: DeepReadonly<IngressConfig>, log: Rol
     proxyName: config.proxyName,
     async openTunnel({ egressId }, signal) {
       const entry = directory.get(egressId);
-      if (!entry || entry.notAfter <= nowSeconds()) throw new RelayError('unknown-egress', 'no such egress in the directory');
+      if (!entry || entry.notAfter <= nowSeconds())
+        throw new RelayError('unknown-egress', 'no such egress in the directory');
       const endpoint = parseEndpoint(entry.endpoint);
       if (!endpoint) throw new RelayError('unknown-egress', 'egress endpoint is invalid');
-      const stream = await pool.open({ id: entry.id, host: endpoint.host, port: endpoint.port, pins: entry.tlsPins }, signal);
+      const stream = await pool.open(
+        { id: entry.id, host: endpoint.host, port: endpoint.port, pins: entry.tlsPins },
+        signal,
+      );
       counters.sessions++;
       return stream;
     },
     onRefusal(err, request) {
       counters.refusals++;
-      log.debug('refused', { code: err.code, status: err.status, ...(request.egressId ? { egressId: request.egressId } : {}) });
+      log.debug('refused', {
+        code: err.code,
+        status: err.status,
+        ...(request.egressId ? { egressId: request.egressId } : {}),
+      });
     },
     onTunnelDone(stats) {
       counters.bytesUp += stats.aToB;
@@ -73,7 +85,10 @@ export async function startIngress(config: DeepReadonly<IngressConfig>, log: Rol
     },
   });
 
-  const statsTimer = setInterval(() => log.info('stats', { ...counters }), config.log.statsIntervalMs);
+  const statsTimer = setInterval(
+    () => log.info('stats', { ...counters }),
+    config.log.statsIntervalMs,
+  );
   statsTimer.unref();
 
   const { host, port } = splitHostPort(config.listen);

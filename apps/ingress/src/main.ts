@@ -7,11 +7,17 @@ import { ingressConfigSchema } from './config.ts';
 import { startIngress } from './ingress.ts';
 
 try {
-  const config = await loadConfigFile(ingressConfigSchema, configPathFromArgv(process.argv, 'splitrelay-ingress'));
+  const config = await loadConfigFile(
+    ingressConfigSchema,
+    configPathFromArgv(process.argv, 'splitrelay-ingress'),
+  );
   tuneProcess();
   const log = createLogger('ingress', { level: config.log.level });
   const ingress = await startIngress(config, log);
-  log.info('ready', { listen: `${ingress.address.address}:${ingress.address.port}`, pid: process.pid });
+  log.info('ready', {
+    listen: `${ingress.address.address}:${ingress.address.port}`,
+    pid: process.pid,
+  });
   const stop = (): void => {
     log.info('stopping');
     void ingress.close().then(() => process.exit(0));
@@ -20,6 +26,8 @@ try {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 } catch (err) {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : String((err as Error).stack ?? err)}\n`);
+  process.stderr.write(
+    `${err instanceof ConfigError ? err.message : String((err as Error).stack ?? err)}\n`,
+  );
   process.exit(1);
 }

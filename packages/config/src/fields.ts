@@ -4,16 +4,18 @@ import { z } from 'zod';
 const hostRe = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)$/;
 
 /** `host:port` with a bracketed IPv6 literal allowed; port 0 lets the OS pick (tests). */
-export const listenAddress = z
-  .string()
-  .refine((s) => {
-    const i = s.lastIndexOf(':');
-    if (i <= 0) return false;
-    const port = Number(s.slice(i + 1));
-    return hostRe.test(s.slice(0, i)) && Number.isInteger(port) && port >= 0 && port <= 65535;
-  }, 'expected host:port (IPv6 in brackets)');
+export const listenAddress = z.string().refine((s) => {
+  const i = s.lastIndexOf(':');
+  if (i <= 0) return false;
+  const port = Number(s.slice(i + 1));
+  return hostRe.test(s.slice(0, i)) && Number.isInteger(port) && port >= 0 && port <= 65535;
+}, 'expected host:port (IPv6 in brackets)');
 
-export const durationMs = z.number().int().min(1).max(24 * 3600 * 1000);
+export const durationMs = z
+  .number()
+  .int()
+  .min(1)
+  .max(24 * 3600 * 1000);
 
 export const filePath = z.string().min(1);
 

@@ -4,7 +4,12 @@
  * be another, with the same verification.
  */
 import { readFileSync } from 'node:fs';
-import { DirectoryError, keyIdOf, verifyDirectory, type VerifiedDirectory } from '@splitrelay/directory';
+import {
+  DirectoryError,
+  keyIdOf,
+  verifyDirectory,
+  type VerifiedDirectory,
+} from '@splitrelay/directory';
 
 export interface OperatorKeyFile {
   /** Key id; derived from the key when absent. */

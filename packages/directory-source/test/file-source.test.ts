@@ -4,7 +4,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPrivateKey } from 'node:crypto';
-import { DirectoryError, directoryFile, generateOperatorKey, signEntry } from '@splitrelay/directory';
+import {
+  DirectoryError,
+  directoryFile,
+  generateOperatorKey,
+  signEntry,
+} from '@splitrelay/directory';
 import { loadDirectoryFile, readTrustedKeys } from '../src/index.ts';
 
 const pin = Buffer.alloc(32, 7).toString('base64');
@@ -16,11 +21,23 @@ test('reads keys and a signed file, keeping the good entries and naming the bad'
     const stranger = generateOperatorKey();
     await writeFile(join(dir, 'op.pub'), trusted.publicKeyPem);
     const entry = (id: string, kid: string) => ({
-      v: 1 as const, id, operator: kid, endpoint: '127.0.3.1:8443', region: 'eu', tlsPins: [pin], notBefore: 100, notAfter: 200, version: 1,
+      v: 1 as const,
+      id,
+      operator: kid,
+      endpoint: '127.0.3.1:8443',
+      region: 'eu',
+      tlsPins: [pin],
+      notBefore: 100,
+      notAfter: 200,
+      version: 1,
     });
     const file = directoryFile([
       signEntry(entry('good', trusted.kid), createPrivateKey(trusted.privateKeyPem), trusted.kid),
-      signEntry(entry('forged', stranger.kid), createPrivateKey(stranger.privateKeyPem), stranger.kid),
+      signEntry(
+        entry('forged', stranger.kid),
+        createPrivateKey(stranger.privateKeyPem),
+        stranger.kid,
+      ),
     ]);
     await writeFile(join(dir, 'directory.json'), JSON.stringify(file));
     const keys = readTrustedKeys([{ publicKey: join(dir, 'op.pub') }]);
@@ -28,7 +45,11 @@ test('reads keys and a signed file, keeping the good entries and naming the bad'
     const verified = loadDirectoryFile(join(dir, 'directory.json'), keys, 150);
     assert.deepEqual([...verified.entries.keys()], ['good']);
     assert.equal(verified.rejected[0]?.code, 'unknown-key');
-    assert.equal(loadDirectoryFile(join(dir, 'directory.json'), keys, 250).entries.size, 0, 'expired entries are dropped');
+    assert.equal(
+      loadDirectoryFile(join(dir, 'directory.json'), keys, 250).entries.size,
+      0,
+      'expired entries are dropped',
+    );
     await writeFile(join(dir, 'broken.json'), '{');
     assert.throws(() => loadDirectoryFile(join(dir, 'broken.json'), keys, 150), DirectoryError);
     assert.throws(() => loadDirectoryFile(join(dir, 'missing.json'), keys, 150), DirectoryError);

@@ -35,26 +35,116 @@ interface CodeSpec {
 }
 
 const specs = {
-  'malformed-request': { status: 400, proxyError: 'http_request_error', fault: 'downstream', retryable: false },
-  'headers-too-large': { status: 431, proxyError: 'http_request_error', fault: 'downstream', retryable: false },
-  'method-not-allowed': { status: 405, proxyError: 'http_request_denied', fault: 'downstream', retryable: false },
-  'unknown-egress': { status: 403, proxyError: 'http_request_denied', fault: 'downstream', retryable: false },
-  'egress-unavailable': { status: 502, proxyError: 'destination_unavailable', fault: 'peer-relay', retryable: true },
-  'egress-timeout': { status: 504, proxyError: 'connection_timeout', fault: 'peer-relay', retryable: true },
-  'target-prohibited': { status: 403, proxyError: 'destination_ip_prohibited', fault: 'downstream', retryable: false },
-  'port-prohibited': { status: 403, proxyError: 'http_request_denied', fault: 'downstream', retryable: false },
+  'malformed-request': {
+    status: 400,
+    proxyError: 'http_request_error',
+    fault: 'downstream',
+    retryable: false,
+  },
+  'headers-too-large': {
+    status: 431,
+    proxyError: 'http_request_error',
+    fault: 'downstream',
+    retryable: false,
+  },
+  'method-not-allowed': {
+    status: 405,
+    proxyError: 'http_request_denied',
+    fault: 'downstream',
+    retryable: false,
+  },
+  'unknown-egress': {
+    status: 403,
+    proxyError: 'http_request_denied',
+    fault: 'downstream',
+    retryable: false,
+  },
+  'egress-unavailable': {
+    status: 502,
+    proxyError: 'destination_unavailable',
+    fault: 'peer-relay',
+    retryable: true,
+  },
+  'egress-timeout': {
+    status: 504,
+    proxyError: 'connection_timeout',
+    fault: 'peer-relay',
+    retryable: true,
+  },
+  'target-prohibited': {
+    status: 403,
+    proxyError: 'destination_ip_prohibited',
+    fault: 'downstream',
+    retryable: false,
+  },
+  'port-prohibited': {
+    status: 403,
+    proxyError: 'http_request_denied',
+    fault: 'downstream',
+    retryable: false,
+  },
   'dns-error': { status: 502, proxyError: 'dns_error', fault: 'upstream', retryable: false },
   'dns-timeout': { status: 504, proxyError: 'dns_timeout', fault: 'upstream', retryable: true },
-  'connection-refused': { status: 502, proxyError: 'connection_refused', fault: 'upstream', retryable: true },
-  'connection-timeout': { status: 504, proxyError: 'connection_timeout', fault: 'upstream', retryable: true },
-  'destination-unreachable': { status: 502, proxyError: 'destination_ip_unroutable', fault: 'upstream', retryable: true },
-  'connection-terminated': { status: 502, proxyError: 'connection_terminated', fault: 'upstream', retryable: true },
-  'idle-timeout': { status: 504, proxyError: 'connection_read_timeout', fault: 'downstream', retryable: false },
-  'limit-reached': { status: 503, proxyError: 'connection_limit_reached', fault: 'internal', retryable: true },
-  'tls-failed': { status: 502, proxyError: 'tls_protocol_error', fault: 'peer-relay', retryable: true },
-  'pin-mismatch': { status: 502, proxyError: 'tls_certificate_error', fault: 'peer-relay', retryable: false },
-  'config-invalid': { status: 500, proxyError: 'proxy_configuration_error', fault: 'internal', retryable: false },
-  internal: { status: 500, proxyError: 'proxy_internal_error', fault: 'internal', retryable: false },
+  'connection-refused': {
+    status: 502,
+    proxyError: 'connection_refused',
+    fault: 'upstream',
+    retryable: true,
+  },
+  'connection-timeout': {
+    status: 504,
+    proxyError: 'connection_timeout',
+    fault: 'upstream',
+    retryable: true,
+  },
+  'destination-unreachable': {
+    status: 502,
+    proxyError: 'destination_ip_unroutable',
+    fault: 'upstream',
+    retryable: true,
+  },
+  'connection-terminated': {
+    status: 502,
+    proxyError: 'connection_terminated',
+    fault: 'upstream',
+    retryable: true,
+  },
+  'idle-timeout': {
+    status: 504,
+    proxyError: 'connection_read_timeout',
+    fault: 'downstream',
+    retryable: false,
+  },
+  'limit-reached': {
+    status: 503,
+    proxyError: 'connection_limit_reached',
+    fault: 'internal',
+    retryable: true,
+  },
+  'tls-failed': {
+    status: 502,
+    proxyError: 'tls_protocol_error',
+    fault: 'peer-relay',
+    retryable: true,
+  },
+  'pin-mismatch': {
+    status: 502,
+    proxyError: 'tls_certificate_error',
+    fault: 'peer-relay',
+    retryable: false,
+  },
+  'config-invalid': {
+    status: 500,
+    proxyError: 'proxy_configuration_error',
+    fault: 'internal',
+    retryable: false,
+  },
+  internal: {
+    status: 500,
+    proxyError: 'proxy_internal_error',
+    fault: 'internal',
+    retryable: false,
+  },
 } as const satisfies Record<string, CodeSpec>;
 
 export type RelayErrorCode = keyof typeof specs;
@@ -98,7 +188,9 @@ export function isRelayError(err: unknown): err is RelayError {
 /** Wraps anything thrown into a RelayError, keeping the original only as `cause`. */
 export function toRelayError(err: unknown, fallback: RelayErrorCode = 'internal'): RelayError {
   if (err instanceof RelayError) return err;
-  return new RelayError(fallback, fallback === 'internal' ? 'internal error' : fallback, { cause: err });
+  return new RelayError(fallback, fallback === 'internal' ? 'internal error' : fallback, {
+    cause: err,
+  });
 }
 
 /**

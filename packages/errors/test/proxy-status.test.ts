@@ -13,7 +13,8 @@ import {
 
 test('RFC 9209 §2 example round-trips', () => {
   // From RFC 9209 §2.1.1: Proxy-Status: r34proxy; error=http_protocol_error; details="Malformed response header: space before colon"
-  const field = 'r34proxy; error=http_request_error; details="Malformed response header: space before colon"';
+  const field =
+    'r34proxy; error=http_request_error; details="Malformed response header: space before colon"';
   const [m] = parseProxyStatus(field);
   assert.deepEqual(m, {
     proxy: 'r34proxy',
@@ -32,20 +33,28 @@ test('a list keeps every member in order', () => {
 });
 
 test('details are escaped and non-ASCII is replaced, so a reason cannot break the header', () => {
-  const out = formatProxyStatus({ proxy: 'splitrelay-egress', error: 'dns_error', details: 'a"b\\c\né' });
+  const out = formatProxyStatus({
+    proxy: 'splitrelay-egress',
+    error: 'dns_error',
+    details: 'a"b\\c\né',
+  });
   assert.equal(out, 'splitrelay-egress; error=dns_error; details="a\\"b\\\\c??"');
   assert.doesNotMatch(out, /[\r\n]/);
 });
 
 test('format then parse returns the same member (property)', () => {
   fc.assert(
-    fc.property(fc.constantFrom(...relayErrorCodes), fc.string({ unit: 'grapheme-ascii' }), (code, details) => {
-      const printable = details.replace(/[^\x20-\x7e]/g, '?');
-      const header = proxyStatusFor('splitrelay-egress', new RelayError(code, printable));
-      const [m] = parseProxyStatus(header);
-      assert.equal(m?.error, specOf(code).proxyError);
-      assert.equal(m?.details, printable);
-    }),
+    fc.property(
+      fc.constantFrom(...relayErrorCodes),
+      fc.string({ unit: 'grapheme-ascii' }),
+      (code, details) => {
+        const printable = details.replace(/[^\x20-\x7e]/g, '?');
+        const header = proxyStatusFor('splitrelay-egress', new RelayError(code, printable));
+        const [m] = parseProxyStatus(header);
+        assert.equal(m?.error, specOf(code).proxyError);
+        assert.equal(m?.details, printable);
+      },
+    ),
   );
 });
 

@@ -53,11 +53,21 @@ export async function openInnerSession(
         reject(err);
       }
     });
-    socket.once('error', (err) => reject(new RelayError('tls-failed', 'inner TLS handshake failed', { cause: err })));
-    socket.once('close', () => reject(new RelayError('egress-unavailable', 'inner session closed during the handshake')));
+    socket.once('error', (err) =>
+      reject(new RelayError('tls-failed', 'inner TLS handshake failed', { cause: err })),
+    );
+    socket.once('close', () =>
+      reject(new RelayError('egress-unavailable', 'inner session closed during the handshake')),
+    );
   });
   try {
-    await withDeadline(secured, options.handshakeTimeoutMs, signal, 'egress-timeout', 'inner TLS handshake timed out');
+    await withDeadline(
+      secured,
+      options.handshakeTimeoutMs,
+      signal,
+      'egress-timeout',
+      'inner TLS handshake timed out',
+    );
   } catch (err) {
     socket.destroy();
     carrier.destroy();
@@ -84,21 +94,36 @@ export async function openInnerSession(
     closed,
     close: () => session.destroy(),
     async openFlow(target, flowSignal) {
-      if (session.closed || session.destroyed) throw new RelayError('egress-unavailable', 'inner session is closed');
-      const stream = session.request({ ':method': 'CONNECT', ':authority': formatAuthority(target) });
+      if (session.closed || session.destroyed)
+        throw new RelayError('egress-unavailable', 'inner session is closed');
+      const stream = session.request({
+        ':method': 'CONNECT',
+        ':authority': formatAuthority(target),
+      });
       activeFlows++;
       stream.once('close', () => activeFlows--);
       stream.on('error', () => {});
       const answered = new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
         stream.once('response', resolve);
-        stream.once('close', () => reject(new RelayError('connection-terminated', 'flow closed before an answer')));
+        stream.once('close', () =>
+          reject(new RelayError('connection-terminated', 'flow closed before an answer')),
+        );
       });
       try {
-        const headers = await withDeadline(answered, options.flowTimeoutMs, flowSignal, 'connection-timeout', 'egress did not answer in time');
+        const headers = await withDeadline(
+          answered,
+          options.flowTimeoutMs,
+          flowSignal,
+          'connection-timeout',
+          'egress did not answer in time',
+        );
         const status = Number(headers[':status']);
         if (status === 200) return stream;
         const member = parseProxyStatus(String(headers['proxy-status'] ?? ''))[0];
-        throw new RelayError(codeFromResponse(status, member?.error), member?.details ?? `egress answered ${status}`);
+        throw new RelayError(
+          codeFromResponse(status, member?.error),
+          member?.details ?? `egress answered ${status}`,
+        );
       } catch (err) {
         stream.destroy();
         throw err;

@@ -1,2 +1,6 @@
 export { openInnerSession, type InnerSession, type InnerSessionOptions } from './client.ts';
-export { createInnerSessionServer, type InnerSessionServer, type InnerSessionServerOptions } from './server.ts';
+export {
+  createInnerSessionServer,
+  type InnerSessionServer,
+  type InnerSessionServerOptions,
+} from './server.ts';

@@ -37,7 +37,11 @@ export interface InnerSessionServer {
 }
 
 export function createInnerSessionServer(options: InnerSessionServerOptions): InnerSessionServer {
-  const secureContext = tls.createSecureContext({ ...tlsDefaults, cert: options.cert, key: options.key });
+  const secureContext = tls.createSecureContext({
+    ...tlsDefaults,
+    cert: options.cert,
+    key: options.key,
+  });
   const sessions = new Set<tls.TLSSocket>();
 
   const h2 = http2.createServer({ settings: h2Settings(), maxSessionMemory: 64 });
@@ -49,20 +53,36 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
     stream.on('error', () => {});
     const respond = (err: RelayError): void => {
       if (stream.destroyed || stream.headersSent) return;
-      stream.respond({ ':status': err.status, 'proxy-status': proxyStatusFor(options.proxyName, err) }, { endStream: true });
+      stream.respond(
+        { ':status': err.status, 'proxy-status': proxyStatusFor(options.proxyName, err) },
+        { endStream: true },
+      );
     };
     if (headers[':method'] !== 'CONNECT') {
       respond(new RelayError('method-not-allowed', 'only CONNECT is served'));
       return;
     }
     if (headers[':protocol'] !== undefined) {
-      respond(new RelayError('method-not-allowed', `protocol ${String(headers[':protocol'])} is not served`));
+      respond(
+        new RelayError(
+          'method-not-allowed',
+          `protocol ${String(headers[':protocol'])} is not served`,
+        ),
+      );
       return;
     }
-    void startFlow(String(headers[':authority'] ?? ''), stream, () => stream.respond({ ':status': 200 }), respond);
+    void startFlow(
+      String(headers[':authority'] ?? ''),
+      stream,
+      () => stream.respond({ ':status': 200 }),
+      respond,
+    );
   });
 
-  const h1 = http.createServer({ maxHeaderSize: options.maxHeaderBytes, requestTimeout: options.handshakeTimeoutMs });
+  const h1 = http.createServer({
+    maxHeaderSize: options.maxHeaderBytes,
+    requestTimeout: options.handshakeTimeoutMs,
+  });
   h1.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});
     const respond = (err: RelayError): void => {
@@ -72,11 +92,21 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
       );
     };
     if (head.length > 0) socket.unshift(head);
-    void startFlow(req.url ?? '', socket, () => socket.write('HTTP/1.1 200 Connection Established\r\n\r\n'), respond);
+    void startFlow(
+      req.url ?? '',
+      socket,
+      () => socket.write('HTTP/1.1 200 Connection Established\r\n\r\n'),
+      respond,
+    );
   });
   h1.on('request', (_req, res: http.ServerResponse) => {
     const err = new RelayError('method-not-allowed', 'only CONNECT is served');
-    res.writeHead(err.status, { 'proxy-status': proxyStatusFor(options.proxyName, err), connection: 'close' }).end();
+    res
+      .writeHead(err.status, {
+        'proxy-status': proxyStatusFor(options.proxyName, err),
+        connection: 'close',
+      })
+      .end();
   });
   h1.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
     const relayErr =

@@ -15,6 +15,9 @@ test('fails with the named code when late, and when aborted', async () => {
   const ac = new AbortController();
   const p = withDeadline(never, 10_000, ac.signal, 'connection-timeout', 'x');
   ac.abort();
-  await assert.rejects(p, (e: unknown) => e instanceof RelayError && e.code === 'connection-timeout');
+  await assert.rejects(
+    p,
+    (e: unknown) => e instanceof RelayError && e.code === 'connection-timeout',
+  );
   await assert.rejects(withDeadline(never, 10_000, ac.signal, 'internal', 'x'), RelayError);
 });

@@ -22,7 +22,9 @@ async function socketPair(): Promise<[net.Socket, net.Socket, net.Server]> {
 test('bytes flow both ways, half-close propagates, and the stats count them', opts, async () => {
   const [left, leftInner, s1] = await socketPair();
   const [rightInner, right, s2] = await socketPair();
-  const done = new Promise<SpliceStats>((resolve) => splice(leftInner, rightInner, { onDone: resolve }));
+  const done = new Promise<SpliceStats>((resolve) =>
+    splice(leftInner, rightInner, { onDone: resolve }),
+  );
 
   // right echoes, and ends only after the other side ended (half-close).
   right.pipe(right);
@@ -32,7 +34,10 @@ test('bytes flow both ways, half-close propagates, and the stats count them', op
   left.end(payload);
   await once(left, 'end');
   const got = Buffer.concat(chunks);
-  assert.equal(createHash('sha256').update(got).digest('hex'), createHash('sha256').update(payload).digest('hex'));
+  assert.equal(
+    createHash('sha256').update(got).digest('hex'),
+    createHash('sha256').update(payload).digest('hex'),
+  );
   left.destroy();
   const stats = await done;
   assert.equal(stats.aToB, payload.length);
@@ -45,7 +50,9 @@ test('bytes flow both ways, half-close propagates, and the stats count them', op
 test('an abort on one side destroys the other', opts, async () => {
   const [left, leftInner, s1] = await socketPair();
   const [rightInner, right, s2] = await socketPair();
-  const done = new Promise<SpliceStats>((resolve) => splice(leftInner, rightInner, { onDone: resolve }));
+  const done = new Promise<SpliceStats>((resolve) =>
+    splice(leftInner, rightInner, { onDone: resolve }),
+  );
   left.on('error', () => {});
   left.resume();
   right.resetAndDestroy();
@@ -63,7 +70,11 @@ test('idle timeout destroys both sides', opts, async () => {
   const [rightInner, right, s2] = await socketPair();
   let idle = false;
   const done = new Promise<SpliceStats>((resolve) =>
-    splice(leftInner, rightInner, { idleTimeoutMs: 50, onIdle: () => (idle = true), onDone: resolve }),
+    splice(leftInner, rightInner, {
+      idleTimeoutMs: 50,
+      onIdle: () => (idle = true),
+      onDone: resolve,
+    }),
   );
   left.on('error', () => {});
   right.on('error', () => {});

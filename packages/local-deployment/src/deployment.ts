@@ -8,7 +8,14 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDevPki, type DevCertSpec } from '@splitrelay/devcerts';
-import { directoryFile, generateOperatorKey, keyIdOf, signEntry, spkiPin, type SignedEntry } from '@splitrelay/directory';
+import {
+  directoryFile,
+  generateOperatorKey,
+  keyIdOf,
+  signEntry,
+  spkiPin,
+  type SignedEntry,
+} from '@splitrelay/directory';
 
 export interface EgressSpec {
   readonly id: string;
@@ -55,12 +62,30 @@ export interface SignedEntryInput {
 export async function prepareDeployment(spec: DeploymentSpec): Promise<Deployment> {
   await mkdir(spec.dir, { recursive: true });
   const certs: Record<string, DevCertSpec> = {
-    ingress: { commonName: spec.ingressName, dnsNames: [spec.ingressName], ipAddresses: [spec.ingressHost], usage: 'server', issuer: 'ca' },
+    ingress: {
+      commonName: spec.ingressName,
+      dnsNames: [spec.ingressName],
+      ipAddresses: [spec.ingressHost],
+      usage: 'server',
+      issuer: 'ca',
+    },
     'ingress-trunk': { commonName: 'ingress-trunk', usage: 'client', issuer: 'self' },
-    target: { commonName: spec.targetName, dnsNames: [spec.targetName], ipAddresses: [...spec.targetHosts], usage: 'server', issuer: 'ca' },
+    target: {
+      commonName: spec.targetName,
+      dnsNames: [spec.targetName],
+      ipAddresses: [...spec.targetHosts],
+      usage: 'server',
+      issuer: 'ca',
+    },
   };
   for (const e of spec.egresses) {
-    certs[`egress-${e.id}`] = { commonName: e.id, dnsNames: [e.id], ipAddresses: [e.host], usage: 'server', issuer: 'self' };
+    certs[`egress-${e.id}`] = {
+      commonName: e.id,
+      dnsNames: [e.id],
+      ipAddresses: [e.host],
+      usage: 'server',
+      issuer: 'self',
+    };
   }
   const pki = await ensureDevPki(join(spec.dir, 'pki'), { ca: 'splitrelay-demo-ca', certs });
   const pathOf = (name: string): { cert: string; key: string } => {
@@ -81,9 +106,16 @@ export async function prepareDeployment(spec: DeploymentSpec): Promise<Deploymen
     kid: keyIdOf(await readFile(operatorPublicKey, 'utf8')),
   };
 
-  const signDirectory = async (entries: readonly SignedEntryInput[], file = join(spec.dir, 'directory.json')): Promise<string> => {
+  const signDirectory = async (
+    entries: readonly SignedEntryInput[],
+    file = join(spec.dir, 'directory.json'),
+  ): Promise<string> => {
     const signed: SignedEntry[] = entries.map((e) =>
-      signEntry({ v: 1, operator: operator.kid, ...e, tlsPins: [...e.tlsPins] }, operator.privateKey, operator.kid),
+      signEntry(
+        { v: 1, operator: operator.kid, ...e, tlsPins: [...e.tlsPins] },
+        operator.privateKey,
+        operator.kid,
+      ),
     );
     await writeFile(file, `${JSON.stringify(directoryFile(signed), null, 2)}\n`);
     return file;

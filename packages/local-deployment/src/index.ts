@@ -1,3 +1,9 @@
-export { prepareDeployment, type Deployment, type DeploymentSpec, type EgressSpec, type SignedEntryInput } from './deployment.ts';
+export {
+  prepareDeployment,
+  type Deployment,
+  type DeploymentSpec,
+  type EgressSpec,
+  type SignedEntryInput,
+} from './deployment.ts';
 export { startApp, records, type RunningApp, type AppName } from './processes.ts';
 export { freePort } from './ports.ts';

@@ -20,19 +20,31 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-const appMain = (name: AppName): string => fileURLToPath(new URL(`../../../apps/${name}/src/main.ts`, import.meta.url));
+const appMain = (name: AppName): string =>
+  fileURLToPath(new URL(`../../../apps/${name}/src/main.ts`, import.meta.url));
 
 export async function startApp(
   name: AppName,
   configFile: string,
-  options: { logFile?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[] } = {},
+  options: {
+    logFile?: string;
+    timeoutMs?: number;
+    env?: NodeJS.ProcessEnv;
+    nodeArgs?: readonly string[];
+  } = {},
 ): Promise<RunningApp> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), appMain(name), '--config', configFile], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...options.env },
-  });
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), appMain(name), '--config', configFile],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env },
+    },
+  );
   const lines: string[] = [];
-  const log: WriteStream | undefined = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
+  const log: WriteStream | undefined = options.logFile
+    ? createWriteStream(options.logFile, { flags: 'a' })
+    : undefined;
   let resolveReady: (r: Record<string, unknown>) => void = () => {};
   const readyPromise = new Promise<Record<string, unknown>>((r) => (resolveReady = r));
   const onLine = (line: string): void => {
@@ -77,5 +89,7 @@ export async function startApp(
 
 /** Log records (parsed JSON lines) of a running app. */
 export function records(app: RunningApp): Record<string, unknown>[] {
-  return app.lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return app.lines
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }

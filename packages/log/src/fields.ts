@@ -72,7 +72,12 @@ const common: KeysOf<CommonFields> = {
 };
 
 export const allowedFields = {
-  ingress: { ...common, egressId: true, clientAddr: true, alpn: true } satisfies KeysOf<IngressFields>,
+  ingress: {
+    ...common,
+    egressId: true,
+    clientAddr: true,
+    alpn: true,
+  } satisfies KeysOf<IngressFields>,
   egress: {
     ...common,
     egressId: true,

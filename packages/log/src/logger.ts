@@ -47,7 +47,9 @@ export function createLogger<R extends Role>(role: R, options: LoggerOptions = {
     const out: Record<string, Primitive> = {};
     if (!fields) return out;
     for (const [key, value] of Object.entries(fields)) {
-      const ok = allowed[key] === true && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean');
+      const ok =
+        allowed[key] === true &&
+        (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean');
       if (ok) out[key] = value;
       else if (value !== undefined) dropped++;
     }

@@ -11,23 +11,35 @@ function capture(): { stream: Writable; lines: () => Record<string, unknown>[] }
       cb();
     },
   });
-  return { stream, lines: () => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
+  return {
+    stream,
+    lines: () =>
+      text
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
+  };
 }
 
 test('the ingress logger has no field that can hold a target', () => {
   const ingressKeys = Object.keys(allowedFields.ingress);
-  for (const key of ingressKeys) assert.doesNotMatch(key, /target|host|dest|sni|authority|port$/i, key);
+  for (const key of ingressKeys)
+    assert.doesNotMatch(key, /target|host|dest|sni|authority|port$/i, key);
 });
 
 test('the egress logger has no field that can hold a client address', () => {
   const egressKeys = Object.keys(allowedFields.egress);
-  for (const key of egressKeys) assert.doesNotMatch(key, /client|forwarded|remote|peerAddr|source/i, key);
+  for (const key of egressKeys)
+    assert.doesNotMatch(key, /client|forwarded|remote|peerAddr|source/i, key);
 });
 
 test('fields a role may not write are dropped at run time and counted', () => {
   const sink = capture();
   const log = createLogger('ingress', { destination: sink.stream });
-  const sneaky = { egressId: 'e1', targetHost: 'secret.example' } as unknown as { egressId: string };
+  const sneaky = { egressId: 'e1', targetHost: 'secret.example' } as unknown as {
+    egressId: string;
+  };
   log.info('tunnel', sneaky);
   const [line] = sink.lines();
   assert.equal(line?.egressId, 'e1');

@@ -17,7 +17,8 @@ export const HIGH_WATER_MARK_BYTES = 1024 * 1024;
  * TLS 1.3 only. AES-128-GCM first: AES-NI makes it ~7% faster than ChaCha20 here, and Node
  * picks AES-256-GCM unless told.
  */
-export const TLS_CIPHERSUITES = 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256';
+export const TLS_CIPHERSUITES =
+  'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256';
 
 export const tlsDefaults = {
   minVersion: 'TLSv1.3',

@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough, getDefaultHighWaterMark } from 'node:stream';
-import { HIGH_WATER_MARK_BYTES, h2Settings, H2_WINDOW_BYTES, tlsDefaults, tuneProcess } from '../src/index.ts';
+import {
+  HIGH_WATER_MARK_BYTES,
+  h2Settings,
+  H2_WINDOW_BYTES,
+  tlsDefaults,
+  tuneProcess,
+} from '../src/index.ts';
 
 test('tuneProcess raises the default stream buffer for streams created afterwards', () => {
   tuneProcess();

@@ -28,7 +28,10 @@ export interface OuterTunnelOptions {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-export async function openOuterTunnel(options: OuterTunnelOptions, signal?: AbortSignal): Promise<tls.TLSSocket> {
+export async function openOuterTunnel(
+  options: OuterTunnelOptions,
+  signal?: AbortSignal,
+): Promise<tls.TLSSocket> {
   const socket = tls.connect({
     ...tlsDefaults,
     host: options.ingress.host,
@@ -56,7 +59,12 @@ export async function openOuterTunnel(options: OuterTunnelOptions, signal?: Abor
       }
       const member = parseProxyStatus(String(res.headers['proxy-status'] ?? ''))[0];
       socket.destroy();
-      reject(new RelayError(codeFromResponse(res.statusCode ?? 502, member?.error), member?.details ?? `ingress answered ${res.statusCode}`));
+      reject(
+        new RelayError(
+          codeFromResponse(res.statusCode ?? 502, member?.error),
+          member?.details ?? `ingress answered ${res.statusCode}`,
+        ),
+      );
     });
     req.once('error', (err: Error & { code?: string }) => {
       reject(
@@ -68,7 +76,13 @@ export async function openOuterTunnel(options: OuterTunnelOptions, signal?: Abor
     req.end();
   });
   try {
-    return await withDeadline(established, options.handshakeTimeoutMs, signal, 'egress-timeout', 'ingress did not answer in time');
+    return await withDeadline(
+      established,
+      options.handshakeTimeoutMs,
+      signal,
+      'egress-timeout',
+      'ingress did not answer in time',
+    );
   } catch (err) {
     socket.destroy();
     throw err;

@@ -50,7 +50,10 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
   const egressIdOf = (authority: string): string => {
     const parsed = parseAuthority(authority);
     if (parsed.kind !== 'dns' || parsed.port !== 443) {
-      throw new RelayError('unknown-egress', 'tunnels go to an egress by its directory name, port 443');
+      throw new RelayError(
+        'unknown-egress',
+        'tunnels go to an egress by its directory name, port 443',
+      );
     }
     return parsed.host;
   };
@@ -115,7 +118,10 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
     }
     const err = new RelayError('method-not-allowed', 'this relay serves CONNECT to an egress only');
     options.onRefusal?.(err, { alpn: 'http/1.1' });
-    res.writeHead(err.status, { 'proxy-status': proxyStatusFor(options.proxyName, err), connection: 'close' });
+    res.writeHead(err.status, {
+      'proxy-status': proxyStatusFor(options.proxyName, err),
+      connection: 'close',
+    });
     res.end(`${err.details}\n`);
   });
   h1.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
@@ -128,7 +134,11 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
     else socket.destroy();
   });
 
-  const h2 = http2.createServer({ settings: h2Settings(), maxHeaderListPairs: 64, maxSessionMemory: 64 });
+  const h2 = http2.createServer({
+    settings: h2Settings(),
+    maxHeaderListPairs: 64,
+    maxSessionMemory: 64,
+  });
   h2.on('session', (session) => {
     tuneH2Session(session);
     session.on('error', () => {});
@@ -137,24 +147,38 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
     stream.on('error', () => {});
     const refuse = (err: RelayError): void => {
       if (stream.destroyed || stream.headersSent) return;
-      stream.respond({ ':status': err.status, 'proxy-status': proxyStatusFor(options.proxyName, err) });
+      stream.respond({
+        ':status': err.status,
+        'proxy-status': proxyStatusFor(options.proxyName, err),
+      });
       stream.end(`${err.details}\n`);
     };
     const clientAddr = stream.session?.socket.remoteAddress ?? '';
     if (headers[':method'] !== 'CONNECT' || headers[':protocol'] !== undefined) {
-      const route = headers[':method'] === 'GET' ? options.routes?.[String(headers[':path'])] : undefined;
+      const route =
+        headers[':method'] === 'GET' ? options.routes?.[String(headers[':path'])] : undefined;
       if (route) {
         const { type, body } = route();
         stream.respond({ ':status': 200, 'content-type': type, 'cache-control': 'no-store' });
         stream.end(body);
         return;
       }
-      const err = new RelayError('method-not-allowed', 'this relay serves CONNECT to an egress only');
+      const err = new RelayError(
+        'method-not-allowed',
+        'this relay serves CONNECT to an egress only',
+      );
       options.onRefusal?.(err, { clientAddr, alpn: 'h2' });
       refuse(err);
       return;
     }
-    void tunnel(String(headers[':authority'] ?? ''), clientAddr, 'h2', stream, () => stream.respond({ ':status': 200 }), refuse);
+    void tunnel(
+      String(headers[':authority'] ?? ''),
+      clientAddr,
+      'h2',
+      stream,
+      () => stream.respond({ ':status': 200 }),
+      refuse,
+    );
   });
 
   const server = tls.createServer({

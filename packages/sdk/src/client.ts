@@ -103,7 +103,11 @@ export function createSplitRelayClient(options: SplitRelayClientOptions): SplitR
     sessions: () => [...sessions.keys()],
     close(): void {
       closed = true;
-      for (const opening of sessions.values()) opening.then((s) => s.close(), () => {});
+      for (const opening of sessions.values())
+        opening.then(
+          (s) => s.close(),
+          () => {},
+        );
       sessions.clear();
     },
   };

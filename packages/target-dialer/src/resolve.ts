@@ -67,8 +67,13 @@ export async function resolveName(
  * An operator's static names (like /etc/hosts, but in the egress config) answered before
  * the system resolver. The answers still go through the target policy like any other.
  */
-export function withStaticHosts(hosts: Readonly<Record<string, readonly string[]>>, next: Resolve = systemResolve): Resolve {
-  const table = new Map(Object.entries(hosts).map(([name, ips]) => [name.toLowerCase().replace(/\.$/, ''), ips]));
+export function withStaticHosts(
+  hosts: Readonly<Record<string, readonly string[]>>,
+  next: Resolve = systemResolve,
+): Resolve {
+  const table = new Map(
+    Object.entries(hosts).map(([name, ips]) => [name.toLowerCase().replace(/\.$/, ''), ips]),
+  );
   return (host, signal) => {
     const known = table.get(host.toLowerCase().replace(/\.$/, ''));
     return known ? Promise.resolve(known) : next(host, signal);
@@ -88,11 +93,20 @@ export function serversResolve(servers: readonly string[]): Resolve {
     signal.addEventListener('abort', cancel, { once: true });
     try {
       const [v4, v6] = await Promise.allSettled([resolver.resolve4(host), resolver.resolve6(host)]);
-      const answers = [...(v6.status === 'fulfilled' ? v6.value : []), ...(v4.status === 'fulfilled' ? v4.value : [])];
+      const answers = [
+        ...(v6.status === 'fulfilled' ? v6.value : []),
+        ...(v4.status === 'fulfilled' ? v4.value : []),
+      ];
       if (answers.length > 0) return answers;
       // NXDOMAIN says more than NODATA from the other family: report the most telling error.
-      const errors = [v4, v6].flatMap((r) => (r.status === 'rejected' ? [r.reason as { code?: string }] : []));
-      throw errors.find((e) => e.code !== 'ENODATA') ?? errors[0] ?? Object.assign(new Error('no answer'), { code: 'ENODATA' });
+      const errors = [v4, v6].flatMap((r) =>
+        r.status === 'rejected' ? [r.reason as { code?: string }] : [],
+      );
+      throw (
+        errors.find((e) => e.code !== 'ENODATA') ??
+        errors[0] ??
+        Object.assign(new Error('no answer'), { code: 'ENODATA' })
+      );
     } finally {
       signal.removeEventListener('abort', cancel);
     }

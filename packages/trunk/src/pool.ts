@@ -10,7 +10,6 @@ import { RelayError, codeFromResponse, parseProxyStatus } from '@splitrelay/erro
 import { h2Settings, tlsDefaults, tuneH2Session, tuneSocket } from '@splitrelay/net-tuning';
 import { assertPinned, withDeadline } from '@splitrelay/io';
 
-
 export interface TrunkTarget {
   readonly id: string;
   readonly host: string;
@@ -52,7 +51,13 @@ export class TrunkPool {
   async open(egress: TrunkTarget, signal?: AbortSignal): Promise<Duplex> {
     if (this.#closed) throw new RelayError('internal', 'trunk pool is closed');
     const conn = this.#pick(egress);
-    const session = await withDeadline(conn.ready, this.#options.connectTimeoutMs, signal, 'egress-timeout', 'trunk handshake timed out');
+    const session = await withDeadline(
+      conn.ready,
+      this.#options.connectTimeoutMs,
+      signal,
+      'egress-timeout',
+      'trunk handshake timed out',
+    );
     conn.streams++;
     const stream = session.request({ ':method': 'CONNECT', ':authority': `${egress.id}:443` });
     stream.once('close', () => conn.streams--);
@@ -71,7 +76,10 @@ export class TrunkPool {
     if (status !== 200) {
       stream.destroy();
       const member = parseProxyStatus(String(headers['proxy-status'] ?? ''))[0];
-      throw new RelayError(codeFromResponse(status, member?.error), member?.details ?? `egress answered ${status}`);
+      throw new RelayError(
+        codeFromResponse(status, member?.error),
+        member?.details ?? `egress answered ${status}`,
+      );
     }
     return stream;
   }
@@ -93,7 +101,10 @@ export class TrunkPool {
     const maxStreams = this.#options.maxStreamsPerConnection ?? 1000;
     const live = list.filter((c) => !c.closed);
     const best = live.sort((a, b) => a.streams - b.streams)[0];
-    if (best && (best.streams < maxStreams || live.length >= (this.#options.maxConnectionsPerEgress ?? 4))) {
+    if (
+      best &&
+      (best.streams < maxStreams || live.length >= (this.#options.maxConnectionsPerEgress ?? 4))
+    ) {
       return best;
     }
     const conn = this.#connect(egress);
@@ -102,7 +113,12 @@ export class TrunkPool {
   }
 
   #connect(egress: TrunkTarget): TrunkConnection {
-    const conn: TrunkConnection = { ready: undefined as never, session: undefined, closed: false, streams: 0 };
+    const conn: TrunkConnection = {
+      ready: undefined as never,
+      session: undefined,
+      closed: false,
+      streams: 0,
+    };
     const forget = (): void => {
       conn.closed = true;
       const list = this.#connections.get(egress.id);
@@ -113,7 +129,10 @@ export class TrunkPool {
       // TLS first, pin checked, and only then h2: a socket destroyed under a starting h2
       // session aborts the process (Node 26), so h2 only ever gets a verified socket.
       const socket = await this.#connectTls(egress);
-      const session = http2.connect(`https://${egress.id}`, { settings: h2Settings(), createConnection: () => socket });
+      const session = http2.connect(`https://${egress.id}`, {
+        settings: h2Settings(),
+        createConnection: () => socket,
+      });
       conn.session = session;
       tuneH2Session(session);
       session.on('error', () => {});
@@ -121,7 +140,9 @@ export class TrunkPool {
       session.once('goaway', forget);
       await new Promise<void>((resolve, reject) => {
         session.once('connect', () => resolve());
-        session.once('close', () => reject(new RelayError('egress-unavailable', `trunk to ${egress.id} closed`)));
+        session.once('close', () =>
+          reject(new RelayError('egress-unavailable', `trunk to ${egress.id} closed`)),
+        );
       });
       return session;
     })();
@@ -154,13 +175,18 @@ export class TrunkPool {
         }
       });
       socket.on('error', (err) => reject(trunkError(err)));
-      socket.once('close', () => reject(new RelayError('egress-unavailable', `trunk to ${egress.id} closed`)));
+      socket.once('close', () =>
+        reject(new RelayError('egress-unavailable', `trunk to ${egress.id} closed`)),
+      );
     });
   }
 }
 
 function trunkError(err: Error & { code?: string }): RelayError {
-  if (err.code === 'ECONNREFUSED') return new RelayError('egress-unavailable', 'egress refused the trunk connection', { cause: err });
+  if (err.code === 'ECONNREFUSED')
+    return new RelayError('egress-unavailable', 'egress refused the trunk connection', {
+      cause: err,
+    });
   if (err.code?.startsWith('ERR_SSL') || err.code?.startsWith('ERR_TLS')) {
     return new RelayError('tls-failed', 'trunk TLS handshake failed', { cause: err });
   }
@@ -170,7 +196,11 @@ function trunkError(err: Error & { code?: string }): RelayError {
 function onceResponse(stream: http2.ClientHttp2Stream): Promise<[http2.IncomingHttpHeaders]> {
   return new Promise((resolve, reject) => {
     stream.once('response', (headers) => resolve([headers]));
-    stream.once('error', (err) => reject(new RelayError('egress-unavailable', 'trunk stream failed', { cause: err })));
-    stream.once('close', () => reject(new RelayError('egress-unavailable', 'trunk stream closed before an answer')));
+    stream.once('error', (err) =>
+      reject(new RelayError('egress-unavailable', 'trunk stream failed', { cause: err })),
+    );
+    stream.once('close', () =>
+      reject(new RelayError('egress-unavailable', 'trunk stream closed before an answer')),
+    );
   });
 }

@@ -31,7 +31,9 @@ export interface TrunkServerOptions {
 
 export function createTrunkServer(options: TrunkServerOptions): http2.Http2SecureServer {
   const known = new Map(
-    options.knownIngresses.map((k) => [new X509Certificate(k.certPem).fingerprint256, k.name] as const),
+    options.knownIngresses.map(
+      (k) => [new X509Certificate(k.certPem).fingerprint256, k.name] as const,
+    ),
   );
   const ingressOf = new WeakMap<http2.ServerHttp2Session, string>();
 
