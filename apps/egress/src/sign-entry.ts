@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+/**
+ * The egress operator's signing tool: writes (or replaces) this egress's signed entry in a
+ * directory file. Several --cert flags pin several keys, for a rotation's overlap window.
+ *
+ *   node apps/egress/src/sign-entry.ts --key operator.key --id egress-1 \
+ *     --endpoint egress-1.cdn.example:443 --region eu --cert egress.crt --days 30 --out directory.json
+ */
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import {
+  directoryFile,
+  keyIdOf,
+  signEntry,
+  signedEntrySchema,
+  spkiPin,
+  verifyEntry,
+  type SignedEntry,
+} from '@splitrelay/directory';
+
+const usage =
+  'usage: sign-entry --key operator.key --id ID --endpoint host:port --region R --cert egress.crt [--cert next.crt] --days N --out directory.json [--version N]';
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n${usage}\n`);
+  process.exit(2);
+}
+
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        key: { type: 'string' },
+        id: { type: 'string' },
+        endpoint: { type: 'string' },
+        region: { type: 'string' },
+        cert: { type: 'string', multiple: true },
+        days: { type: 'string' },
+        out: { type: 'string' },
+        version: { type: 'string' },
+      },
+      strict: true,
+    });
+  } catch (err) {
+    fail((err as Error).message);
+  }
+})();
+
+const { key, id, endpoint, region, cert, days, out } = values;
+if (!key || !id || !endpoint || !region || !cert || cert.length === 0 || !days || !out)
+  fail('missing a required flag');
+const validDays = Number(days);
+if (!Number.isInteger(validDays) || validDays < 1 || validDays > 366)
+  fail('--days must be a whole number from 1 to 366');
+
+const privateKey = createPrivateKey(readFileSync(key, 'utf8'));
+const kid = keyIdOf(createPublicKey(privateKey));
+const now = Math.floor(Date.now() / 1000);
+const entry = {
+  v: 1 as const,
+  id,
+  operator: kid,
+  endpoint,
+  region,
+  tlsPins: cert.map((file) => spkiPin(readFileSync(file, 'utf8'))),
+  notBefore: now - 60,
+  notAfter: now + validDays * 86_400,
+  // Seconds since the epoch: a later signing always replaces an earlier one.
+  version: values.version !== undefined ? Number(values.version) : now,
+};
+
+let signed: SignedEntry;
+try {
+  signed = signEntry(entry, privateKey, kid);
+  verifyEntry(signed, new Map([[kid, createPublicKey(privateKey)]]), now);
+} catch (err) {
+  fail(`cannot sign this entry: ${(err as Error).message}`);
+}
+
+// Keep the other egresses' entries; replace this egress's own.
+const others: SignedEntry[] = [];
+if (existsSync(out)) {
+  const existing = JSON.parse(readFileSync(out, 'utf8')) as { entries?: unknown[] };
+  for (const raw of existing.entries ?? []) {
+    const parsed = signedEntrySchema.safeParse(raw);
+    if (!parsed.success) continue;
+    const payload = JSON.parse(Buffer.from(parsed.data.payload, 'base64url').toString('utf8')) as {
+      id?: string;
+    };
+    if (payload.id !== id) others.push(parsed.data);
+  }
+}
+writeFileSync(out, `${JSON.stringify(directoryFile([...others, signed]), null, 2)}\n`);
+process.stdout.write(
+  `signed ${id} (key ${kid}, ${entry.tlsPins.length} pin(s), valid until ${new Date(entry.notAfter * 1000).toISOString()}) into ${out}\n`,
+);
