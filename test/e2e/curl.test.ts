@@ -9,6 +9,12 @@ import { ADDR, TARGET_NAME, startWorld, type World } from '../kit/world.ts';
 import { httpsTarget, type Listening } from '../kit/targets.ts';
 import { run } from '../kit/run.ts';
 import type https from 'node:https';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { fetch } from 'undici';
+import { createDispatcher } from '@splitrelay/sdk';
+import { sdkClient } from '../kit/sdk-client.ts';
 
 let world: World;
 let target: Listening<https.Server>;
@@ -88,3 +94,43 @@ test(
     assert.equal(res.code, 60, `curl should fail certificate verification, got ${res.code}`);
   },
 );
+
+test('fetch() through both relays with the SDK dispatcher', { timeout: 30_000 }, async () => {
+  const client = sdkClient(world);
+  const dispatcher = createDispatcher(client.connect, {
+    ca: readFileSync(world.deployment.caCert, 'utf8'),
+  });
+  try {
+    const res = await fetch(`https://${TARGET_NAME}:${target.port}/`, { dispatcher });
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'hello from the target\n');
+    assert.equal(res.headers.get('x-seen-peer'), ADDR.egress(0));
+  } finally {
+    await dispatcher.close();
+    client.close();
+  }
+});
+
+test('plain http:// in absolute form through the HTTP proxy', { timeout: 30_000 }, async () => {
+  const plain = http.createServer((req, res) =>
+    res.end(`plain ${req.method} ${req.url} from ${req.socket.remoteAddress}`),
+  );
+  await new Promise<void>((r) => plain.listen(0, ADDR.target, () => r()));
+  const { port } = plain.address() as AddressInfo;
+  try {
+    const res = await run('curl', [
+      '--silent',
+      '--show-error',
+      '--max-time',
+      '15',
+      '--proxy',
+      `http://127.0.0.1:${world.httpPort}`,
+      `http://${ADDR.target}:${port}/path?q=1`,
+    ]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout, `plain GET /path?q=1 from ${ADDR.egress(0)}`);
+  } finally {
+    plain.closeAllConnections();
+    await new Promise<void>((r) => plain.close(() => r()));
+  }
+});

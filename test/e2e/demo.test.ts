@@ -1,0 +1,76 @@
+/**
+ * The README's demo, run as a user would: it prints READY with the documented keys, the
+ * proxies it names work with curl, the log files it names exist, and Ctrl-C stops it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { once } from 'node:events';
+import { run } from '../kit/run.ts';
+
+const demoMain = fileURLToPath(new URL('../../apps/demo/src/main.ts', import.meta.url));
+
+test(
+  'the demo starts, prints READY, serves curl through both relays, and stops on SIGINT',
+  { timeout: 60_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'splitrelay-demo-'));
+    const child = spawn(process.execPath, [demoMain], {
+      env: { ...process.env, SPLITRELAY_DEMO_DIR: dir, SPLITRELAY_ALLOW_TARGETS: '127.0.9.0/24' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output: string[] = [];
+    createInterface({ input: child.stderr }).on('line', (l) => output.push(l));
+    try {
+      const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          output.push(line);
+          if (line.startsWith('READY '))
+            resolve(JSON.parse(line.slice(6)) as Record<string, unknown>);
+        });
+        child.once('exit', (code) =>
+          reject(new Error(`demo exited ${code}:\n${output.join('\n')}`)),
+        );
+      });
+      for (const key of ['socks', 'http', 'ingress', 'egress', 'logs'])
+        assert.ok(key in ready, `READY has ${key}`);
+      assert.equal(ready.socks, 'socks5h://127.0.0.1:1080');
+      assert.match(
+        output.join('\n'),
+        /127\.0\.9\.0\/24/,
+        'the extra allowlist entry reached the egress',
+      );
+      assert.match(output.join('\n'), /ingress log mentions the target .*: no/);
+      assert.match(output.join('\n'), /egress log mentions your address .*: no/);
+      const logs = ready.logs as Record<string, string>;
+      assert.ok(existsSync(logs.ingress!) && existsSync(logs.egress!));
+      for (const proxy of [String(ready.socks), String(ready.http)]) {
+        const res = await run('curl', [
+          '--silent',
+          '--show-error',
+          '--max-time',
+          '15',
+          '--cacert',
+          String(ready.ca),
+          '--proxy',
+          proxy,
+          String(ready.target),
+        ]);
+        assert.equal(res.code, 0, res.stderr);
+        assert.match(res.stdout, /Hello through SplitRelay/);
+        assert.match(res.stdout, /127\.0\.3\.1/);
+      }
+      child.kill('SIGINT');
+      const [code] = await once(child, 'exit');
+      assert.equal(code, 0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
