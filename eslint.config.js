@@ -26,7 +26,7 @@ const corePackages = [
   'authority',
   'target-policy',
   'directory',
-  'proxy-status',
+  'connect-udp',
 ];
 
 export default tseslint.config(

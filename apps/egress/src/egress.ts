@@ -35,7 +35,17 @@ export async function startEgress(
     ...(config.localAddress ? { localAddress: config.localAddress } : {}),
   });
 
-  const counters = { sessions: 0, flows: 0, refusals: 0, bytesUp: 0, bytesDown: 0 };
+  const counters = {
+    sessions: 0,
+    flows: 0,
+    udpFlows: 0,
+    refusals: 0,
+    bytesUp: 0,
+    bytesDown: 0,
+    datagramsUp: 0,
+    datagramsDown: 0,
+    datagramsDropped: 0,
+  };
   const inner = createInnerSessionServer({
     cert,
     key,
@@ -50,6 +60,16 @@ export async function startEgress(
       );
       counters.flows++;
       return socket;
+    },
+    async openUdp(target, signal) {
+      const socket = await dialer.dialUdp({ host: target.host, port: target.port, kind: 'udp' }, signal);
+      counters.udpFlows++;
+      return socket;
+    },
+    onUdpDone(stats) {
+      counters.datagramsUp += stats.toTarget;
+      counters.datagramsDown += stats.fromTarget;
+      counters.datagramsDropped += stats.dropped;
     },
     onFlowRefused(err, target) {
       counters.refusals++;

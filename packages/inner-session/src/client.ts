@@ -7,9 +7,11 @@ import http2 from 'node:http2';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { formatAuthority } from '@splitrelay/authority';
+import { formatUdpPath } from '@splitrelay/connect-udp';
 import { RelayError, codeFromResponse, parseProxyStatus } from '@splitrelay/errors';
 import { assertPinned, withDeadline } from '@splitrelay/io';
 import { h2Settings, tlsDefaults, tuneH2Session } from '@splitrelay/net-tuning';
+import { DatagramStream } from './datagram-stream.ts';
 
 export interface InnerSessionOptions {
   readonly egressId: string;
@@ -23,6 +25,8 @@ export interface InnerSession {
   readonly egressId: string;
   /** Opens one flow; rejects with the egress's reason (status and Proxy-Status) as a RelayError. */
   openFlow(target: { host: string; port: number }, signal?: AbortSignal): Promise<Duplex>;
+  /** Opens one UDP flow (CONNECT-UDP, RFC 9298); the name is resolved by the egress. */
+  openUdp(target: { host: string; port: number }, signal?: AbortSignal): Promise<DatagramStream>;
   readonly alive: boolean;
   readonly activeFlows: number;
   readonly closed: Promise<void>;
@@ -81,7 +85,33 @@ export async function openInnerSession(
   tuneH2Session(session);
   session.on('error', () => {});
   const closed = new Promise<void>((resolve) => session.once('close', () => resolve()));
+  // Extended CONNECT may be sent only once the egress's SETTINGS allowed it (RFC 8441 §3).
+  const remoteSettings = new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
+  remoteSettings.catch(() => {});
   let activeFlows = 0;
+
+  /** One stream per flow; resolves on 200, else rejects with the egress's reason. */
+  async function request(headers: http2.OutgoingHttpHeaders, flowSignal?: AbortSignal): Promise<http2.ClientHttp2Stream> {
+    if (session.closed || session.destroyed) throw new RelayError('egress-unavailable', 'inner session is closed');
+    const stream = session.request(headers);
+    activeFlows++;
+    stream.once('close', () => activeFlows--);
+    stream.on('error', () => {});
+    const answered = new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+      stream.once('response', resolve);
+      stream.once('close', () => reject(new RelayError('connection-terminated', 'flow closed before an answer')));
+    });
+    try {
+      const response = await withDeadline(answered, options.flowTimeoutMs, flowSignal, 'connection-timeout', 'egress did not answer in time');
+      const status = Number(response[':status']);
+      if (status === 200) return stream;
+      const member = parseProxyStatus(String(response['proxy-status'] ?? ''))[0];
+      throw new RelayError(codeFromResponse(status, member?.error), member?.details ?? `egress answered ${status}`);
+    } catch (err) {
+      stream.destroy();
+      throw err;
+    }
+  }
 
   return {
     egressId: options.egressId,
@@ -94,40 +124,25 @@ export async function openInnerSession(
     closed,
     close: () => session.destroy(),
     async openFlow(target, flowSignal) {
-      if (session.closed || session.destroyed)
-        throw new RelayError('egress-unavailable', 'inner session is closed');
-      const stream = session.request({
-        ':method': 'CONNECT',
-        ':authority': formatAuthority(target),
-      });
-      activeFlows++;
-      stream.once('close', () => activeFlows--);
-      stream.on('error', () => {});
-      const answered = new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
-        stream.once('response', resolve);
-        stream.once('close', () =>
-          reject(new RelayError('connection-terminated', 'flow closed before an answer')),
-        );
-      });
-      try {
-        const headers = await withDeadline(
-          answered,
-          options.flowTimeoutMs,
-          flowSignal,
-          'connection-timeout',
-          'egress did not answer in time',
-        );
-        const status = Number(headers[':status']);
-        if (status === 200) return stream;
-        const member = parseProxyStatus(String(headers['proxy-status'] ?? ''))[0];
-        throw new RelayError(
-          codeFromResponse(status, member?.error),
-          member?.details ?? `egress answered ${status}`,
-        );
-      } catch (err) {
-        stream.destroy();
-        throw err;
+      return request({ ':method': 'CONNECT', ':authority': formatAuthority(target) }, flowSignal);
+    },
+    async openUdp(target, flowSignal) {
+      await withDeadline(remoteSettings, options.handshakeTimeoutMs, flowSignal, 'egress-timeout', 'egress sent no settings');
+      if (!session.remoteSettings.enableConnectProtocol) {
+        throw new RelayError('method-not-allowed', 'egress does not offer extended CONNECT (no UDP)');
       }
+      const stream = await request(
+        {
+          ':method': 'CONNECT',
+          ':protocol': 'connect-udp',
+          ':scheme': 'https',
+          ':authority': `${options.egressId}:443`,
+          ':path': formatUdpPath(target),
+          'capsule-protocol': '?1',
+        },
+        flowSignal,
+      );
+      return new DatagramStream(stream);
     },
   };
 }

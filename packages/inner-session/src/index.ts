@@ -4,3 +4,5 @@ export {
   type InnerSessionServer,
   type InnerSessionServerOptions,
 } from './server.ts';
+export { DatagramStream, type DatagramStats, type DatagramStreamOptions } from './datagram-stream.ts';
+export type { UdpBridgeStats } from './udp-bridge.ts';

@@ -5,6 +5,7 @@
  *
  *   trunk stream ──TLS (egress key)──▶ h2 or http/1.1 server ──CONNECT host:port──▶ openFlow
  */
+import type dgram from 'node:dgram';
 import http from 'node:http';
 import http2 from 'node:http2';
 import tls from 'node:tls';
@@ -12,7 +13,10 @@ import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { parseAuthority, type Authority } from '@splitrelay/authority';
 import { RelayError, proxyStatusFor, toRelayError } from '@splitrelay/errors';
+import { parseUdpPath } from '@splitrelay/connect-udp';
 import { splice, type SpliceStats } from '@splitrelay/io';
+import { DatagramStream } from './datagram-stream.ts';
+import { bridgeUdp, type UdpBridgeStats } from './udp-bridge.ts';
 import { h2Settings, tlsDefaults, tuneH2Session } from '@splitrelay/net-tuning';
 
 export interface InnerSessionServerOptions {
@@ -25,8 +29,11 @@ export interface InnerSessionServerOptions {
   readonly proxyName: string;
   /** Decides and dials a target; rejects with a RelayError that becomes the response. */
   readonly openFlow: (target: Authority, signal: AbortSignal) => Promise<Socket>;
+  /** Decides and opens a connected UDP socket for a CONNECT-UDP flow; absent: UDP refused. */
+  readonly openUdp?: (target: Authority, signal: AbortSignal) => Promise<dgram.Socket>;
   readonly onFlowRefused?: (err: RelayError, target: Authority | undefined) => void;
   readonly onFlowDone?: (stats: SpliceStats) => void;
+  readonly onUdpDone?: (stats: UdpBridgeStats) => void;
 }
 
 export interface InnerSessionServer {
@@ -44,7 +51,8 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
   });
   const sessions = new Set<tls.TLSSocket>();
 
-  const h2 = http2.createServer({ settings: h2Settings(), maxSessionMemory: 64 });
+  // Extended CONNECT (RFC 8441) carries CONNECT-UDP on HTTP/2 (RFC 9298 §3.3).
+  const h2 = http2.createServer({ settings: h2Settings({ enableConnectProtocol: true }), maxSessionMemory: 64 });
   h2.on('session', (session) => {
     tuneH2Session(session);
     session.on('error', () => {});
@@ -60,6 +68,15 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
     };
     if (headers[':method'] !== 'CONNECT') {
       respond(new RelayError('method-not-allowed', 'only CONNECT is served'));
+      return;
+    }
+    if (headers[':protocol'] === 'connect-udp') {
+      void startUdp(
+        String(headers[':path'] ?? ''),
+        stream,
+        () => stream.respond({ ':status': 200, 'capsule-protocol': '?1' }),
+        respond,
+      );
       return;
     }
     if (headers[':protocol'] !== undefined) {
@@ -96,6 +113,27 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
       req.url ?? '',
       socket,
       () => socket.write('HTTP/1.1 200 Connection Established\r\n\r\n'),
+      respond,
+    );
+  });
+  // RFC 9298 §3.2: HTTP/1.1 CONNECT-UDP is a GET with `Upgrade: connect-udp`.
+  h1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => {});
+    const respond = (err: RelayError): void => {
+      socket.end(
+        `HTTP/1.1 ${err.status} ${http.STATUS_CODES[err.status] ?? ''}\r\n` +
+          `Proxy-Status: ${proxyStatusFor(options.proxyName, err)}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+      );
+    };
+    if (req.method !== 'GET' || String(req.headers.upgrade).toLowerCase() !== 'connect-udp') {
+      respond(new RelayError('method-not-allowed', 'only the connect-udp upgrade is served'));
+      return;
+    }
+    if (head.length > 0) socket.unshift(head);
+    void startUdp(
+      req.url ?? '',
+      socket,
+      () => socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: connect-udp\r\nCapsule-Protocol: ?1\r\n\r\n'),
       respond,
     );
   });
@@ -143,6 +181,33 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
       splice(downstream, socket, {
         idleTimeoutMs: options.idleTimeoutMs,
         ...(options.onFlowDone ? { onDone: options.onFlowDone } : {}),
+      });
+    } catch (err) {
+      downstream.off('close', onGone);
+      const relayErr = toRelayError(err);
+      options.onFlowRefused?.(relayErr, target);
+      refuse(relayErr);
+    }
+  }
+
+  async function startUdp(path: string, downstream: Duplex, accepted: () => void, refuse: (err: RelayError) => void): Promise<void> {
+    let target: Authority | undefined;
+    const abort = new AbortController();
+    const onGone = (): void => abort.abort();
+    downstream.once('close', onGone);
+    try {
+      if (!options.openUdp) throw new RelayError('method-not-allowed', 'UDP is not served by this egress');
+      target = parseUdpPath(path);
+      const socket = await options.openUdp(target, abort.signal);
+      downstream.off('close', onGone);
+      if (downstream.destroyed) {
+        socket.close();
+        return;
+      }
+      accepted();
+      bridgeUdp(new DatagramStream(downstream), socket, {
+        idleTimeoutMs: options.idleTimeoutMs,
+        ...(options.onUdpDone ? { onDone: options.onUdpDone } : {}),
       });
     } catch (err) {
       downstream.off('close', onGone);

@@ -7,4 +7,13 @@ export {
   type AbsoluteTarget,
 } from './http-forward.ts';
 export { proxyStatusHeader, DEFAULT_PROXY_NAME } from './http-responses.ts';
-export type { TunnelConnector, Target, LocalProxyLogger, LocalProxyLogFields } from './types.ts';
+export { type UdpAssociateOptions } from './udp-association.ts';
+export { createUdpCounters, type UdpCounters } from './udp-counters.ts';
+export type {
+  TunnelConnector,
+  Target,
+  UdpConnector,
+  UdpFlow,
+  LocalProxyLogger,
+  LocalProxyLogFields,
+} from './types.ts';

@@ -1,9 +1,11 @@
 /**
- * The client's local SOCKS5 server (RFC 1928), no authentication, CONNECT only.
+ * The client's local SOCKS5 server (RFC 1928), no authentication, CONNECT and (given a UDP
+ * connector) UDP ASSOCIATE.
  *
  * Lifecycle of one connection:
- *   accept ─▶ greeting ─▶ method selection ─▶ request ─▶ connector(target) ─▶ reply ─▶ splice
- *   └── handshake timer: runs from accept until the connector is called ──┘
+ *   accept ─▶ greeting ─▶ method selection ─▶ request ─┬─▶ connector(target) ─▶ reply ─▶ splice
+ *                                                      └─▶ UDP ASSOCIATE: bind ─▶ reply ─▶ udp-association.ts
+ *   └── handshake timer: runs from accept until the connector is called or the UDP reply sent ──┘
  *
  * Names arrive as ATYP DOMAINNAME and go to the connector as names: this process never
  * resolves anything, so the device's resolver (the access network's) never learns a target.
@@ -23,10 +25,15 @@ import {
   SOCKS_VERSION,
   type Socks5Request,
 } from '@splitrelay/socks5';
-import type { LocalProxyLogger, TunnelConnector } from './types.ts';
+import type { LocalProxyLogger, TunnelConnector, UdpConnector } from './types.ts';
+import { startUdpAssociation, type UdpAssociateOptions } from './udp-association.ts';
 
 export interface SocksServerOptions {
   readonly connect: TunnelConnector;
+  /** Flows for UDP ASSOCIATE; without it that command is answered 0x07 (not supported). */
+  readonly openUdp?: UdpConnector;
+  /** Limits and counters for UDP associations (used only with `openUdp`). */
+  readonly udp?: UdpAssociateOptions;
   /** From accept until the request is read; also bounds how long a refused client may linger. */
   readonly handshakeTimeoutMs?: number;
   readonly logger?: LocalProxyLogger;
@@ -107,9 +114,28 @@ function handleSocksConnection(socket: net.Socket, options: SocksServerOptions):
     }
   };
 
+  const associate = async (request: Socks5Request, openUdp: UdpConnector): Promise<void> => {
+    try {
+      await startUdpAssociation(socket, request, { ...options.udp, openUdp, logger: log });
+    } catch (err) {
+      log?.debug('socks udp bind failed', { code: toRelayError(err).code });
+      if (!socket.destroyed) finish(encodeReply(SocksReply.generalFailure));
+      return;
+    }
+    // The association lives as long as the control connection, with no deadline of its own.
+    clearTimeout(timer);
+    timer = undefined;
+  };
+
   const startTunnel = async (request: Socks5Request, early: Buffer): Promise<void> => {
+    if (request.command === 'udp-associate' && options.openUdp !== undefined) {
+      // Anything after the request on the control connection is discarded, as RFC 1928 §7
+      // gives it no meaning.
+      await associate(request, options.openUdp);
+      return;
+    }
     if (request.command !== 'connect') {
-      // UDP ASSOCIATE comes with the UDP relay; BIND is not offered by a relay.
+      // BIND is not offered by a relay.
       finish(encodeReply(SocksReply.commandNotSupported));
       return;
     }

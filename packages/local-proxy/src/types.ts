@@ -13,6 +13,21 @@ export interface Target {
  */
 export type TunnelConnector = (target: Target, signal?: AbortSignal) => Promise<Duplex>;
 
+/** One UDP flow to one target through the relays: datagrams in, datagrams out. */
+export interface UdpFlow {
+  /** Never throws; drops when the flow is closed or its queue is full. */
+  send(payload: Uint8Array): void;
+  on(event: 'datagram', listener: (payload: Buffer) => void): this;
+  on(event: 'close', listener: () => void): this;
+  close(): void;
+}
+
+/**
+ * "Give me a UDP flow to X", the datagram twin of TunnelConnector: names stay names, and a
+ * rejection is a RelayError. `signal` aborts when the SOCKS association ends first.
+ */
+export type UdpConnector = (target: Target, signal?: AbortSignal) => Promise<UdpFlow>;
+
 /** Fields the local proxies log: refusal codes only, never a target or a client address. */
 export interface LocalProxyLogFields {
   code?: string;

@@ -22,6 +22,10 @@ export interface CommonFields {
   version?: string;
   pid?: number;
   reason?: string;
+  udpFlows?: number;
+  datagramsUp?: number;
+  datagramsDown?: number;
+  datagramsDropped?: number;
   /** A count that is not per flow (directory entries, known peers). */
   count?: number;
 }
@@ -69,6 +73,10 @@ const common: KeysOf<CommonFields> = {
   pid: true,
   reason: true,
   count: true,
+  udpFlows: true,
+  datagramsUp: true,
+  datagramsDown: true,
+  datagramsDropped: true,
 };
 
 export const allowedFields = {

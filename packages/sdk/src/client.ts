@@ -1,12 +1,13 @@
 /**
  * The SplitRelay client as a library: `connect(target)` gives a Duplex to the target through
- * ingress and egress; `dispatcher` lets `fetch(url, { dispatcher })` do the same. One inner
+ * ingress and egress, `openUdp(target)` a datagram flow; `createDispatcher(client.connect)`
+ * lets `fetch(url, { dispatcher })` do the same. One inner
  * session per egress carries every flow; it is opened on first use and reopened when it dies.
  */
 import type { Duplex } from 'node:stream';
 import type { Entry } from '@splitrelay/directory';
 import { RelayError } from '@splitrelay/errors';
-import { openInnerSession, type InnerSession } from '@splitrelay/inner-session';
+import { openInnerSession, type DatagramStream, type InnerSession } from '@splitrelay/inner-session';
 import { openOuterTunnel, type IngressAddress } from '@splitrelay/outer-hop';
 import { chooseEgress, type EgressPreference } from './egress-choice.ts';
 
@@ -29,6 +30,8 @@ export interface Target {
 
 export interface SplitRelayClient {
   connect(target: Target, signal?: AbortSignal): Promise<Duplex>;
+  /** A UDP flow to the target (CONNECT-UDP): `send(payload)`, 'datagram' events, `close()`. */
+  openUdp(target: Target, signal?: AbortSignal): Promise<DatagramStream>;
   /** Inner sessions currently open, by egress id. */
   sessions(): string[];
   close(): void;
@@ -71,10 +74,13 @@ export function createSplitRelayClient(options: SplitRelayClientOptions): SplitR
     return opening;
   }
 
-  async function connect(target: Target, signal?: AbortSignal): Promise<Duplex> {
+  /**
+   * Runs `open` on an inner session, with one retry on a fresh session (or another egress)
+   * when the first one turns out to be dead: that covers a session that died while idle.
+   */
+  async function onSession<T>(open: (session: InnerSession) => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (closed) throw new RelayError('internal', 'client is closed');
     const failed = new Set<string>();
-    // One retry on a fresh session (or another egress) covers a session that died idle.
     for (let attempt = 0; ; attempt++) {
       const egress = chooseEgress(options.directory(), options.preference ?? {}, now(), failed);
       let session: InnerSession;
@@ -86,10 +92,9 @@ export function createSplitRelayClient(options: SplitRelayClientOptions): SplitR
         continue;
       }
       try {
-        return await session.openFlow(target, signal);
+        return await open(session);
       } catch (err) {
-        const sessionDied = !session.alive;
-        if (sessionDied && attempt < 1) {
+        if (!session.alive && attempt < 1) {
           sessions.delete(egress.id);
           continue;
         }
@@ -98,8 +103,14 @@ export function createSplitRelayClient(options: SplitRelayClientOptions): SplitR
     }
   }
 
+  const connect = (target: Target, signal?: AbortSignal): Promise<Duplex> =>
+    onSession((session) => session.openFlow(target, signal), signal);
+  const openUdp = (target: Target, signal?: AbortSignal): Promise<DatagramStream> =>
+    onSession((session) => session.openUdp(target, signal), signal);
+
   return {
     connect,
+    openUdp,
     sessions: () => [...sessions.keys()],
     close(): void {
       closed = true;

@@ -12,6 +12,8 @@
  * again in between (that second lookup is what DNS rebinding exploits).
  */
 import net from 'node:net';
+import type dgram from 'node:dgram';
+import { connectUdp } from './udp.ts';
 import { RelayError } from '@splitrelay/errors';
 import {
   checkAddress,
@@ -47,6 +49,11 @@ export interface TargetDialer {
    * or with `signal.reason` when aborted.
    */
   dial(target: Target, signal?: AbortSignal): Promise<net.Socket>;
+  /**
+   * A UDP socket connected to the target's first permitted address (so only its replies are
+   * accepted). Same policy and resolution as `dial`.
+   */
+  dialUdp(target: Target, signal?: AbortSignal): Promise<dgram.Socket>;
   /** The target's permitted addresses (an IP literal's own, or the name's permitted answers). */
   resolveAllowed(target: Target, signal?: AbortSignal): Promise<PermittedAddress[]>;
 }
@@ -93,7 +100,16 @@ export function createTargetDialer(options: TargetDialerOptions): TargetDialer {
     });
   }
 
-  return { dial, resolveAllowed };
+  async function dialUdp(target: Target, signal?: AbortSignal): Promise<dgram.Socket> {
+    let addresses = await resolveAllowed({ ...target, kind: 'udp' }, signal);
+    for (const a of addresses) checkAddress(policy, a.address);
+    if (localFamily !== undefined) addresses = addresses.filter((a) => a.family === localFamily);
+    const chosen = addresses[0];
+    if (chosen === undefined) throw new RelayError('destination-unreachable', 'no usable address for the target');
+    return connectUdp(chosen, target.port, localAddress, signal);
+  }
+
+  return { dial, dialUdp, resolveAllowed };
 }
 
 function validate(durations: Record<string, number>, localAddress: string | undefined): void {
