@@ -41,44 +41,55 @@ after(async () => {
   await world?.cleanup();
 });
 
-test(`${COUNT} datagrams of random sizes echo back intact through both relays`, { timeout: 60_000 }, async () => {
-  const flow = await client.openUdp({ host: ADDR.target, port: echoPort });
-  const sent = new Map<number, string>();
-  const order: number[] = [];
-  let corrupt = 0;
-  flow.on('datagram', (payload) => {
-    const seq = payload.readUInt32BE(0);
-    if (sent.get(seq) !== createHash('sha256').update(payload).digest('hex')) corrupt++;
-    order.push(seq);
-  });
-  // Paced in bursts so a loopback socket buffer is not the thing being measured.
-  for (let seq = 0; seq < COUNT; seq++) {
-    const payload = randomBytes(randomInt(4, MAX_PAYLOAD + 1));
-    payload.writeUInt32BE(seq, 0);
-    sent.set(seq, createHash('sha256').update(payload).digest('hex'));
-    flow.send(payload);
-    if (seq % 50 === 49) await new Promise((r) => setTimeout(r, 5));
-  }
-  const deadline = Date.now() + 10_000;
-  while (order.length < COUNT && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  const lost = COUNT - new Set(order).size;
-  const reordered = order.filter((seq, i) => i > 0 && seq < order[i - 1]!).length;
-  console.log(`# UDP: ${COUNT} sent, ${order.length} received, ${lost} lost, ${reordered} reordered, ${corrupt} corrupt`);
-  assert.equal(corrupt, 0);
-  // Loopback UDP should lose nothing at this pace; allow a little for a loaded CI machine.
-  assert.ok(lost <= COUNT * 0.01, `${lost} datagrams lost`);
-  assert.deepEqual([...echoPeers], [ADDR.egress(0)], 'the target saw only the egress');
-  flow.close();
-});
+test(
+  `${COUNT} datagrams of random sizes echo back intact through both relays`,
+  { timeout: 60_000 },
+  async () => {
+    const flow = await client.openUdp({ host: ADDR.target, port: echoPort });
+    const sent = new Map<number, string>();
+    const order: number[] = [];
+    let corrupt = 0;
+    flow.on('datagram', (payload) => {
+      const seq = payload.readUInt32BE(0);
+      if (sent.get(seq) !== createHash('sha256').update(payload).digest('hex')) corrupt++;
+      order.push(seq);
+    });
+    // Paced in bursts so a loopback socket buffer is not the thing being measured.
+    for (let seq = 0; seq < COUNT; seq++) {
+      const payload = randomBytes(randomInt(4, MAX_PAYLOAD + 1));
+      payload.writeUInt32BE(seq, 0);
+      sent.set(seq, createHash('sha256').update(payload).digest('hex'));
+      flow.send(payload);
+      if (seq % 50 === 49) await new Promise((r) => setTimeout(r, 5));
+    }
+    const deadline = Date.now() + 10_000;
+    while (order.length < COUNT && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    const lost = COUNT - new Set(order).size;
+    const reordered = order.filter((seq, i) => i > 0 && seq < order[i - 1]!).length;
+    console.log(
+      `# UDP: ${COUNT} sent, ${order.length} received, ${lost} lost, ${reordered} reordered, ${corrupt} corrupt`,
+    );
+    assert.equal(corrupt, 0);
+    // Loopback UDP should lose nothing at this pace; allow a little for a loaded CI machine.
+    assert.ok(lost <= COUNT * 0.01, `${lost} datagrams lost`);
+    assert.deepEqual([...echoPeers], [ADDR.egress(0)], 'the target saw only the egress');
+    flow.close();
+  },
+);
 
-test('a UDP target outside the allowlist is refused with destination_ip_prohibited', { timeout: 30_000 }, async () => {
-  await assert.rejects(client.openUdp({ host: ADDR.ingress, port: 53 }), (err: unknown) => {
-    assert.ok(err instanceof RelayError);
-    assert.equal(err.status, 403);
-    assert.equal(err.proxyError, 'destination_ip_prohibited');
-    return true;
-  });
-});
+test(
+  'a UDP target outside the allowlist is refused with destination_ip_prohibited',
+  { timeout: 30_000 },
+  async () => {
+    await assert.rejects(client.openUdp({ host: ADDR.ingress, port: 53 }), (err: unknown) => {
+      assert.ok(err instanceof RelayError);
+      assert.equal(err.status, 403);
+      assert.equal(err.proxyError, 'destination_ip_prohibited');
+      return true;
+    });
+  },
+);
 
 test('TCP and UDP flows share one inner session', { timeout: 30_000 }, () => {
   assert.deepEqual(client.sessions(), ['egress-1']);

@@ -23,6 +23,9 @@ export const ADDR = {
 } as const;
 
 const CAPTURE_PRELOAD = fileURLToPath(new URL('./capture-preload.ts', import.meta.url));
+export const DNS_OBSERVER_PRELOAD = fileURLToPath(
+  new URL('./dns-observer-preload.ts', import.meta.url),
+);
 
 export const INGRESS_NAME = 'ingress.splitrelay.test';
 export const TARGET_NAME = 'target.splitrelay.test';
@@ -37,6 +40,8 @@ export interface WorldOptions {
   readonly logLevel?: string;
   /** Record what the ingress and the egresses learn (see capture-preload.ts). */
   readonly capture?: boolean;
+  /** Record every name lookup the client app makes (see dns-observer-preload.ts). */
+  readonly observeClientDns?: boolean;
 }
 
 export interface World {
@@ -55,6 +60,8 @@ export interface World {
   cleanup(): Promise<void>;
   /** What a captured process learned (after `stop`). */
   capture(name: string): Promise<Buffer>;
+  /** Names the client app looked up (after `stop`; needs `observeClientDns`). */
+  clientLookups(): Promise<string[]>;
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
@@ -134,7 +141,16 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       log: { level },
       ...options.clientExtra,
     };
-    const client = await startApp('client', await deployment.writeConfig('client', clientConfig));
+    const client = await startApp(
+      'client',
+      await deployment.writeConfig('client', clientConfig),
+      options.observeClientDns
+        ? {
+            nodeArgs: ['--import', DNS_OBSERVER_PRELOAD],
+            env: { SPLITRELAY_DNS_OBSERVER: join(dir, 'client-dns.json') },
+          }
+        : {},
+    );
     started.push(client);
     const portOf = (url: unknown): number => Number(new URL(String(url)).port);
     return {
@@ -152,6 +168,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       },
       cleanup: () => rm(dir, { recursive: true, force: true }),
       capture: (name) => readFile(join(dir, `${name}.capture`)),
+      clientLookups: async () =>
+        JSON.parse(await readFile(join(dir, 'client-dns.json'), 'utf8')) as string[],
     };
   } catch (err) {
     await Promise.all(started.map((a) => a.stop()));

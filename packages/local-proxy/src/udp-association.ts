@@ -70,10 +70,8 @@ export async function startUdpAssociation(
   control.write(encodeReply(SocksReply.succeeded, { host: local, port: socket.address().port }));
   // The control connection carries nothing more; what a client sends on it is discarded.
   control.resume();
-  control.once('end', () => {
-    association.close();
-    control.end();
-  });
+  // A client's FIN ends the association as a close does: RFC 1928 §7 ties it to the connection.
+  control.once('end', () => association.close());
   control.once('close', () => association.close());
   association.onClose = () => control.destroy();
 }

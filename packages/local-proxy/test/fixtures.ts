@@ -7,8 +7,8 @@ import { duplexPair, type Duplex } from 'node:stream';
 import { RelayError, type RelayErrorCode } from '@splitrelay/errors';
 import type { Target, TunnelConnector } from '../src/index.ts';
 
-export async function listen(server: net.Server): Promise<number> {
-  server.listen(0, '127.0.0.1');
+export async function listen(server: net.Server, host = '127.0.0.1'): Promise<number> {
+  server.listen(0, host);
   await once(server, 'listening');
   return (server.address() as net.AddressInfo).port;
 }
@@ -172,8 +172,11 @@ export class Reader {
   }
 }
 
-export async function dial(port: number): Promise<{ socket: net.Socket; reader: Reader }> {
-  const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true, noDelay: true });
+export async function dial(
+  port: number,
+  host = '127.0.0.1',
+): Promise<{ socket: net.Socket; reader: Reader }> {
+  const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
   const reader = new Reader(socket);
   await once(socket, 'connect');
   return { socket, reader };
@@ -181,5 +184,5 @@ export async function dial(port: number): Promise<{ socket: net.Socket; reader: 
 
 /** Handles this suite could leak: sockets, servers, timers, child processes (stdio pipes excluded). */
 export function liveHandles(): string[] {
-  return process.getActiveResourcesInfo().filter((r) => /TCP|Timeout|Immediate|Process/.test(r));
+  return process.getActiveResourcesInfo().filter((r) => /TCP|UDP|Timeout|Immediate|Process/.test(r));
 }

@@ -1,0 +1,101 @@
+/**
+ * A real DNS server (Debian's dnsmasq, on the targets' loopback address) answers queries sent
+ * through both relays, by the library API and by SOCKS5 UDP ASSOCIATE, while the client
+ * process resolves nothing itself: names go to the egress.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SplitRelayClient } from '@splitrelay/sdk';
+import { ADDR, DNS_OBSERVER_PRELOAD, startWorld, type World } from '../kit/world.ts';
+import { sdkClient } from '../kit/sdk-client.ts';
+import { startDnsmasq, type Dnsmasq } from '../kit/dnsmasq.ts';
+import { buildQuery, parseAnswer } from '../kit/dns-message.ts';
+
+const DNS_PORT = 5300;
+const DNS_HOST = '127.0.4.53';
+const DNS_NAME = 'dns.splitrelay.test';
+const ASKED = 'answer.splitrelay.test';
+
+let world: World;
+let dnsmasq: Dnsmasq;
+let client: SplitRelayClient;
+
+before(async () => {
+  dnsmasq = await startDnsmasq(DNS_HOST, DNS_PORT, { [ASKED]: '192.0.2.77' });
+  world = await startWorld({
+    logLevel: 'info',
+    observeClientDns: true,
+    egressExtra: { dns: { hosts: { [DNS_NAME]: [DNS_HOST] } } },
+  });
+  client = sdkClient(world);
+});
+after(async () => {
+  client?.close();
+  await world?.stop();
+  await world?.cleanup();
+  await dnsmasq?.stop();
+});
+
+async function ask(
+  target: { host: string; port: number },
+  id: number,
+): Promise<ReturnType<typeof parseAnswer>> {
+  const flow = await client.openUdp(target);
+  try {
+    const answer = new Promise<Buffer>((resolve) => flow.once('datagram', resolve));
+    flow.send(buildQuery(id, ASKED));
+    const reply = await Promise.race([
+      answer,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no DNS answer')), 5000)),
+    ]);
+    return parseAnswer(reply);
+  } finally {
+    flow.close();
+  }
+}
+
+test(
+  'dnsmasq answers through both relays (library API), asked from the egress',
+  { timeout: 30_000 },
+  async () => {
+    const byAddress = await ask({ host: DNS_HOST, port: DNS_PORT }, 0x1234);
+    assert.deepEqual(byAddress, { id: 0x1234, rcode: 0, addresses: ['192.0.2.77'] });
+    // The DNS server named by a name: the egress resolves it, the client never does.
+    const byName = await ask({ host: DNS_NAME, port: DNS_PORT }, 0x4321);
+    assert.deepEqual(byName.addresses, ['192.0.2.77']);
+    const log = dnsmasq.queries();
+    assert.ok(log.length >= 2, log.join('\n'));
+    assert.ok(
+      log.every((l) => l.includes(`from ${ADDR.egress(0)}`)),
+      log.join('\n'),
+    );
+  },
+);
+
+test("the client app's own resolver saw no query during the run", { timeout: 30_000 }, async () => {
+  await world.stop();
+  assert.deepEqual(await world.clientLookups(), []);
+});
+
+test('negative control: the same observer catches a lookup', { timeout: 30_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dns-observer-'));
+  try {
+    const out = join(dir, 'lookups.json');
+    const res = spawnSync(
+      process.execPath,
+      ['--import', DNS_OBSERVER_PRELOAD, '-e', "require('node:dns').lookup('localhost', () => {})"],
+      {
+        env: { ...process.env, SPLITRELAY_DNS_OBSERVER: out },
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(res.status, 0, res.stderr);
+    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), ['lookup:localhost']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
