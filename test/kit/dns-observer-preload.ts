@@ -20,7 +20,9 @@ if (file) {
       host: unknown,
       ...rest: unknown[]
     ) {
-      names.push(`${key}:${String(host)}`);
+      // An IP literal is answered inside Node without a query (net.listen passes its own
+      // address through dns.lookup); anything else would be a real lookup.
+      if (isIP(String(host)) === 0) names.push(`${key}:${String(host)}`);
       return (original as (...args: unknown[]) => unknown).call(this, host, ...rest);
     };
   };
