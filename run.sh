@@ -28,7 +28,15 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
+# curl is the demo's and the tests' real client; dnsmasq the tests' real DNS server;
+# python3 holds a never-accepting listener in a timeout test.
+missing=()
+command -v curl >/dev/null 2>&1 || missing+=(curl ca-certificates)
+if [ "${1:-}" = test ]; then
+  command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+fi
+if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 
 say "installing dependencies (Node 26 comes with them as the 'node' package)"
 pnpm install --frozen-lockfile --reporter=silent

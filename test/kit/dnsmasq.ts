@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 export interface Dnsmasq {
@@ -20,8 +21,10 @@ export async function startDnsmasq(
   records: Readonly<Record<string, string>>,
 ): Promise<Dnsmasq> {
   const lines: string[] = [];
+  // Debian installs it in /usr/sbin, which a non-login PATH may lack.
+  const binary = existsSync('/usr/sbin/dnsmasq') ? '/usr/sbin/dnsmasq' : 'dnsmasq';
   const child: ChildProcess = spawn(
-    'dnsmasq',
+    binary,
     [
       '--keep-in-foreground',
       '--log-facility=-',
