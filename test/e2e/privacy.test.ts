@@ -7,6 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -18,6 +19,7 @@ import { ADDR, INGRESS_NAME, TARGET_NAME, startWorld, type World } from '../kit/
 import { httpsTarget, type Listening } from '../kit/targets.ts';
 import { findLeaks, targetNeedles } from '../kit/leak-check.ts';
 import { run } from '../kit/run.ts';
+import { sdkClient } from '../kit/sdk-client.ts';
 
 const T = { timeout: 60_000 };
 
@@ -55,6 +57,27 @@ async function curlThroughBothProxies(world: World, targetPort: number): Promise
   assert.equal(byAddress.code, 0, byAddress.stderr);
 }
 
+/** UDP to the same port number as the TCP target, by name and by address, via the SDK. */
+async function udpThroughBothRelays(world: World, port: number): Promise<void> {
+  const echo = dgram.createSocket('udp4');
+  echo.on('message', (msg, rinfo) => echo.send(msg, rinfo.port, rinfo.address));
+  echo.bind(port, ADDR.target);
+  await once(echo, 'listening');
+  const client = sdkClient(world);
+  try {
+    for (const host of [TARGET_NAME, ADDR.target]) {
+      const flow = await client.openUdp({ host, port });
+      const echoed = new Promise<Buffer>((resolve) => flow.once('datagram', resolve));
+      flow.send(Buffer.from(`datagram to ${host}`));
+      assert.equal((await echoed).toString(), `datagram to ${host}`);
+      flow.close();
+    }
+  } finally {
+    client.close();
+    echo.close();
+  }
+}
+
 describe('a clean run: neither relay learns what it must not', T, () => {
   let world: World;
   let target: Listening<https.Server>;
@@ -69,6 +92,7 @@ describe('a clean run: neither relay learns what it must not', T, () => {
       world.deployment.target.key,
     );
     await curlThroughBothProxies(world, target.port);
+    await udpThroughBothRelays(world, target.port);
     await world.stop();
     ingressSaw = await world.capture('ingress');
     egressSaw = await world.capture('egress-egress-1');
@@ -84,6 +108,7 @@ describe('a clean run: neither relay learns what it must not', T, () => {
     assert.ok(ingressSaw.includes(`[peer] "${ADDR.client}:`), 'the ingress saw the client connect');
     assert.ok(ingressSaw.includes('egress-1:443'), 'the ingress saw which egress was asked for');
     assert.ok(egressSaw.includes(`[peer] "${ADDR.ingress}:`), 'the egress saw the ingress connect');
+    assert.ok(egressSaw.includes('/.well-known/masque/udp/'), 'the egress saw the UDP flows');
     // The egress does see the target: the same search finds it there.
     assert.ok(
       findLeaks(
@@ -96,7 +121,8 @@ describe('a clean run: neither relay learns what it must not', T, () => {
   test('the ingress never saw the target name, address or port', () => {
     const leaks = findLeaks(
       { capture: ingressSaw, logs: world.ingress.lines.join('\n') },
-      targetNeedles({ name: TARGET_NAME, ip: ADDR.target, port: target.port }),
+      // The UDP template path would mean the ingress had parsed an inner request.
+      [...targetNeedles({ name: TARGET_NAME, ip: ADDR.target, port: target.port }), 'masque/udp'],
     );
     assert.deepEqual(leaks, []);
   });
