@@ -6,11 +6,20 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import tls from 'node:tls';
+import { readFileSync } from 'node:fs';
+import {
+  CapsuleParser,
+  decodeUdpPayload,
+  encodeDatagramCapsule,
+  formatUdpPath,
+} from '@splitrelay/connect-udp';
+import { openOuterTunnel } from '@splitrelay/outer-hop';
 import { once } from 'node:events';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { RelayError } from '@splitrelay/errors';
 import type { SplitRelayClient } from '@splitrelay/sdk';
-import { ADDR, startWorld, type World } from '../kit/world.ts';
+import { ADDR, INGRESS_NAME, startWorld, type World } from '../kit/world.ts';
 import { sdkClient } from '../kit/sdk-client.ts';
 
 const COUNT = 1000;
@@ -94,3 +103,56 @@ test(
 test('TCP and UDP flows share one inner session', { timeout: 30_000 }, () => {
   assert.deepEqual(client.sessions(), ['egress-1']);
 });
+
+test(
+  'the HTTP/1.1 form (GET with Upgrade: connect-udp) works too',
+  { timeout: 30_000 },
+  async () => {
+    const carrier = await openOuterTunnel({
+      ingress: {
+        host: ADDR.ingress,
+        port: world.ingressPort,
+        servername: INGRESS_NAME,
+        ca: readFileSync(world.deployment.caCert, 'utf8'),
+      },
+      egressId: 'egress-1',
+      handshakeTimeoutMs: 5000,
+      localAddress: ADDR.client,
+    });
+    const socket = tls.connect({
+      socket: carrier,
+      servername: 'egress-1',
+      ALPNProtocols: ['http/1.1'],
+      rejectUnauthorized: false,
+    });
+    await once(socket, 'secureConnect');
+    assert.equal(socket.alpnProtocol, 'http/1.1');
+    let received = Buffer.alloc(0);
+    socket.on('data', (c: Buffer) => (received = Buffer.concat([received, c])));
+    socket.write(
+      `GET ${formatUdpPath({ host: ADDR.target, port: echoPort })} HTTP/1.1\r\nHost: egress-1:443\r\n` +
+        'Connection: Upgrade\r\nUpgrade: connect-udp\r\nCapsule-Protocol: ?1\r\n\r\n',
+    );
+    const waitFor = async (pred: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 5000;
+      while (!pred()) {
+        assert.ok(Date.now() < deadline, `timed out; got ${received.toString('latin1')}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    await waitFor(() => received.includes('\r\n\r\n'));
+    const headEnd = received.indexOf('\r\n\r\n') + 4;
+    assert.match(received.subarray(0, headEnd).toString(), /^HTTP\/1\.1 101 /);
+    received = received.subarray(headEnd);
+    const capsules: Buffer[] = [];
+    const parser = new CapsuleParser({
+      onCapsule: (type, value) => type === 0 && capsules.push(Buffer.from(value)),
+    });
+    socket.on('data', (c: Buffer) => parser.push(c));
+    parser.push(received);
+    socket.write(encodeDatagramCapsule(Buffer.from('over http/1.1')));
+    await waitFor(() => capsules.length > 0);
+    assert.equal(Buffer.from(decodeUdpPayload(capsules[0]!).payload).toString(), 'over http/1.1');
+    socket.destroy();
+  },
+);
