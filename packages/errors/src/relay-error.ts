@@ -65,6 +65,13 @@ const specs = {
     fault: 'peer-relay',
     retryable: true,
   },
+  // Health says the egress is down: the ingress refuses at once, with Retry-After.
+  'egress-down': {
+    status: 503,
+    proxyError: 'destination_unavailable',
+    fault: 'peer-relay',
+    retryable: true,
+  },
   'egress-timeout': {
     status: 504,
     proxyError: 'connection_timeout',

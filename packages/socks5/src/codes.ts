@@ -37,6 +37,7 @@ const replyFor: Record<RelayErrorCode, SocksReplyCode> = {
   'method-not-allowed': SocksReply.commandNotSupported,
   'unknown-egress': SocksReply.notAllowed,
   'egress-unavailable': SocksReply.networkUnreachable,
+  'egress-down': SocksReply.networkUnreachable,
   'egress-timeout': SocksReply.ttlExpired,
   'target-prohibited': SocksReply.notAllowed,
   'port-prohibited': SocksReply.notAllowed,
