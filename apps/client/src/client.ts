@@ -49,6 +49,7 @@ export async function startClient(
       ...(config.egress.id ? { egressId: config.egress.id } : {}),
       ...(config.egress.region ? { region: config.egress.region } : {}),
     },
+    carrier: config.ingress.carrier,
     handshakeTimeoutMs: config.timeouts.handshakeMs,
     flowTimeoutMs: config.timeouts.flowMs,
     ...(config.localAddress ? { localAddress: config.localAddress } : {}),

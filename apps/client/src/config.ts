@@ -15,6 +15,12 @@ export const clientConfigSchema = z.strictObject({
       ca: filePath
         .optional()
         .describe('CA certificate (PEM) for the ingress; the system store when absent.'),
+      carrier: z
+        .enum(['connect', 'websocket'])
+        .default('connect')
+        .describe(
+          'How the tunnel to the ingress is carried: HTTP/1.1 CONNECT, or WebSocket for networks that pass only WebSocket.',
+        ),
     })
     .describe('The first hop.'),
   localAddress: z.string().optional().describe('Source address for the connection to the ingress.'),

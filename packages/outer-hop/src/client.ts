@@ -9,6 +9,9 @@ import tls from 'node:tls';
 import { RelayError, codeFromResponse, parseProxyStatus } from '@splitrelay/errors';
 import { withDeadline } from '@splitrelay/io';
 import { tlsDefaults, tuneSocket } from '@splitrelay/net-tuning';
+import type { Duplex } from 'node:stream';
+import type { ClientOptions } from 'ws';
+import { WEBSOCKET_PATH_PREFIX, WebSocket, webSocketDuplex } from './websocket.ts';
 
 export interface IngressAddress {
   readonly host: string;
@@ -26,9 +29,77 @@ export interface OuterTunnelOptions {
   readonly localAddress?: string;
   /** Extra request headers (e.g. Proxy-Authorization once tokens exist). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** `connect` (HTTP/1.1 CONNECT, the default and fastest) or `websocket`. */
+  readonly carrier?: 'connect' | 'websocket';
 }
 
 export async function openOuterTunnel(
+  options: OuterTunnelOptions,
+  signal?: AbortSignal,
+): Promise<Duplex> {
+  return options.carrier === 'websocket'
+    ? openWebSocketTunnel(options, signal)
+    : openConnectTunnel(options, signal);
+}
+
+/** The WebSocket carrier: the same tunnel for networks that pass only WebSocket. */
+async function openWebSocketTunnel(
+  options: OuterTunnelOptions,
+  signal?: AbortSignal,
+): Promise<Duplex> {
+  const host = options.ingress.host.includes(':')
+    ? `[${options.ingress.host}]`
+    : options.ingress.host;
+  // ws hands these to tls.connect; its own types omit the TLS ones (servername).
+  const wsOptions: ClientOptions & tls.ConnectionOptions = {
+    ...tlsDefaults,
+    servername: options.ingress.servername,
+    perMessageDeflate: false,
+    maxPayload: 1024 * 1024,
+    ...(options.headers ? { headers: { ...options.headers } } : {}),
+    ...(options.ingress.ca ? { ca: options.ingress.ca as string[] } : {}),
+    ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+  };
+  const ws = new WebSocket(
+    `wss://${host}:${options.ingress.port}${WEBSOCKET_PATH_PREFIX}${options.egressId}`,
+    wsOptions,
+  );
+  const opened = new Promise<Duplex>((resolve, reject) => {
+    ws.once('open', () => resolve(webSocketDuplex(ws)));
+    ws.once('unexpected-response', (_req, res: http.IncomingMessage) => {
+      const member = parseProxyStatus(String(res.headers['proxy-status'] ?? ''))[0];
+      res.resume();
+      ws.terminate();
+      reject(
+        new RelayError(
+          codeFromResponse(res.statusCode ?? 502, member?.error),
+          member?.details ?? `ingress answered ${res.statusCode}`,
+        ),
+      );
+    });
+    ws.once('error', (err: Error & { code?: string }) =>
+      reject(
+        err.code === 'ECONNREFUSED'
+          ? new RelayError('egress-unavailable', 'ingress refused the connection', { cause: err })
+          : new RelayError('tls-failed', 'could not reach the ingress', { cause: err }),
+      ),
+    );
+  });
+  try {
+    return await withDeadline(
+      opened,
+      options.handshakeTimeoutMs,
+      signal,
+      'egress-timeout',
+      'ingress did not answer in time',
+    );
+  } catch (err) {
+    ws.terminate();
+    throw err;
+  }
+}
+
+async function openConnectTunnel(
   options: OuterTunnelOptions,
   signal?: AbortSignal,
 ): Promise<tls.TLSSocket> {

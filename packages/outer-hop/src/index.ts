@@ -1,2 +1,3 @@
 export { createOuterHopServer, type OuterHopServerOptions, type TunnelRequest } from './server.ts';
 export { openOuterTunnel, type OuterTunnelOptions, type IngressAddress } from './client.ts';
+export { WEBSOCKET_PATH_PREFIX, egressIdFromWebSocketPath } from './websocket.ts';

@@ -13,6 +13,7 @@ import { parseAuthority } from '@splitrelay/authority';
 import { RelayError, proxyStatusFor, toRelayError } from '@splitrelay/errors';
 import { splice, type SpliceStats } from '@splitrelay/io';
 import { h2Settings, tlsDefaults, tuneH2Session, tuneSocket } from '@splitrelay/net-tuning';
+import { acceptWebSocket, createWebSocketServer, egressIdFromWebSocketPath } from './websocket.ts';
 
 export interface TunnelRequest {
   readonly egressId: string;
@@ -58,6 +59,11 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
     return parsed.host;
   };
 
+  const spliceOptions = () => ({
+    idleTimeoutMs: options.idleTimeoutMs,
+    ...(options.onTunnelDone ? { onDone: options.onTunnelDone } : {}),
+  });
+
   async function tunnel(
     authority: string,
     clientAddr: string,
@@ -65,6 +71,8 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
     downstream: Duplex,
     accept: () => void,
     refuse: (err: RelayError) => void,
+    join: (upstream: Duplex) => void | Promise<void> = (upstream) =>
+      splice(downstream, upstream, spliceOptions()),
   ): Promise<void> {
     const abort = new AbortController();
     const onGone = (): void => abort.abort();
@@ -79,10 +87,7 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
         return;
       }
       accept();
-      splice(downstream, upstream, {
-        idleTimeoutMs: options.idleTimeoutMs,
-        ...(options.onTunnelDone ? { onDone: options.onTunnelDone } : {}),
-      });
+      await join(upstream);
     } catch (err) {
       downstream.off('close', onGone);
       const relayErr = toRelayError(err);
@@ -107,6 +112,35 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
       socket,
       () => socket.write('HTTP/1.1 200 Connection Established\r\n\r\n'),
       (err) => socket.end(refusalHead(err)),
+    );
+  });
+  const wss = createWebSocketServer();
+  h1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => {});
+    const clientAddr = req.socket.remoteAddress ?? '';
+    const egressId = egressIdFromWebSocketPath(req.url ?? '');
+    const refuse = (err: RelayError): void => {
+      options.onRefusal?.(err, { clientAddr, alpn: 'http/1.1' });
+      socket.end(refusalHead(err));
+    };
+    if (req.method !== 'GET' || String(req.headers.upgrade).toLowerCase() !== 'websocket') {
+      refuse(new RelayError('method-not-allowed', 'only the WebSocket carrier upgrade is served'));
+      return;
+    }
+    if (egressId === undefined) {
+      refuse(new RelayError('unknown-egress', 'tunnels go to an egress by its directory name'));
+      return;
+    }
+    // The egress must accept before the upgrade, so a refusal is still an HTTP status.
+    void tunnel(
+      `${egressId}:443`,
+      clientAddr,
+      'http/1.1',
+      socket,
+      () => {},
+      (err) => socket.end(refusalHead(err)),
+      async (upstream) =>
+        splice(await acceptWebSocket(wss, req, socket, head), upstream, spliceOptions()),
     );
   });
   h1.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {

@@ -18,6 +18,8 @@ export interface SplitRelayClientOptions {
   readonly preference?: EgressPreference;
   /** Source address for the connection to the ingress. */
   readonly localAddress?: string;
+  /** How the outer hop is carried: HTTP/1.1 CONNECT (default) or WebSocket. */
+  readonly carrier?: 'connect' | 'websocket';
   readonly handshakeTimeoutMs?: number;
   readonly flowTimeoutMs?: number;
   readonly now?: () => number;
@@ -53,6 +55,7 @@ export function createSplitRelayClient(options: SplitRelayClientOptions): SplitR
           ingress: options.ingress,
           egressId: egress.id,
           handshakeTimeoutMs,
+          ...(options.carrier ? { carrier: options.carrier } : {}),
           ...(options.localAddress ? { localAddress: options.localAddress } : {}),
         },
         signal,

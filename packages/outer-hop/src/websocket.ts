@@ -1,0 +1,49 @@
+/**
+ * The WebSocket carrier, for networks that pass only WebSocket: the same tunnel as
+ * `CONNECT egress-id:443`, asked for as `GET /.well-known/splitrelay/ws/<egress-id>` with
+ * `Upgrade: websocket` (RFC 6455). Binary messages carry the client's inner TLS bytes; the
+ * path names only the egress.
+ */
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, createWebSocketStream } from 'ws';
+
+export const WEBSOCKET_PATH_PREFIX = '/.well-known/splitrelay/ws/';
+
+/** Largest WebSocket message accepted; inner TLS records are at most ~16 KiB each. */
+const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+export function egressIdFromWebSocketPath(path: string): string | undefined {
+  if (!path.startsWith(WEBSOCKET_PATH_PREFIX)) return undefined;
+  const id = path.slice(WEBSOCKET_PATH_PREFIX.length);
+  return /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(id) ? id : undefined;
+}
+
+/** Server side: completes the upgrade and returns the tunnel as a byte stream. */
+export function acceptWebSocket(
+  server: WebSocketServer,
+  req: http.IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): Promise<Duplex> {
+  return new Promise((resolve) => {
+    server.handleUpgrade(req, socket, head, (ws) => resolve(webSocketDuplex(ws)));
+  });
+}
+
+export function createWebSocketServer(): WebSocketServer {
+  return new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: MAX_MESSAGE_BYTES,
+    clientTracking: false,
+  });
+}
+
+export function webSocketDuplex(ws: WebSocket): Duplex {
+  const stream = createWebSocketStream(ws, { allowHalfOpen: false });
+  stream.on('error', () => {});
+  return stream;
+}
+
+export { WebSocket };
