@@ -62,7 +62,10 @@ export async function startEgress(
       return socket;
     },
     async openUdp(target, signal) {
-      const socket = await dialer.dialUdp({ host: target.host, port: target.port, kind: 'udp' }, signal);
+      const socket = await dialer.dialUdp(
+        { host: target.host, port: target.port, kind: 'udp' },
+        signal,
+      );
       counters.udpFlows++;
       return socket;
     },

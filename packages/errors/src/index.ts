@@ -16,3 +16,4 @@ export {
   sfString,
   type ProxyStatusMember,
 } from './proxy-status.ts';
+export { http1Refusal, parserErrorToRelayError, RETRY_AFTER_SECONDS } from './http1-refusal.ts';

@@ -86,27 +86,44 @@ export async function openInnerSession(
   session.on('error', () => {});
   const closed = new Promise<void>((resolve) => session.once('close', () => resolve()));
   // Extended CONNECT may be sent only once the egress's SETTINGS allowed it (RFC 8441 §3).
-  const remoteSettings = new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
+  const remoteSettings = new Promise<void>((resolve) =>
+    session.once('remoteSettings', () => resolve()),
+  );
   remoteSettings.catch(() => {});
   let activeFlows = 0;
 
   /** One stream per flow; resolves on 200, else rejects with the egress's reason. */
-  async function request(headers: http2.OutgoingHttpHeaders, flowSignal?: AbortSignal): Promise<http2.ClientHttp2Stream> {
-    if (session.closed || session.destroyed) throw new RelayError('egress-unavailable', 'inner session is closed');
+  async function request(
+    headers: http2.OutgoingHttpHeaders,
+    flowSignal?: AbortSignal,
+  ): Promise<http2.ClientHttp2Stream> {
+    if (session.closed || session.destroyed)
+      throw new RelayError('egress-unavailable', 'inner session is closed');
     const stream = session.request(headers);
     activeFlows++;
     stream.once('close', () => activeFlows--);
     stream.on('error', () => {});
     const answered = new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
       stream.once('response', resolve);
-      stream.once('close', () => reject(new RelayError('connection-terminated', 'flow closed before an answer')));
+      stream.once('close', () =>
+        reject(new RelayError('connection-terminated', 'flow closed before an answer')),
+      );
     });
     try {
-      const response = await withDeadline(answered, options.flowTimeoutMs, flowSignal, 'connection-timeout', 'egress did not answer in time');
+      const response = await withDeadline(
+        answered,
+        options.flowTimeoutMs,
+        flowSignal,
+        'connection-timeout',
+        'egress did not answer in time',
+      );
       const status = Number(response[':status']);
       if (status === 200) return stream;
       const member = parseProxyStatus(String(response['proxy-status'] ?? ''))[0];
-      throw new RelayError(codeFromResponse(status, member?.error), member?.details ?? `egress answered ${status}`);
+      throw new RelayError(
+        codeFromResponse(status, member?.error),
+        member?.details ?? `egress answered ${status}`,
+      );
     } catch (err) {
       stream.destroy();
       throw err;
@@ -127,9 +144,18 @@ export async function openInnerSession(
       return request({ ':method': 'CONNECT', ':authority': formatAuthority(target) }, flowSignal);
     },
     async openUdp(target, flowSignal) {
-      await withDeadline(remoteSettings, options.handshakeTimeoutMs, flowSignal, 'egress-timeout', 'egress sent no settings');
+      await withDeadline(
+        remoteSettings,
+        options.handshakeTimeoutMs,
+        flowSignal,
+        'egress-timeout',
+        'egress sent no settings',
+      );
       if (!session.remoteSettings.enableConnectProtocol) {
-        throw new RelayError('method-not-allowed', 'egress does not offer extended CONNECT (no UDP)');
+        throw new RelayError(
+          'method-not-allowed',
+          'egress does not offer extended CONNECT (no UDP)',
+        );
       }
       const stream = await request(
         {

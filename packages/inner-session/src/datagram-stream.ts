@@ -8,7 +8,13 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { CapsuleParser, DATAGRAM_CAPSULE_TYPE, datagramCapsuleHeader, decodeUdpPayload, MAX_UDP_PAYLOAD } from '@splitrelay/connect-udp';
+import {
+  CapsuleParser,
+  DATAGRAM_CAPSULE_TYPE,
+  datagramCapsuleHeader,
+  decodeUdpPayload,
+  MAX_UDP_PAYLOAD,
+} from '@splitrelay/connect-udp';
 
 /** Capsule value limit: one context ID plus the largest UDP payload. */
 const MAX_CAPSULE_BYTES = MAX_UDP_PAYLOAD + 8;
@@ -25,7 +31,11 @@ export interface DatagramStats {
   dropped: number;
 }
 
-export class DatagramStream extends EventEmitter<{ datagram: [Buffer]; close: []; error: [Error] }> {
+export class DatagramStream extends EventEmitter<{
+  datagram: [Buffer];
+  close: [];
+  error: [Error];
+}> {
   readonly #stream: Duplex;
   readonly #maxQueueBytes: number;
   readonly stats: DatagramStats = { sent: 0, received: 0, dropped: 0 };
@@ -73,7 +83,11 @@ export class DatagramStream extends EventEmitter<{ datagram: [Buffer]; close: []
 
   /** Sends one UDP payload; drops it (and counts) when closed, too large, or the queue is full. */
   send(payload: Uint8Array): void {
-    if (this.#closed || payload.length > MAX_UDP_PAYLOAD || this.#stream.writableLength > this.#maxQueueBytes) {
+    if (
+      this.#closed ||
+      payload.length > MAX_UDP_PAYLOAD ||
+      this.#stream.writableLength > this.#maxQueueBytes
+    ) {
       this.stats.dropped++;
       return;
     }

@@ -4,5 +4,9 @@ export {
   type InnerSessionServer,
   type InnerSessionServerOptions,
 } from './server.ts';
-export { DatagramStream, type DatagramStats, type DatagramStreamOptions } from './datagram-stream.ts';
+export {
+  DatagramStream,
+  type DatagramStats,
+  type DatagramStreamOptions,
+} from './datagram-stream.ts';
 export type { UdpBridgeStats } from './udp-bridge.ts';

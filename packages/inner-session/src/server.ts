@@ -12,7 +12,13 @@ import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { parseAuthority, type Authority } from '@splitrelay/authority';
-import { RelayError, proxyStatusFor, toRelayError } from '@splitrelay/errors';
+import {
+  RelayError,
+  http1Refusal,
+  parserErrorToRelayError,
+  proxyStatusFor,
+  toRelayError,
+} from '@splitrelay/errors';
 import { parseUdpPath } from '@splitrelay/connect-udp';
 import { splice, type SpliceStats } from '@splitrelay/io';
 import { DatagramStream } from './datagram-stream.ts';
@@ -52,7 +58,10 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
   const sessions = new Set<tls.TLSSocket>();
 
   // Extended CONNECT (RFC 8441) carries CONNECT-UDP on HTTP/2 (RFC 9298 §3.3).
-  const h2 = http2.createServer({ settings: h2Settings({ enableConnectProtocol: true }), maxSessionMemory: 64 });
+  const h2 = http2.createServer({
+    settings: h2Settings({ enableConnectProtocol: true }),
+    maxSessionMemory: 64,
+  });
   h2.on('session', (session) => {
     tuneH2Session(session);
     session.on('error', () => {});
@@ -103,10 +112,7 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
   h1.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});
     const respond = (err: RelayError): void => {
-      socket.end(
-        `HTTP/1.1 ${err.status} ${http.STATUS_CODES[err.status] ?? ''}\r\n` +
-          `Proxy-Status: ${proxyStatusFor(options.proxyName, err)}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
-      );
+      socket.end(http1Refusal(options.proxyName, err));
     };
     if (head.length > 0) socket.unshift(head);
     void startFlow(
@@ -120,10 +126,7 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
   h1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});
     const respond = (err: RelayError): void => {
-      socket.end(
-        `HTTP/1.1 ${err.status} ${http.STATUS_CODES[err.status] ?? ''}\r\n` +
-          `Proxy-Status: ${proxyStatusFor(options.proxyName, err)}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
-      );
+      socket.end(http1Refusal(options.proxyName, err));
     };
     if (req.method !== 'GET' || String(req.headers.upgrade).toLowerCase() !== 'connect-udp') {
       respond(new RelayError('method-not-allowed', 'only the connect-udp upgrade is served'));
@@ -133,7 +136,10 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
     void startUdp(
       req.url ?? '',
       socket,
-      () => socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: connect-udp\r\nCapsule-Protocol: ?1\r\n\r\n'),
+      () =>
+        socket.write(
+          'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: connect-udp\r\nCapsule-Protocol: ?1\r\n\r\n',
+        ),
       respond,
     );
   });
@@ -147,16 +153,9 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
       .end();
   });
   h1.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
-    const relayErr =
-      err.code === 'HPE_HEADER_OVERFLOW'
-        ? new RelayError('headers-too-large', 'request header section too large')
-        : new RelayError('malformed-request', 'malformed HTTP/1.1 request');
-    if (socket.writable) {
-      socket.end(
-        `HTTP/1.1 ${relayErr.status} ${http.STATUS_CODES[relayErr.status] ?? ''}\r\n` +
-          `Proxy-Status: ${proxyStatusFor(options.proxyName, relayErr)}\r\nConnection: close\r\n\r\n`,
-      );
-    } else socket.destroy();
+    const relayErr = parserErrorToRelayError(err);
+    if (socket.writable) socket.end(http1Refusal(options.proxyName, relayErr));
+    else socket.destroy();
   });
 
   async function startFlow(
@@ -190,13 +189,19 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
     }
   }
 
-  async function startUdp(path: string, downstream: Duplex, accepted: () => void, refuse: (err: RelayError) => void): Promise<void> {
+  async function startUdp(
+    path: string,
+    downstream: Duplex,
+    accepted: () => void,
+    refuse: (err: RelayError) => void,
+  ): Promise<void> {
     let target: Authority | undefined;
     const abort = new AbortController();
     const onGone = (): void => abort.abort();
     downstream.once('close', onGone);
     try {
-      if (!options.openUdp) throw new RelayError('method-not-allowed', 'UDP is not served by this egress');
+      if (!options.openUdp)
+        throw new RelayError('method-not-allowed', 'UDP is not served by this egress');
       target = parseUdpPath(path);
       const socket = await options.openUdp(target, abort.signal);
       downstream.off('close', onGone);

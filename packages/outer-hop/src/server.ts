@@ -10,7 +10,13 @@ import http2 from 'node:http2';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { parseAuthority } from '@splitrelay/authority';
-import { RelayError, proxyStatusFor, toRelayError } from '@splitrelay/errors';
+import {
+  RelayError,
+  http1Refusal,
+  parserErrorToRelayError,
+  proxyStatusFor,
+  toRelayError,
+} from '@splitrelay/errors';
 import { splice, type SpliceStats } from '@splitrelay/io';
 import { h2Settings, tlsDefaults, tuneH2Session, tuneSocket } from '@splitrelay/net-tuning';
 import { acceptWebSocket, createWebSocketServer, egressIdFromWebSocketPath } from './websocket.ts';
@@ -37,15 +43,8 @@ export interface OuterHopServerOptions {
   readonly onTunnelDone?: (stats: SpliceStats) => void;
 }
 
-function statusLine(status: number): string {
-  return `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\n`;
-}
-
 export function createOuterHopServer(options: OuterHopServerOptions): tls.Server {
-  const refusalHead = (err: RelayError): string =>
-    statusLine(err.status) +
-    `Proxy-Status: ${proxyStatusFor(options.proxyName, err)}\r\n` +
-    `Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(err.details) + 1}\r\nConnection: close\r\n\r\n${err.details}\n`;
+  const refusalHead = (err: RelayError): string => http1Refusal(options.proxyName, err);
 
   /** Only the egress id may come out of the request: nothing else is read. */
   const egressIdOf = (authority: string): string => {
@@ -159,10 +158,7 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
     res.end(`${err.details}\n`);
   });
   h1.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
-    const relayErr =
-      err.code === 'HPE_HEADER_OVERFLOW'
-        ? new RelayError('headers-too-large', 'request header section too large')
-        : new RelayError('malformed-request', 'malformed HTTP/1.1 request');
+    const relayErr = parserErrorToRelayError(err);
     options.onRefusal?.(relayErr, { alpn: 'http/1.1' });
     if (socket.writable) socket.end(refusalHead(relayErr));
     else socket.destroy();
