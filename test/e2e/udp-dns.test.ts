@@ -6,6 +6,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { decodeUdpHeader, encodeUdpHeader } from '@splitrelay/socks5';
+import { socksRequest } from '../kit/raw.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +79,40 @@ test(
     );
   },
 );
+
+test('dnsmasq answers a query sent through SOCKS5 UDP ASSOCIATE', { timeout: 30_000 }, async () => {
+  const association = await socksRequest(world.socksPort, 'udp-associate', '0.0.0.0', 0);
+  assert.equal(association.reply, 0);
+  const udp = dgram.createSocket('udp4');
+  try {
+    udp.bind(0, '127.0.0.1');
+    await once(udp, 'listening');
+    const answer = new Promise<Buffer>((resolve) => udp.once('message', resolve));
+    // The DNS server named by a name, resolved at the egress.
+    udp.send(
+      encodeUdpHeader({ host: DNS_NAME, port: DNS_PORT }, buildQuery(0x5150, ASKED)),
+      association.bound.port,
+      association.bound.host,
+    );
+    const reply = await Promise.race([
+      answer,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('no answer through SOCKS5')), 5000),
+      ),
+    ]);
+    const decoded = decodeUdpHeader(reply);
+    assert.ok(decoded.ok);
+    assert.equal(decoded.value.host, DNS_NAME);
+    assert.deepEqual(parseAnswer(Buffer.from(decoded.value.data)), {
+      id: 0x5150,
+      rcode: 0,
+      addresses: ['192.0.2.77'],
+    });
+  } finally {
+    udp.close();
+    association.socket.destroy();
+  }
+});
 
 test("the client app's own resolver saw no query during the run", { timeout: 30_000 }, async () => {
   await world.stop();

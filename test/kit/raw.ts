@@ -44,12 +44,13 @@ export async function exchange(
   return text;
 }
 
-/** A SOCKS5 CONNECT through the client's proxy; resolves the reply code (0 = success). */
-export async function socksConnect(
+/** A SOCKS5 request through the client's proxy; resolves the reply (0 = success). */
+export async function socksRequest(
   socksPort: number,
+  command: 'connect' | 'udp-associate',
   host: string,
   port: number,
-): Promise<{ reply: number; socket: net.Socket }> {
+): Promise<{ reply: number; bound: { host: string; port: number }; socket: net.Socket }> {
   const socket = net.connect({ host: '127.0.0.1', port: socksPort });
   await once(socket, 'connect');
   let buf = Buffer.alloc(0);
@@ -78,8 +79,18 @@ export async function socksConnect(
   };
   socket.write(encodeGreeting({ methods: [0] }));
   await read(decodeMethodSelection);
-  socket.write(encodeRequest({ command: 'connect', host, port }));
+  socket.write(encodeRequest({ command, host, port }));
   const reply = await read(decodeReply);
   socket.off('data', onData);
-  return { reply: reply.reply, socket };
+  return { reply: reply.reply, bound: { host: reply.host, port: reply.port }, socket };
+}
+
+/** A SOCKS5 CONNECT through the client's proxy; resolves the reply code (0 = success). */
+export async function socksConnect(
+  socksPort: number,
+  host: string,
+  port: number,
+): Promise<{ reply: number; socket: net.Socket }> {
+  const { reply, socket } = await socksRequest(socksPort, 'connect', host, port);
+  return { reply, socket };
 }

@@ -60,6 +60,7 @@ export async function startClient(
   const result: { socks?: AddressInfo; http?: AddressInfo } = {};
   if (config.socks) {
     const server = createSocksServer({
+      openUdp: (target, signal) => client.openUdp(target, signal),
       connect,
       handshakeTimeoutMs: config.timeouts.handshakeMs,
       logger: log,

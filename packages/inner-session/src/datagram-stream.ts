@@ -107,7 +107,8 @@ export class DatagramStream extends EventEmitter<{
   }
 
   #fail(err: Error): void {
-    this.emit('error', err);
+    // 'error' is for those who listen; an unheard one must not throw out of a data handler.
+    if (this.listenerCount('error') > 0) this.emit('error', err);
     this.#stream.destroy(err);
   }
 

@@ -184,5 +184,7 @@ export async function dial(
 
 /** Handles this suite could leak: sockets, servers, timers, child processes (stdio pipes excluded). */
 export function liveHandles(): string[] {
-  return process.getActiveResourcesInfo().filter((r) => /TCP|UDP|Timeout|Immediate|Process/.test(r));
+  return process
+    .getActiveResourcesInfo()
+    .filter((r) => /TCP|UDP|Timeout|Immediate|Process/.test(r));
 }

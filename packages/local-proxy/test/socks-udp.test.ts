@@ -113,11 +113,17 @@ test('UDP ASSOCIATE relays to IPv4, IPv6 and named targets, names unresolved', a
 
   client.send({ host: '127.0.0.1', port: echoPort }, 'by address');
   const v4 = await client.receive();
-  assert.deepEqual([v4.host, v4.port, v4.kind, text(v4)], ['127.0.0.1', echoPort, 'ipv4', 'by address']);
+  assert.deepEqual(
+    [v4.host, v4.port, v4.kind, text(v4)],
+    ['127.0.0.1', echoPort, 'ipv4', 'by address'],
+  );
 
   client.send({ host: 'echo.test', port: 53 }, 'by name');
   const named = await client.receive();
-  assert.deepEqual([named.host, named.port, named.kind, text(named)], ['echo.test', 53, 'dns', 'by name']);
+  assert.deepEqual(
+    [named.host, named.port, named.kind, text(named)],
+    ['echo.test', 53, 'dns', 'by name'],
+  );
 
   client.send({ host: '2001:db8::7', port: 443 }, 'by v6');
   const v6 = await client.receive();
@@ -233,12 +239,12 @@ for (const how of ['end', 'reset'] as const) {
 
     if (how === 'end') client.control.end();
     else client.control.resetAndDestroy();
-    await until(
-      () => h.connector.flows.every((f) => f.closeCalls === 1),
-      'the flows to be closed',
-    );
+    await until(() => h.connector.flows.every((f) => f.closeCalls === 1), 'the flows to be closed');
     assert.equal(h.connector.flows.length, 2);
-    assert.ok(h.connector.signals.every((s) => s.aborted), 'the pending open was not aborted');
+    assert.ok(
+      h.connector.signals.every((s) => s.aborted),
+      'the pending open was not aborted',
+    );
     if (how === 'end') await client.reader.end();
     assert.ok(client.reader.ended, 'the control connection stayed open');
 
@@ -379,7 +385,6 @@ test('the UDP socket is bound on the address the control connection arrived on (
 test('trailing bytes on the control connection are ignored', async (t) => {
   const h = await startProxy(t);
   const { socket, reader } = await dial(h.port);
-  t.after(() => socket.destroy());
   socket.write(
     Buffer.concat([
       encodeGreeting({ methods: [0x00] }),
@@ -396,4 +401,5 @@ test('trailing bytes on the control connection are ignored', async (t) => {
   assert.equal(reader.buf.length, 0);
   assert.equal(h.counters.associations, 1);
   assert.ok(!reader.ended);
+  socket.destroy();
 });

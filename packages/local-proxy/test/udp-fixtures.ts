@@ -169,7 +169,10 @@ export class SocksUdpClient {
     const reply = decodeReply(Buffer.concat([head, await reader.bytes(head[3] === 4 ? 18 : 6)]));
     assert.ok(reply.ok);
     assert.equal(reply.value.reply, 0x00, 'UDP ASSOCIATE was refused');
-    return new SocksUdpClient(socket, reader, udp, { host: reply.value.host, port: reply.value.port });
+    return new SocksUdpClient(socket, reader, udp, {
+      host: reply.value.host,
+      port: reply.value.port,
+    });
   }
 
   send(target: SocksTarget, payload: string | Uint8Array, frag = 0, from = this.udp): void {
@@ -215,7 +218,11 @@ export class SocksUdpClient {
 }
 
 /** Polls `condition` every 5 ms, failing after `timeoutMs`. */
-export async function until(condition: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
+export async function until(
+  condition: () => boolean,
+  what: string,
+  timeoutMs = 2000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
