@@ -1,79 +1,111 @@
 /** The ingress's configuration: one strict schema (docs/config.md is generated from it). */
 import { z } from 'zod';
-import { durationMs, filePath, listenAddress, logLevel } from '@splitrelay/config';
+import {
+  controlPlaneFields,
+  durationMs,
+  filePath,
+  healthEndpoint,
+  listenAddress,
+  logLevel,
+} from '@splitrelay/config';
 
-export const ingressConfigSchema = z.strictObject({
-  listen: listenAddress.describe('Client-facing TLS listener, host:port.'),
-  tls: z
-    .strictObject({
-      cert: filePath.describe('Certificate chain (PEM) presented to clients.'),
-      key: filePath.describe('Private key (PEM) of that certificate.'),
-    })
-    .describe('TLS identity towards clients.'),
-  trunk: z
-    .strictObject({
-      cert: filePath.describe('Client certificate (PEM) this ingress presents to egresses.'),
-      key: filePath.describe('Its private key (PEM).'),
-      localAddress: z.string().optional().describe('Source address for trunk connections.'),
-      connectTimeoutMs: durationMs.default(5000).describe('Trunk connect and answer timeout.'),
-      maxStreamsPerConnection: z
-        .int()
-        .min(1)
-        .max(100_000)
-        .default(1000)
-        .describe('Client sessions per trunk connection before another opens.'),
-      maxConnectionsPerEgress: z
-        .int()
-        .min(1)
-        .max(64)
-        .default(4)
-        .describe('Trunk connections per egress at most.'),
-    })
-    .describe('Mutually authenticated HTTP/2 trunk to the egresses.'),
-  directory: z
-    .strictObject({
-      file: filePath.describe('Signed egress directory (JSON).'),
-      operatorKeys: z
-        .array(z.strictObject({ kid: z.string().optional(), publicKey: filePath }))
-        .min(1)
-        .describe("Egress operators' Ed25519 public keys (PEM) trusted to sign entries."),
-      reloadMs: durationMs
-        .default(60_000)
-        .describe('How often the file is read and verified again.'),
-    })
-    .describe('Which egresses exist: the only places this ingress ever connects to.'),
-  timeouts: z
-    .strictObject({
-      handshakeMs: durationMs.default(10_000).describe('TLS handshake and request head deadline.'),
-      idleMs: durationMs
-        .default(300_000)
-        .describe('A tunnel with no bytes either way for this long is closed.'),
-    })
-    .default({ handshakeMs: 10_000, idleMs: 300_000 }),
-  limits: z
-    .strictObject({
-      maxHeaderBytes: z
-        .int()
-        .min(1024)
-        .max(65_536)
-        .default(8192)
-        .describe('Largest request head (431 beyond).'),
-    })
-    .default({ maxHeaderBytes: 8192 }),
-  log: z
-    .strictObject({
-      level: logLevel.default('info'),
-      statsIntervalMs: durationMs
-        .default(60_000)
-        .describe('Aggregate counters are logged this often; no per-flow records.'),
-    })
-    .default({ level: 'info', statsIntervalMs: 60_000 }),
-  proxyName: z
-    .string()
-    .min(1)
-    .max(64)
-    .default('splitrelay-ingress')
-    .describe('Name in Proxy-Status members.'),
-});
+export const ingressConfigSchema = z
+  .strictObject({
+    listen: listenAddress.describe('Client-facing TLS listener, host:port.'),
+    tls: z
+      .strictObject({
+        cert: filePath.describe('Certificate chain (PEM) presented to clients.'),
+        key: filePath.describe('Private key (PEM) of that certificate.'),
+      })
+      .describe('TLS identity towards clients.'),
+    trunk: z
+      .strictObject({
+        cert: filePath.describe('Client certificate (PEM) this ingress presents to egresses.'),
+        key: filePath.describe('Its private key (PEM).'),
+        localAddress: z.string().optional().describe('Source address for trunk connections.'),
+        connectTimeoutMs: durationMs.default(5000).describe('Trunk connect and answer timeout.'),
+        maxStreamsPerConnection: z
+          .int()
+          .min(1)
+          .max(100_000)
+          .default(1000)
+          .describe('Client sessions per trunk connection before another opens.'),
+        maxConnectionsPerEgress: z
+          .int()
+          .min(1)
+          .max(64)
+          .default(4)
+          .describe('Trunk connections per egress at most.'),
+      })
+      .describe('Mutually authenticated HTTP/2 trunk to the egresses.'),
+    directory: z
+      .strictObject({
+        file: filePath
+          .optional()
+          .describe('Signed egress directory (JSON); with a control plane, optional seed.'),
+        operatorKeys: z
+          .array(z.strictObject({ kid: z.string().optional(), publicKey: filePath }))
+          .min(1)
+          .describe("Egress operators' Ed25519 public keys (PEM) trusted to sign entries."),
+        reloadMs: durationMs
+          .default(60_000)
+          .describe('How often the file is read and verified again.'),
+      })
+      .describe('Which egresses exist: the only places this ingress ever connects to.'),
+    controlPlane: z
+      .strictObject({
+        ...controlPlaneFields,
+        ingressId: z
+          .string()
+          .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/)
+          .describe('This ingress in heartbeats (a DNS label).'),
+        trunkCertAnnouncement: filePath
+          .optional()
+          .describe(
+            "Signed announcement of this ingress's trunk certificate (sign-trunk-cert), published so egresses admit it.",
+          ),
+      })
+      .optional()
+      .describe('NATS control plane: signed directory and health in, heartbeats out.'),
+    health: healthEndpoint,
+    timeouts: z
+      .strictObject({
+        handshakeMs: durationMs
+          .default(10_000)
+          .describe('TLS handshake and request head deadline.'),
+        idleMs: durationMs
+          .default(300_000)
+          .describe('A tunnel with no bytes either way for this long is closed.'),
+      })
+      .default({ handshakeMs: 10_000, idleMs: 300_000 }),
+    limits: z
+      .strictObject({
+        maxHeaderBytes: z
+          .int()
+          .min(1024)
+          .max(65_536)
+          .default(8192)
+          .describe('Largest request head (431 beyond).'),
+      })
+      .default({ maxHeaderBytes: 8192 }),
+    log: z
+      .strictObject({
+        level: logLevel.default('info'),
+        statsIntervalMs: durationMs
+          .default(60_000)
+          .describe('Aggregate counters are logged this often; no per-flow records.'),
+      })
+      .default({ level: 'info', statsIntervalMs: 60_000 }),
+    proxyName: z
+      .string()
+      .min(1)
+      .max(64)
+      .default('splitrelay-ingress')
+      .describe('Name in Proxy-Status members.'),
+  })
+  .refine((c) => c.directory.file !== undefined || c.controlPlane !== undefined, {
+    message: 'needs directory.file, controlPlane, or both: a source of egresses',
+    path: ['directory'],
+  });
 
 export type IngressConfig = z.output<typeof ingressConfigSchema>;

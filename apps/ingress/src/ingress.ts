@@ -1,17 +1,25 @@
 /**
- * Wires the ingress: client-facing listener → directory check → trunk to the egress. The
- * only thing this process learns about a tunnel is which egress it goes to.
+ * Wires the ingress: client-facing listener → egress view (signed directory + health) →
+ * trunk to the egress. The only thing this process learns about a tunnel is which egress it
+ * goes to.
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:tls';
+import { readFileSync } from 'node:fs';
 import { splitHostPort, readPem, type DeepReadonly } from '@splitrelay/config';
-import { parseEndpoint, type Entry } from '@splitrelay/directory';
-import { loadDirectoryFile, readTrustedKeys } from '@splitrelay/directory-source';
+import { parseEndpoint } from '@splitrelay/directory';
+import { readTrustedKeys } from '@splitrelay/directory-source';
 import { RelayError } from '@splitrelay/errors';
+import { serveHealth } from '@splitrelay/io';
 import type { RoleLogger } from '@splitrelay/log';
 import { createOuterHopServer } from '@splitrelay/outer-hop';
 import { TrunkPool } from '@splitrelay/trunk';
 import type { IngressConfig } from './config.ts';
+import { joinControlPlane, type IngressControlPlane } from './control-plane.ts';
+import { EgressView } from './egress-view.ts';
+
+export const DIRECTORY_PATH = '/.well-known/splitrelay/directory';
+export const EGRESS_HEALTH_PATH = '/.well-known/splitrelay/egress-health';
 
 export interface RunningIngress {
   readonly address: AddressInfo;
@@ -22,16 +30,19 @@ export async function startIngress(
   config: DeepReadonly<IngressConfig>,
   log: RoleLogger<'ingress'>,
 ): Promise<RunningIngress> {
-  const nowSeconds = (): number => Math.floor(Date.now() / 1000);
-  const trusted = readTrustedKeys(config.directory.operatorKeys);
-  let directory = new Map<string, Entry>();
+  const view = new EgressView(readTrustedKeys(config.directory.operatorKeys));
+  const directoryFile = config.directory.file;
   const reload = (): void => {
+    if (directoryFile === undefined) return;
     try {
-      const verified = loadDirectoryFile(config.directory.file, trusted, nowSeconds());
-      directory = verified.entries;
-      for (const r of verified.rejected)
-        log.warn('directory entry rejected', { code: r.code, reason: r.reason });
-      log.info('directory loaded', { count: directory.size });
+      const file = JSON.parse(readFileSync(directoryFile, 'utf8')) as { entries?: unknown[] };
+      for (const signed of file.entries ?? []) {
+        const result = view.applyEntry(signed);
+        if (!result.accepted && result.reason !== 'stale-version') {
+          log.warn('directory entry rejected', { reason: result.reason ?? 'invalid' });
+        }
+      }
+      log.info('directory loaded', { count: view.entries().size });
     } catch (err) {
       // Fail static: keep serving on the last verified entries until they expire.
       log.error('directory reload failed', { reason: (err as Error).message });
@@ -51,6 +62,7 @@ export async function startIngress(
   });
 
   const counters = { sessions: 0, refusals: 0, bytesUp: 0, bytesDown: 0 };
+  let openSessions = 0;
   const server: Server = createOuterHopServer({
     cert: readPem(config.tls.cert),
     key: readPem(config.tls.key),
@@ -58,10 +70,19 @@ export async function startIngress(
     idleTimeoutMs: config.timeouts.idleMs,
     maxHeaderBytes: config.limits.maxHeaderBytes,
     proxyName: config.proxyName,
+    routes: {
+      // Served unmodified: clients verify the egress operator's signatures themselves.
+      [DIRECTORY_PATH]: () => ({
+        type: 'application/json',
+        body: JSON.stringify(view.directoryFile()),
+      }),
+      [EGRESS_HEALTH_PATH]: () => ({
+        type: 'application/json',
+        body: JSON.stringify({ controlPlane: view.state, egresses: view.healthSnapshot() }),
+      }),
+    },
     async openTunnel({ egressId }, signal) {
-      const entry = directory.get(egressId);
-      if (!entry || entry.notAfter <= nowSeconds())
-        throw new RelayError('unknown-egress', 'no such egress in the directory');
+      const entry = view.admit(egressId);
       const endpoint = parseEndpoint(entry.endpoint);
       if (!endpoint) throw new RelayError('unknown-egress', 'egress endpoint is invalid');
       const stream = await pool.open(
@@ -69,6 +90,8 @@ export async function startIngress(
         signal,
       );
       counters.sessions++;
+      openSessions++;
+      stream.once('close', () => openSessions--);
       return stream;
     },
     onRefusal(err, request) {
@@ -85,8 +108,21 @@ export async function startIngress(
     },
   });
 
+  let controlPlane: IngressControlPlane | undefined;
+  if (config.controlPlane) {
+    controlPlane = await joinControlPlane(config.controlPlane, view, log, () => ({
+      sessions: openSessions,
+      capacity: config.trunk.maxStreamsPerConnection * config.trunk.maxConnectionsPerEgress,
+    }));
+  }
+
   const statsTimer = setInterval(
-    () => log.info('stats', { ...counters }),
+    () =>
+      log.info('stats', {
+        ...counters,
+        sessions: openSessions,
+        reason: `control plane: ${view.state}`,
+      }),
     config.log.statsIntervalMs,
   );
   statsTimer.unref();
@@ -96,13 +132,27 @@ export async function startIngress(
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
-  const address = server.address() as AddressInfo;
+  const health = config.health
+    ? await serveHealth(
+        splitHostPort(config.health.listen).host,
+        splitHostPort(config.health.listen).port,
+        () => ({
+          ok: view.entries().size > 0,
+          role: 'ingress',
+          controlPlane: view.state,
+          egresses: view.healthSnapshot(),
+          sessions: openSessions,
+        }),
+      )
+    : undefined;
 
   return {
-    address,
+    address: server.address() as AddressInfo,
     async close() {
       clearInterval(reloadTimer);
       clearInterval(statsTimer);
+      await controlPlane?.close();
+      await health?.close();
       pool.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

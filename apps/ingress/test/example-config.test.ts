@@ -26,7 +26,7 @@ test('every file the example names is an absolute path', () => {
     config.tls.key,
     config.trunk.cert,
     config.trunk.key,
-    config.directory.file,
+    ...(config.directory.file ? [config.directory.file] : []),
     ...config.directory.operatorKeys.map((k) => k.publicKey),
   ];
   for (const file of files) assert.ok(isAbsolute(file), file);

@@ -26,3 +26,20 @@ export function splitHostPort(address: string): { host: string; port: number } {
   const host = address.slice(0, i).replace(/^\[(.*)\]$/, '$1');
   return { host, port: Number(address.slice(i + 1)) };
 }
+
+/**
+ * Where a relay reaches the control plane (NATS). Relays keep serving on the last verified
+ * state while it is unreachable (fail static) and catch up when it returns.
+ */
+export const controlPlaneFields = {
+  servers: z.array(z.string().regex(/^nats:\/\/[^\s/]+$/, 'expected nats://host:port')).min(1).describe('NATS servers (several for a cluster).'),
+  user: z.string().min(1).max(64).describe('NATS user of this operator\'s account.'),
+  password: z.string().min(1).max(256).describe('Its password.'),
+  heartbeatMs: durationMs.default(2000).describe('Heartbeat interval; peers count this relay down after three missed.'),
+};
+
+/** Optional operator health endpoint: plain HTTP, meant for loopback. */
+export const healthEndpoint = z
+  .strictObject({ listen: listenAddress.describe('GET /health here (plain HTTP, keep it on loopback).') })
+  .optional()
+  .describe('Health endpoint for the operator.');

@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import { parseAuthority } from '@splitrelay/authority';
 import {
   RelayError,
+  RETRY_AFTER_SECONDS,
   http1Refusal,
   parserErrorToRelayError,
   proxyStatusFor,
@@ -180,6 +181,7 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
       stream.respond({
         ':status': err.status,
         'proxy-status': proxyStatusFor(options.proxyName, err),
+        ...(err.code === 'egress-down' ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {}),
       });
       stream.end(`${err.details}\n`);
     };
