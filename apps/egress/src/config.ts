@@ -1,115 +1,164 @@
 /** The egress's configuration: one strict schema (docs/config.md is generated from it). */
 import { z } from 'zod';
 import { compilePolicy } from '@splitrelay/target-policy';
-import { durationMs, filePath, listenAddress, logLevel } from '@splitrelay/config';
+import {
+  controlPlaneFields,
+  durationMs,
+  filePath,
+  healthEndpoint,
+  listenAddress,
+  logLevel,
+} from '@splitrelay/config';
 
 const portSpec = z.union([
   z.int().min(1).max(65535),
   z.tuple([z.int().min(1).max(65535), z.int().min(1).max(65535)]),
 ]);
 
-export const egressConfigSchema = z.strictObject({
-  egressId: z
-    .string()
-    .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/)
-    .describe("This egress's id in the directory."),
-  listen: listenAddress.describe('Trunk listener (ingresses connect here), host:port.'),
-  tls: z
-    .strictObject({
-      cert: filePath.describe(
-        'Certificate (PEM) for the trunk and the inner sessions; its key is pinned in the directory.',
-      ),
-      key: filePath.describe('Its private key (PEM).'),
-    })
-    .describe('TLS identity of this egress.'),
-  knownIngresses: z
-    .array(z.strictObject({ name: z.string().min(1).max(64), cert: filePath }))
-    .min(1)
-    .describe('Ingress relays admitted on the trunk, by their exact client certificate (PEM).'),
-  policy: z
-    .strictObject({
-      allowCidrs: z
-        .array(z.string())
-        .default([])
-        .describe('Ranges allowed although built-in rules deny them (e.g. 127.0.0.0/8 for tests).'),
-      denyCidrs: z
-        .array(z.string())
-        .default([])
-        .describe('Extra ranges to refuse; they win over allowCidrs.'),
-      allowPorts: z
-        .array(portSpec)
-        .optional()
-        .describe('When set, only these ports (or [from, to] ranges).'),
-      denyPorts: z.array(portSpec).min(1).optional().describe('Ports always refused.'),
-    })
-    .default({ allowCidrs: [], denyCidrs: [] })
-    .superRefine((policy, ctx) => {
-      // The policy compiler is the one judge of CIDRs and port specs: ask it now, so a bad
-      // policy is reported with every other config problem instead of at first use.
-      try {
-        compilePolicy(policy);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
-      }
-    })
-    .describe(
-      'Which targets this egress connects to. Private, loopback, link-local, CGNAT, multicast, metadata and IPv4-mapped ranges are refused by default.',
-    ),
-  dns: z
-    .strictObject({
-      hosts: z
-        .record(z.string().min(1).max(253), z.array(z.ipv4().or(z.ipv6())).min(1))
-        .default({})
-        .describe('Static names answered before any resolver (still subject to the policy).'),
-      servers: z
-        .array(z.string().min(1))
-        .min(1)
-        .optional()
-        .describe('DNS servers (ip or ip:port) to query instead of the system resolver.'),
-    })
-    .default({ hosts: {} })
-    .describe('Name resolution: targets are always resolved here, at the egress.'),
-  localAddress: z.string().optional().describe('Source address for connections to targets.'),
-  timeouts: z
-    .strictObject({
-      handshakeMs: durationMs.default(10_000).describe('Trunk and inner TLS handshake deadline.'),
-      idleMs: durationMs
-        .default(300_000)
-        .describe('A flow with no bytes either way for this long is closed.'),
-      connectMs: durationMs.default(10_000).describe('Connect to a target.'),
-      dnsMs: durationMs.default(5000).describe('Resolve a target name.'),
-    })
-    .default({ handshakeMs: 10_000, idleMs: 300_000, connectMs: 10_000, dnsMs: 5000 }),
-  limits: z
-    .strictObject({
-      maxHeaderBytes: z
-        .int()
-        .min(1024)
-        .max(65_536)
-        .default(8192)
-        .describe('Largest HTTP/1.1 inner request head (431 beyond).'),
-    })
-    .default({ maxHeaderBytes: 8192 }),
-  log: z
-    .strictObject({
-      level: logLevel.default('info'),
-      statsIntervalMs: durationMs
-        .default(60_000)
-        .describe('Aggregate counters are logged this often; no per-flow records.'),
-      flows: z
-        .boolean()
-        .default(false)
-        .describe(
-          'Log each refused flow with its target (never a client address). Off by default.',
+export const egressConfigSchema = z
+  .strictObject({
+    egressId: z
+      .string()
+      .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/)
+      .describe("This egress's id in the directory."),
+    listen: listenAddress.describe('Trunk listener (ingresses connect here), host:port.'),
+    tls: z
+      .strictObject({
+        cert: filePath.describe(
+          'Certificate (PEM) for the trunk and the inner sessions; its key is pinned in the directory.',
         ),
-    })
-    .default({ level: 'info', statsIntervalMs: 60_000, flows: false }),
-  proxyName: z
-    .string()
-    .min(1)
-    .max(64)
-    .default('splitrelay-egress')
-    .describe('Name in Proxy-Status members.'),
-});
+        key: filePath.describe('Its private key (PEM).'),
+      })
+      .describe('TLS identity of this egress.'),
+    knownIngresses: z
+      .array(z.strictObject({ name: z.string().min(1).max(64), cert: filePath }))
+      .default([])
+      .describe(
+        'Ingress relays admitted on the trunk, by their exact client certificate (PEM); the control plane can announce more.',
+      ),
+    controlPlane: z
+      .strictObject({
+        ...controlPlaneFields,
+        entryFile: filePath.describe(
+          "Directory file holding this egress's signed entry (sign-entry); re-read at every announcement, so a re-signed entry goes out without a restart.",
+        ),
+        announceMs: durationMs.default(5000).describe('How often the signed entry is published.'),
+        ingressOperatorKeys: z
+          .array(z.strictObject({ kid: z.string().optional(), publicKey: filePath }))
+          .default([])
+          .describe(
+            "Ingress operators' Ed25519 public keys: trunk certificates they announce are admitted.",
+          ),
+      })
+      .optional()
+      .describe(
+        'NATS control plane: signed entry and heartbeats out, announced ingress certificates in.',
+      ),
+    health: healthEndpoint,
+    policy: z
+      .strictObject({
+        allowCidrs: z
+          .array(z.string())
+          .default([])
+          .describe(
+            'Ranges allowed although built-in rules deny them (e.g. 127.0.0.0/8 for tests).',
+          ),
+        denyCidrs: z
+          .array(z.string())
+          .default([])
+          .describe('Extra ranges to refuse; they win over allowCidrs.'),
+        allowPorts: z
+          .array(portSpec)
+          .optional()
+          .describe('When set, only these ports (or [from, to] ranges).'),
+        denyPorts: z.array(portSpec).min(1).optional().describe('Ports always refused.'),
+      })
+      .default({ allowCidrs: [], denyCidrs: [] })
+      .superRefine((policy, ctx) => {
+        // The policy compiler is the one judge of CIDRs and port specs: ask it now, so a bad
+        // policy is reported with every other config problem instead of at first use.
+        try {
+          compilePolicy(policy);
+        } catch (err) {
+          ctx.addIssue({
+            code: 'custom',
+            message: err instanceof Error ? err.message : String(err),
+          });
+        }
+      })
+      .describe(
+        'Which targets this egress connects to. Private, loopback, link-local, CGNAT, multicast, metadata and IPv4-mapped ranges are refused by default.',
+      ),
+    dns: z
+      .strictObject({
+        hosts: z
+          .record(z.string().min(1).max(253), z.array(z.ipv4().or(z.ipv6())).min(1))
+          .default({})
+          .describe('Static names answered before any resolver (still subject to the policy).'),
+        servers: z
+          .array(z.string().min(1))
+          .min(1)
+          .optional()
+          .describe('DNS servers (ip or ip:port) to query instead of the system resolver.'),
+      })
+      .default({ hosts: {} })
+      .describe('Name resolution: targets are always resolved here, at the egress.'),
+    localAddress: z.string().optional().describe('Source address for connections to targets.'),
+    timeouts: z
+      .strictObject({
+        handshakeMs: durationMs.default(10_000).describe('Trunk and inner TLS handshake deadline.'),
+        idleMs: durationMs
+          .default(300_000)
+          .describe('A flow with no bytes either way for this long is closed.'),
+        connectMs: durationMs.default(10_000).describe('Connect to a target.'),
+        dnsMs: durationMs.default(5000).describe('Resolve a target name.'),
+      })
+      .default({ handshakeMs: 10_000, idleMs: 300_000, connectMs: 10_000, dnsMs: 5000 }),
+    limits: z
+      .strictObject({
+        maxHeaderBytes: z
+          .int()
+          .min(1024)
+          .max(65_536)
+          .default(8192)
+          .describe('Largest HTTP/1.1 inner request head (431 beyond).'),
+      })
+      .default({ maxHeaderBytes: 8192 }),
+    capacity: z
+      .int()
+      .min(1)
+      .max(10_000_000)
+      .default(100_000)
+      .describe(
+        'Client sessions this egress is sized for (its heartbeat reports load against it).',
+      ),
+    log: z
+      .strictObject({
+        level: logLevel.default('info'),
+        statsIntervalMs: durationMs
+          .default(60_000)
+          .describe('Aggregate counters are logged this often; no per-flow records.'),
+        flows: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Log each refused flow with its target (never a client address). Off by default.',
+          ),
+      })
+      .default({ level: 'info', statsIntervalMs: 60_000, flows: false }),
+    proxyName: z
+      .string()
+      .min(1)
+      .max(64)
+      .default('splitrelay-egress')
+      .describe('Name in Proxy-Status members.'),
+  })
+  .refine(
+    (c) => c.knownIngresses.length > 0 || (c.controlPlane?.ingressOperatorKeys.length ?? 0) > 0,
+    {
+      message: 'admits no ingress: list knownIngresses, or controlPlane.ingressOperatorKeys',
+      path: ['knownIngresses'],
+    },
+  );
 
 export type EgressConfig = z.output<typeof egressConfigSchema>;

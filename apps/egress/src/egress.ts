@@ -11,9 +11,13 @@ import { createTargetDialer, serversResolve, withStaticHosts } from '@splitrelay
 import { compilePolicy } from '@splitrelay/target-policy';
 import { createTrunkServer } from '@splitrelay/trunk';
 import type { EgressConfig } from './config.ts';
+import { joinControlPlane, type EgressControlPlane } from './control-plane.ts';
+import { serveHealth } from '@splitrelay/io';
 
 export interface RunningEgress {
   readonly address: AddressInfo;
+  /** Re-reads the TLS identity files (SIGHUP). */
+  reload(): void;
   close(): Promise<void>;
 }
 
@@ -94,7 +98,7 @@ export async function startEgress(
     name: k.name,
     certPem: readPem(k.cert),
   }));
-  const server = createTrunkServer({
+  const trunk = createTrunkServer({
     cert,
     key,
     egressId: config.egressId,
@@ -111,6 +115,27 @@ export async function startEgress(
     },
   });
 
+  const server = trunk.server;
+
+  let controlPlane: EgressControlPlane | undefined;
+  if (config.controlPlane) {
+    controlPlane = await joinControlPlane(
+      config.controlPlane,
+      config.egressId,
+      log,
+      () => ({ sessions: inner.activeSessions, capacity: config.capacity }),
+      (announced) => {
+        // Admitted: the configured ingresses plus those their operator currently vouches for.
+        const fromControlPlane = [...announced.values()].map((c) => ({
+          name: c.id,
+          certPem: c.certPem,
+        }));
+        trunk.update({ knownIngresses: [...knownIngresses, ...fromControlPlane] });
+        log.info('trunk peers', { count: knownIngresses.length + fromControlPlane.length });
+      },
+    );
+  }
+
   const statsTimer = setInterval(
     () => log.info('stats', { ...counters, count: inner.activeSessions }),
     config.log.statsIntervalMs,
@@ -123,10 +148,32 @@ export async function startEgress(
     server.listen(port, host, () => resolve());
   });
   log.info('trunk peers', { count: knownIngresses.length });
+  const health = config.health
+    ? await serveHealth(
+        splitHostPort(config.health.listen).host,
+        splitHostPort(config.health.listen).port,
+        () => ({
+          ok: true,
+          role: 'egress',
+          controlPlane: controlPlane?.state() ?? 'static',
+          sessions: inner.activeSessions,
+          capacity: config.capacity,
+        }),
+      )
+    : undefined;
   return {
     address: server.address() as AddressInfo,
+    reload() {
+      // Key rotation: new handshakes (trunk and inner) use the new key, open sessions keep theirs.
+      const next = { cert: readPem(config.tls.cert), key: readPem(config.tls.key) };
+      trunk.update(next);
+      inner.setIdentity(next.cert, next.key);
+      log.info('tls identity reloaded');
+    },
     async close() {
       clearInterval(statsTimer);
+      await controlPlane?.close();
+      await health?.close();
       inner.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -15,6 +15,7 @@ await runApp({
         egressId: config.egressId,
         listen: `${egress.address.address}:${egress.address.port}`,
       },
+      reload: () => egress.reload(),
       close: () => egress.close(),
     };
   },

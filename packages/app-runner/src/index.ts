@@ -16,6 +16,8 @@ import { tuneProcess } from '@splitrelay/net-tuning';
 export interface Running<R extends Role> {
   /** Fields of the `ready` log line (tests and the demo read it). */
   readonly ready: FieldsOf[R];
+  /** SIGHUP: re-read what can change without a restart (e.g. TLS keys during rotation). */
+  reload?(): void;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,13 @@ export async function runApp<R extends Role, S extends z.ZodType<{ log: { level:
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
+    process.on('SIGHUP', () => {
+      try {
+        app.reload?.();
+      } catch (err) {
+        log.error('reload failed', { reason: (err as Error).message });
+      }
+    });
   } catch (err) {
     process.stderr.write(
       `${err instanceof ConfigError ? err.message : String((err as Error).stack ?? err)}\n`,

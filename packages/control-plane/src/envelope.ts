@@ -45,7 +45,11 @@ export function signBytes(
     throw new TypeError('privateKey must be an Ed25519 private key');
   }
   const sig = sign(null, Buffer.concat([context, payload]), privateKey);
-  return { payload: Buffer.from(payload).toString('base64url'), sig: sig.toString('base64url'), kid };
+  return {
+    payload: Buffer.from(payload).toString('base64url'),
+    sig: sig.toString('base64url'),
+    kid,
+  };
 }
 
 /**

@@ -57,7 +57,11 @@ export class HealthTable {
   update(message: Health, nowMs: number): boolean {
     checkTime(nowMs);
     const prior = this.#records.get(message.id);
-    if (prior !== undefined && nowMs < prior.expiresAtMs && message.sentAt <= prior.message.sentAt) {
+    if (
+      prior !== undefined &&
+      nowMs < prior.expiresAtMs &&
+      message.sentAt <= prior.message.sentAt
+    ) {
       return false;
     }
     const ttl = Math.min(this.#maxTtlMs, Math.max(this.#minTtlMs, message.ttlMs));

@@ -26,6 +26,7 @@ export {
   MAX_UNIX_MS,
   LOAD_STEPS,
   MAX_CERT_PEM_CHARS,
+  KID_ON_WIRE,
   type Health,
   type HealthStatusField,
   type IngressCertPayload,

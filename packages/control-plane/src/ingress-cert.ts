@@ -57,7 +57,10 @@ export function signIngressCert(
 ): SignedIngressCert {
   const bytes = Buffer.from(JSON.stringify(parsePayload(cert)), 'utf8');
   if (bytes.length > MAX_PAYLOAD_BYTES) {
-    throw new DirectoryError('malformed', `ingress cert is malformed: over ${MAX_PAYLOAD_BYTES} bytes`);
+    throw new DirectoryError(
+      'malformed',
+      `ingress cert is malformed: over ${MAX_PAYLOAD_BYTES} bytes`,
+    );
   }
   return signBytes(INGRESS_CERT_CONTEXT, bytes, privateKey, kid);
 }
@@ -77,7 +80,10 @@ export function verifyIngressCert(
   if (!Number.isFinite(nowSeconds)) throw new TypeError('nowSeconds must be finite unix seconds');
   const envelope = signedEntrySchema.safeParse(signed);
   if (!envelope.success) {
-    throw new DirectoryError('malformed', `signed ingress cert is malformed: ${describe(envelope.error)}`);
+    throw new DirectoryError(
+      'malformed',
+      `signed ingress cert is malformed: ${describe(envelope.error)}`,
+    );
   }
   const bytes = verifiedBytes(INGRESS_CERT_CONTEXT, envelope.data, keys);
   const json = decodeJson(bytes);

@@ -4,7 +4,7 @@
  * is never sent) and on the way in (a bad one is dropped and counted, never handed on).
  */
 import { Buffer } from 'node:buffer';
-import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { RelayError } from '@splitrelay/errors';
 import type { z } from 'zod';
 import { decodeJson } from './envelope.ts';
@@ -61,17 +61,17 @@ function rethrowLater(err: unknown): void {
 
 export class ControlSubscription {
   readonly subject: string;
-  readonly #sub: Subscription;
+  readonly #unsubscribe: () => void;
   delivered = 0;
   dropped = 0;
 
-  constructor(subject: string, sub: Subscription) {
+  constructor(subject: string, unsubscribe: () => void) {
     this.subject = subject;
-    this.#sub = sub;
+    this.#unsubscribe = unsubscribe;
   }
 
   unsubscribe(): void {
-    this.#sub.unsubscribe();
+    this.#unsubscribe();
   }
 }
 
@@ -139,9 +139,13 @@ export class ControlPlaneClient {
     const subject = subjectFor(family, id);
     const parsed = schemaFor(family).safeParse(message);
     if (!parsed.success) {
-      throw new RelayError('internal', `control message fails its schema: ${describe(parsed.error)}`, {
-        cause: parsed.error,
-      });
+      throw new RelayError(
+        'internal',
+        `control message fails its schema: ${describe(parsed.error)}`,
+        {
+          cause: parsed.error,
+        },
+      );
     }
     if (messageId(family, parsed.data) !== id) {
       throw new RelayError('internal', 'control message id differs from its subject id');
@@ -164,9 +168,10 @@ export class ControlPlaneClient {
     handler: (delivery: Delivery<F>) => void,
     options: SubscribeOptions = {},
   ): ControlSubscription {
-    const subject = options.id === undefined ? familyWildcard(family) : subjectFor(family, options.id);
+    const subject =
+      options.id === undefined ? familyWildcard(family) : subjectFor(family, options.id);
     const schema = schemaFor(family);
-    let control: ControlSubscription | undefined;
+    const control = new ControlSubscription(subject, () => sub.unsubscribe());
     const sub = this.#nc.subscribe(subject, {
       callback: (err, msg) => {
         if (err !== null) {
@@ -176,12 +181,12 @@ export class ControlPlaneClient {
         const result = this.#check(family, schema, msg);
         if (typeof result === 'string') {
           this.#dropped[result] += 1;
-          if (control !== undefined) control.dropped += 1;
+          control.dropped += 1;
           options.onDrop?.(result, msg.subject);
           return;
         }
         this.#delivered += 1;
-        if (control !== undefined) control.delivered += 1;
+        control.delivered += 1;
         try {
           handler(result);
         } catch (handlerErr) {
@@ -189,7 +194,6 @@ export class ControlPlaneClient {
         }
       },
     });
-    control = new ControlSubscription(subject, sub);
     return control;
   }
 

@@ -92,11 +92,22 @@ export const ingressCertPayloadSchema = z
 export type IngressCertPayload = z.output<typeof ingressCertPayloadSchema>;
 
 /**
+ * On the control plane an operator key is named as keyIdOf names it (16 hex digits), which
+ * @splitrelay/directory allows but does not require; it leaves the kid no room for text.
+ */
+export const KID_ON_WIRE = /^[0-9a-f]{16}$/;
+
+/**
  * The signed envelope, whose payload must also decode (without a signature check) to a
  * valid inner message: otherwise the opaque base64 would be a place to hide anything.
  */
 function signedMessageSchema(inner: z.ZodType) {
   return signedEntrySchema.superRefine((envelope, ctx) => {
+    // zod runs this even when a field already failed; judge only what is sound.
+    if (typeof envelope.kid === 'string' && !KID_ON_WIRE.test(envelope.kid)) {
+      ctx.addIssue({ code: 'custom', path: ['kid'], message: 'must be 16 hex digits (keyIdOf)' });
+    }
+    if (typeof envelope.payload !== 'string') return;
     const payload = unverifiedPayload(envelope.payload);
     if (payload === undefined) {
       ctx.addIssue({

@@ -6,11 +6,7 @@
  * An entry that has expired is hidden from reads but still remembered, so its version stays
  * the floor: replaying an older, still-valid signed version can never roll a relay back.
  */
-import {
-  isDirectoryError,
-  type DirectoryErrorCode,
-  type TrustedKeys,
-} from '@splitrelay/directory';
+import { isDirectoryError, type DirectoryErrorCode, type TrustedKeys } from '@splitrelay/directory';
 
 export type RejectReason = DirectoryErrorCode | 'stale-version' | 'id-mismatch';
 
@@ -73,7 +69,11 @@ export class VersionedStore<T extends Versioned> {
         // Two payloads with one version: the operator signed both. The smaller wins, as in
         // verifyDirectory, so every verifier settles on the same one whatever the order.
         if (payload > prior.signed.payload) {
-          return { accepted: false, reason: 'stale-version', detail: 'same version, other payload kept' };
+          return {
+            accepted: false,
+            reason: 'stale-version',
+            detail: 'same version, other payload kept',
+          };
         }
       }
     }

@@ -12,7 +12,8 @@ import { isSpkiPin } from './pin.ts';
 /** Egress ids are DNS labels, so one can stand as the host in `CONNECT egress-id:443`. */
 export const EGRESS_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 export const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
-const REGION = /^[A-Za-z0-9._-]{1,64}$/;
+// A letter first: a region must not be able to spell an address.
+const REGION = /^[A-Za-z][A-Za-z0-9-]{0,63}$/;
 export const MAX_TLS_PINS = 4;
 
 export const keyIdSchema = z.string().regex(KEY_ID, 'must be 1-64 of [A-Za-z0-9._-]');
@@ -31,7 +32,7 @@ export const entryFields = {
     .string()
     .max(262)
     .refine((s) => parseEndpoint(s) !== undefined, 'must be host:port (DNS name, IPv4 or [IPv6])'),
-  region: z.string().regex(REGION, 'must be 1-64 of [A-Za-z0-9._-]'),
+  region: z.string().regex(REGION, 'must be a letter then up to 63 of [A-Za-z0-9-]'),
   /** RFC 7469-style SPKI SHA-256 pins; several while a TLS key rotation overlaps. */
   tlsPins: z
     .array(z.string().refine(isSpkiPin, 'must be base64 of a SHA-256 digest (44 characters)'))

@@ -224,7 +224,7 @@ const validEntry = (kid: string): fc.Arbitrary<Entry> =>
           .map(([a, b, port]) => `127.${a}.${b}.1:${port}`),
         fc.constantFrom('egress.example:443', '[::1]:8443', 'a-b.c:1'),
       ),
-      region: fc.stringMatching(/^[A-Za-z0-9._-]{1,64}$/),
+      region: fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,63}$/),
       tlsPins: fc.uniqueArray(
         fc
           .uint8Array({ minLength: 32, maxLength: 32 })

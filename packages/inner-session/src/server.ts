@@ -46,11 +46,13 @@ export interface InnerSessionServer {
   /** Takes one trunk stream; the inner TLS handshake starts at once. */
   accept(stream: Duplex): void;
   readonly activeSessions: number;
+  /** Key rotation: sessions that start from now on use the new key; open ones keep theirs. */
+  setIdentity(cert: string, key: string): void;
   close(): void;
 }
 
 export function createInnerSessionServer(options: InnerSessionServerOptions): InnerSessionServer {
-  const secureContext = tls.createSecureContext({
+  let secureContext = tls.createSecureContext({
     ...tlsDefaults,
     cert: options.cert,
     key: options.key,
@@ -245,6 +247,9 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
         if (socket.alpnProtocol === 'h2') h2.emit('connection', socket);
         else h1.emit('connection', socket);
       });
+    },
+    setIdentity(cert: string, key: string): void {
+      secureContext = tls.createSecureContext({ ...tlsDefaults, cert, key });
     },
     get activeSessions() {
       return sessions.size;

@@ -1,2 +1,7 @@
 export { TrunkPool, type TrunkPoolOptions, type TrunkTarget } from './pool.ts';
-export { createTrunkServer, type TrunkServerOptions, type KnownIngress } from './server.ts';
+export {
+  createTrunkServer,
+  type TrunkServer,
+  type TrunkServerOptions,
+  type KnownIngress,
+} from './server.ts';

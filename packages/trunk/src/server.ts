@@ -29,12 +29,22 @@ export interface TrunkServerOptions {
   readonly onRefusal?: (err: RelayError) => void;
 }
 
-export function createTrunkServer(options: TrunkServerOptions): http2.Http2SecureServer {
-  const known = new Map(
-    options.knownIngresses.map(
-      (k) => [new X509Certificate(k.certPem).fingerprint256, k.name] as const,
-    ),
-  );
+export interface TrunkServer {
+  readonly server: http2.Http2SecureServer;
+  /**
+   * Replaces this egress's key (rotation) and/or the admitted ingresses (control plane).
+   * New handshakes use the new state; established trunk connections are left alone.
+   */
+  update(changes: { cert?: string; key?: string; knownIngresses?: readonly KnownIngress[] }): void;
+}
+
+const fingerprints = (list: readonly KnownIngress[]): Map<string, string> =>
+  new Map(list.map((k) => [new X509Certificate(k.certPem).fingerprint256, k.name] as const));
+
+export function createTrunkServer(options: TrunkServerOptions): TrunkServer {
+  let identity = { cert: options.cert, key: options.key };
+  let admitted = [...options.knownIngresses];
+  let known = fingerprints(admitted);
   const ingressOf = new WeakMap<http2.ServerHttp2Session, string>();
 
   const server = http2.createSecureServer({
@@ -107,5 +117,15 @@ export function createTrunkServer(options: TrunkServerOptions): http2.Http2Secur
   });
   // The TLS layer already refused; errors here must not take the process down.
   server.on('sessionError', () => {});
-  return server;
+  return {
+    server,
+    update(changes) {
+      identity = { cert: changes.cert ?? identity.cert, key: changes.key ?? identity.key };
+      if (changes.knownIngresses) {
+        admitted = [...changes.knownIngresses];
+        known = fingerprints(admitted);
+      }
+      server.setSecureContext({ ...tlsDefaults, ...identity, ca: admitted.map((k) => k.certPem) });
+    },
+  };
 }
