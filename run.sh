@@ -29,9 +29,12 @@ apt_install() {
 }
 
 # curl is the demo's and the tests' real client; dnsmasq the tests' real DNS server;
-# python3 holds a never-accepting listener in a timeout test.
+# python3 holds a never-accepting listener in a timeout test; nats-server is the control plane.
 missing=()
 command -v curl >/dev/null 2>&1 || missing+=(curl ca-certificates)
+if [ "${1:-}" = test ] || [ "${1:-}" = demo ]; then
+  [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
+fi
 if [ "${1:-}" = test ]; then
   command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
