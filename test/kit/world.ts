@@ -14,6 +14,7 @@ import {
   type Deployment,
   type RunningApp,
 } from '@splitrelay/local-deployment';
+import { TEST_CREDENTIALS } from '@splitrelay/nats-kit';
 
 export const ADDR = {
   client: '127.0.1.1',
@@ -42,6 +43,12 @@ export interface WorldOptions {
   readonly capture?: boolean;
   /** Record every name lookup the client app makes (see dns-observer-preload.ts). */
   readonly observeClientDns?: boolean;
+  /**
+   * Run with the NATS control plane at these servers (see @splitrelay/nats-kit): the
+   * directory reaches the ingress over NATS, the client fetches it from the ingress.
+   */
+  readonly natsServers?: readonly string[];
+  readonly heartbeatMs?: number;
 }
 
 export interface World {
@@ -50,6 +57,8 @@ export interface World {
   readonly ingress: RunningApp;
   readonly client: RunningApp;
   readonly ingressPort: number;
+  /** The ingress's operator health endpoint (GET). */
+  readonly ingressHealthUrl: string;
   readonly socksPort: number;
   readonly httpPort: number;
   readonly egressIds: string[];
@@ -103,10 +112,23 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         dns: { hosts: { [TARGET_NAME]: [ADDR.target] } },
         localAddress: e.host,
         log: { level, statsIntervalMs: 1000, flows: false },
+        ...(options.natsServers
+          ? {
+              controlPlane: {
+                servers: options.natsServers,
+                user: TEST_CREDENTIALS.egress.user,
+                password: TEST_CREDENTIALS.egress.pass,
+                heartbeatMs: options.heartbeatMs ?? 500,
+                announceMs: 1000,
+                entryFile: deployment.directoryFile,
+              },
+            }
+          : {}),
         ...options.egressExtra,
       });
       started.push(await startApp('egress', file, captureOptions(`egress-${e.id}`)));
     }
+    const ingressHealthPort = await freePort(ADDR.ingress);
     const ingressFile = await deployment.writeConfig('ingress', {
       listen: `${ADDR.ingress}:0`,
       tls: { cert: deployment.ingress.cert, key: deployment.ingress.key },
@@ -116,10 +138,22 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         localAddress: ADDR.ingress,
       },
       directory: {
-        file: deployment.directoryFile,
+        ...(options.natsServers ? {} : { file: deployment.directoryFile }),
         operatorKeys: [{ publicKey: deployment.operatorPublicKey }],
       },
       log: { level, statsIntervalMs: 1000 },
+      health: { listen: `${ADDR.ingress}:${ingressHealthPort}` },
+      ...(options.natsServers
+        ? {
+            controlPlane: {
+              servers: options.natsServers,
+              user: TEST_CREDENTIALS.ingress.user,
+              password: TEST_CREDENTIALS.ingress.pass,
+              heartbeatMs: options.heartbeatMs ?? 500,
+              ingressId: 'ingress-1',
+            },
+          }
+        : {}),
       ...options.ingressExtra,
     });
     const ingress = await startApp('ingress', ingressFile, captureOptions('ingress'));
@@ -133,7 +167,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       },
       localAddress: ADDR.client,
       directory: {
-        file: deployment.directoryFile,
+        ...(options.natsServers ? { refreshMs: 1000 } : { file: deployment.directoryFile }),
         operatorKeys: [{ publicKey: deployment.operatorPublicKey }],
       },
       socks: { listen: '127.0.0.1:0' },
@@ -159,6 +193,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       ingress,
       client,
       ingressPort,
+      ingressHealthUrl: `http://${ADDR.ingress}:${ingressHealthPort}/health`,
       socksPort: portOf(client.ready.socks),
       httpPort: portOf(client.ready.http),
       egressIds: egressSpecs.map((e) => e.id),

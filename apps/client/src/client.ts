@@ -4,7 +4,8 @@
  */
 import type { AddressInfo, Server } from 'node:net';
 import { splitHostPort, readPem, type DeepReadonly } from '@splitrelay/config';
-import { loadDirectoryFile, readTrustedKeys } from '@splitrelay/directory-source';
+import { readTrustedKeys } from '@splitrelay/directory-source';
+import { ClientDirectory } from './directory.ts';
 import type { RoleLogger } from '@splitrelay/log';
 import { createHttpProxyServer, createSocksServer } from '@splitrelay/local-proxy';
 import { createSplitRelayClient } from '@splitrelay/sdk';
@@ -29,22 +30,36 @@ export async function startClient(
   config: DeepReadonly<ClientConfig>,
   log: RoleLogger<'client'>,
 ): Promise<RunningClient> {
-  const trusted = readTrustedKeys(config.directory.operatorKeys);
-  const nowSeconds = (): number => Math.floor(Date.now() / 1000);
-  const verified = loadDirectoryFile(config.directory.file, trusted, nowSeconds());
-  for (const r of verified.rejected)
-    log.warn('directory entry rejected', { code: r.code, reason: r.reason });
-  if (verified.entries.size === 0) throw new Error('the directory has no valid egress');
-
   const ingress = splitHostPort(config.ingress.address);
+  const ingressAddress = {
+    host: ingress.host,
+    port: ingress.port,
+    servername: config.ingress.servername,
+    ...(config.ingress.ca ? { ca: readPem(config.ingress.ca) } : {}),
+  };
+  const directory = new ClientDirectory(readTrustedKeys(config.directory.operatorKeys));
+  const directoryFile = config.directory.file;
+  const refresh = async (): Promise<void> => {
+    try {
+      const refused =
+        directoryFile !== undefined
+          ? directory.loadFile(directoryFile)
+          : await directory.fetchFrom(ingressAddress, config.localAddress);
+      if (refused > 0) log.warn('directory entries rejected', { count: refused });
+    } catch (err) {
+      // Fail static: the last verified entries stay until they expire.
+      log.warn('directory refresh failed', { reason: (err as Error).message });
+    }
+  };
+  await refresh();
+  if (directory.entries().size === 0) throw new Error('the directory has no valid egress');
+  const refreshTimer = setInterval(() => void refresh(), config.directory.refreshMs);
+  refreshTimer.unref();
+
   const client = createSplitRelayClient({
-    ingress: {
-      host: ingress.host,
-      port: ingress.port,
-      servername: config.ingress.servername,
-      ...(config.ingress.ca ? { ca: readPem(config.ingress.ca) } : {}),
-    },
-    directory: () => verified.entries,
+    ingress: ingressAddress,
+    directory: () => directory.entries(),
+    health: () => directory.health(),
     preference: {
       ...(config.egress.id ? { egressId: config.egress.id } : {}),
       ...(config.egress.region ? { region: config.egress.region } : {}),
@@ -80,6 +95,7 @@ export async function startClient(
   return {
     ...result,
     async close() {
+      clearInterval(refreshTimer);
       client.close();
       await Promise.all(
         servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),

@@ -26,7 +26,12 @@ export const clientConfigSchema = z.strictObject({
   localAddress: z.string().optional().describe('Source address for the connection to the ingress.'),
   directory: z
     .strictObject({
-      file: filePath.describe('Signed egress directory (JSON).'),
+      file: filePath
+        .optional()
+        .describe('Signed egress directory (JSON); when absent it is fetched from the ingress.'),
+      refreshMs: durationMs
+        .default(30_000)
+        .describe('How often the directory (and egress health) is refreshed.'),
       operatorKeys: z
         .array(z.strictObject({ kid: z.string().optional(), publicKey: filePath }))
         .min(1)

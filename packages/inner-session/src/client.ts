@@ -78,6 +78,17 @@ export async function openInnerSession(
     throw err;
   }
 
+  // When the session dies, its open flows end with a reason rather than a bare reset. The
+  // carrier's 'close' listener was added before h2's own, so it runs while they are open.
+  const streams = new Set<http2.ClientHttp2Stream>();
+  socket.once('close', () => {
+    for (const stream of streams) {
+      if (!stream.destroyed)
+        stream.destroy(
+          new RelayError('egress-unavailable', `inner session to ${options.egressId} ended`),
+        );
+    }
+  });
   const session = http2.connect(`https://${options.egressId}`, {
     settings: h2Settings(),
     createConnection: () => socket,
@@ -101,7 +112,11 @@ export async function openInnerSession(
       throw new RelayError('egress-unavailable', 'inner session is closed');
     const stream = session.request(headers);
     activeFlows++;
-    stream.once('close', () => activeFlows--);
+    streams.add(stream);
+    stream.once('close', () => {
+      activeFlows--;
+      streams.delete(stream);
+    });
     stream.on('error', () => {});
     const answered = new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
       stream.once('response', resolve);

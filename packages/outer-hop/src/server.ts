@@ -147,7 +147,13 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
     const route = req.method === 'GET' ? options.routes?.[req.url ?? ''] : undefined;
     if (route) {
       const { type, body } = route();
-      res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
+      res
+        .writeHead(200, {
+          'content-type': type,
+          'content-length': Buffer.byteLength(body),
+          'cache-control': 'no-store',
+        })
+        .end(body);
       return;
     }
     const err = new RelayError('method-not-allowed', 'this relay serves CONNECT to an egress only');

@@ -7,7 +7,11 @@
 import type { Duplex } from 'node:stream';
 import type { Entry } from '@splitrelay/directory';
 import { RelayError } from '@splitrelay/errors';
-import { openInnerSession, type DatagramStream, type InnerSession } from '@splitrelay/inner-session';
+import {
+  openInnerSession,
+  type DatagramStream,
+  type InnerSession,
+} from '@splitrelay/inner-session';
 import { openOuterTunnel, type IngressAddress } from '@splitrelay/outer-hop';
 import { chooseEgress, type EgressPreference } from './egress-choice.ts';
 
@@ -16,6 +20,8 @@ export interface SplitRelayClientOptions {
   /** Verified directory entries (see @splitrelay/directory `verifyDirectory`). */
   readonly directory: () => ReadonlyMap<string, Entry>;
   readonly preference?: EgressPreference;
+  /** Egress health as the ingress reports it; 'down' and 'draining' egresses are avoided. */
+  readonly health?: () => ReadonlyMap<string, string>;
   /** Source address for the connection to the ingress. */
   readonly localAddress?: string;
   /** How the outer hop is carried: HTTP/1.1 CONNECT (default) or WebSocket. */
@@ -81,29 +87,35 @@ export function createSplitRelayClient(options: SplitRelayClientOptions): SplitR
    * Runs `open` on an inner session, with one retry on a fresh session (or another egress)
    * when the first one turns out to be dead: that covers a session that died while idle.
    */
-  async function onSession<T>(open: (session: InnerSession) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async function onSession<T>(
+    open: (session: InnerSession) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     if (closed) throw new RelayError('internal', 'client is closed');
     const failed = new Set<string>();
-    for (let attempt = 0; ; attempt++) {
+    for (const [id, status] of options.health?.() ?? []) {
+      if (status === 'down' || status === 'draining') failed.add(id);
+    }
+    // Bounded: a dead cached session is replaced once, and an egress that cannot be
+    // reached is swapped for another (the ingress says which failures are worth it).
+    for (let attempt = 0; attempt < 3; attempt++) {
       const egress = chooseEgress(options.directory(), options.preference ?? {}, now(), failed);
       let session: InnerSession;
       try {
         session = await sessionFor(egress, signal);
       } catch (err) {
         failed.add(egress.id);
-        if (attempt >= 1 || !(err instanceof RelayError) || !err.retryable) throw err;
+        if (attempt >= 2 || !(err instanceof RelayError) || !err.retryable) throw err;
         continue;
       }
       try {
         return await open(session);
       } catch (err) {
-        if (!session.alive && attempt < 1) {
-          sessions.delete(egress.id);
-          continue;
-        }
-        throw err;
+        if (session.alive || attempt >= 2) throw err;
+        sessions.delete(egress.id);
       }
     }
+    throw new RelayError('egress-unavailable', 'no egress could be reached');
   }
 
   const connect = (target: Target, signal?: AbortSignal): Promise<Duplex> =>
