@@ -1,0 +1,150 @@
+/**
+ * Fail static and catch-up: NATS stops during traffic, the relays keep serving on the last
+ * verified state and say `stale`; NATS comes back, they catch up without a restart. And a
+ * three-node NATS cluster keeps the control plane working when one node dies.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  startNats,
+  startNatsCluster,
+  type NatsCluster,
+  type NatsServer,
+} from '@splitrelay/nats-kit';
+import { ADDR, startWorld, type World } from '../kit/world.ts';
+import { echoTarget } from '../kit/targets.ts';
+import { sdkClient } from '../kit/sdk-client.ts';
+
+const T = { timeout: 90_000 };
+
+async function waitFor(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+const healthOf = async (
+  world: World,
+): Promise<{ controlPlane: string; egresses: Record<string, string> }> =>
+  (await (await fetch(world.ingressHealthUrl)).json()) as {
+    controlPlane: string;
+    egresses: Record<string, string>;
+  };
+
+async function echoOnce(world: World, port: number, bytes = 256 * 1024): Promise<void> {
+  const client = sdkClient(world);
+  try {
+    const flow = await client.connect({ host: ADDR.target, port });
+    const payload = randomBytes(bytes);
+    const hash = createHash('sha256');
+    flow.on('data', (c: Buffer) => hash.update(c));
+    const ended = new Promise((r) => flow.once('end', r));
+    flow.end(payload);
+    await ended;
+    assert.equal(hash.digest('hex'), createHash('sha256').update(payload).digest('hex'));
+  } finally {
+    client.close();
+  }
+}
+
+describe('NATS stops during traffic', T, () => {
+  let nats: NatsServer;
+  let world: World;
+  let echo: Awaited<ReturnType<typeof echoTarget>>;
+  let pump: NodeJS.Timeout | undefined;
+  let client: ReturnType<typeof sdkClient> | undefined;
+  after(async () => {
+    clearInterval(pump);
+    client?.close();
+    await echo?.close();
+    await world?.stop();
+    await world?.cleanup();
+    await nats?.stop();
+  });
+
+  test('traffic continues, health says stale, and the relays catch up when NATS returns', async () => {
+    nats = await startNats({ host: '127.0.7.1' });
+    world = await startWorld({ natsServers: [nats.url], logLevel: 'info', heartbeatMs: 300 });
+    echo = await echoTarget(ADDR.target);
+    await waitFor('egress up', async () => (await healthOf(world)).egresses['egress-1'] === 'up');
+
+    // A flow that streams across the outage.
+    client = sdkClient(world);
+    const flow = await client.connect({ host: ADDR.target, port: echo.port });
+    const sent = createHash('sha256');
+    const got = createHash('sha256');
+    let received = 0;
+    flow.on('data', (c: Buffer) => {
+      got.update(c);
+      received += c.length;
+    });
+    pump = setInterval(() => {
+      const chunk = randomBytes(8192);
+      sent.update(chunk);
+      flow.write(chunk);
+    }, 20);
+
+    await nats.kill();
+    await waitFor(
+      'ingress to report stale',
+      async () => (await healthOf(world)).controlPlane === 'stale',
+    );
+    await new Promise((r) => setTimeout(r, 2000)); // several heartbeat ttls of silence
+    const during = await healthOf(world);
+    assert.equal(
+      during.egresses['egress-1'],
+      'up',
+      'silence during an outage does not take the egress down',
+    );
+    await echoOnce(world, echo.port); // new sessions and flows still work
+    await waitFor('the stale state in the ingress log', async () =>
+      world.ingress.lines.some((l) => l.includes('control plane: stale')),
+    );
+
+    await nats.restart();
+    await waitFor('ingress to catch up', async () => {
+      const h = await healthOf(world);
+      return h.controlPlane === 'ok' && h.egresses['egress-1'] === 'up';
+    });
+    await waitFor('the egress to log its reconnection', async () =>
+      world.egresses[0]!.lines.some((l) => l.includes('control plane: ok')),
+    );
+    clearInterval(pump);
+    const done = new Promise((r) => flow.once('end', r));
+    flow.end();
+    await done;
+    assert.ok(received > 100_000);
+    assert.equal(got.digest('hex'), sent.digest('hex'), 'the long flow lost nothing');
+    client.close();
+    for (const app of [world.ingress, ...world.egresses]) assert.equal(app.process.exitCode, null);
+  });
+});
+
+describe('a three-node NATS cluster loses a node', T, () => {
+  let cluster: NatsCluster;
+  let world: World;
+  let echo: Awaited<ReturnType<typeof echoTarget>>;
+  after(async () => {
+    await echo?.close();
+    await world?.stop();
+    await world?.cleanup();
+    await cluster?.stop();
+  });
+
+  test('heartbeats and the directory keep flowing through the other nodes', async () => {
+    cluster = await startNatsCluster({});
+    // Each relay starts on a different node first.
+    world = await startWorld({ natsServers: cluster.urls, logLevel: 'info', heartbeatMs: 300 });
+    echo = await echoTarget(ADDR.target);
+    await waitFor('egress up', async () => (await healthOf(world)).egresses['egress-1'] === 'up');
+    await cluster.stopNode(0, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 3000)); // past every heartbeat ttl
+    await waitFor('egress still up', async () => {
+      const h = await healthOf(world);
+      return h.controlPlane === 'ok' && h.egresses['egress-1'] === 'up';
+    });
+    await echoOnce(world, echo.port);
+  });
+});
