@@ -37,7 +37,7 @@ test(
           reject(new Error(`demo exited ${code}:\n${output.join('\n')}`)),
         );
       });
-      for (const key of ['socks', 'http', 'ingress', 'egress', 'logs'])
+      for (const key of ['socks', 'http', 'ingress', 'egress', 'logs', 'nats'])
         assert.ok(key in ready, `READY has ${key}`);
       assert.equal(ready.socks, 'socks5h://127.0.0.1:1080');
       assert.match(

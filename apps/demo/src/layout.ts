@@ -1,7 +1,13 @@
 /** Where the demo puts each role: one loopback address per role, fixed ports. */
 export const DEMO = {
   clientSource: '127.0.1.1',
-  ingress: { host: '127.0.2.1', port: 4443, name: 'ingress.demo.splitrelay.test' },
+  ingress: {
+    host: '127.0.2.1',
+    port: 4443,
+    healthPort: 9101,
+    name: 'ingress.demo.splitrelay.test',
+  },
+  nats: { host: '127.0.7.1', port: 4222 },
   egress: { id: 'egress-demo', host: '127.0.3.1', port: 8443, region: 'local' },
   target: { host: '127.0.4.1', port: 8444, name: 'target.demo.splitrelay.test' },
   socks: '127.0.0.1:1080',

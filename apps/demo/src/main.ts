@@ -10,12 +10,27 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProxyAgent, fetch } from 'undici';
 import { prepareDeployment, startApp, type RunningApp } from '@splitrelay/local-deployment';
+import { TEST_CREDENTIALS, startNats, type NatsServer } from '@splitrelay/nats-kit';
 import { DEMO, extraAllowedTargets } from './layout.ts';
 import { startDemoTarget } from './target.ts';
 
 const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const dir = process.env.SPLITRELAY_DEMO_DIR ?? join(root, '.demo');
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
+
+/** The ingress learns the egress over NATS; the demo waits until it has. */
+async function waitForEgress(healthUrl: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const res = await fetch(healthUrl).catch(() => undefined);
+    const health = ((await res?.json().catch(() => ({}))) ?? {}) as {
+      egresses?: Record<string, string>;
+    };
+    if (health.egresses?.[DEMO.egress.id] === 'up') return;
+    if (Date.now() > deadline) throw new Error('the ingress never learned the egress over NATS');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 async function main(): Promise<void> {
   say(`SplitRelay demo: state in ${dir}`);
@@ -43,11 +58,22 @@ async function main(): Promise<void> {
     deployment.target.cert,
     deployment.target.key,
   );
+  let nats: NatsServer | undefined;
   const stopAll = async (): Promise<void> => {
     await Promise.all(apps.map((a) => a.stop()));
+    await nats?.stop();
     await new Promise<void>((r) => target.close(() => r()));
   };
   try {
+    // The control plane: Debian's nats-server with deploy/nats's accounts (and the kit's
+    // local demo passwords). The directory and health travel over it, never a flow.
+    nats = await startNats({
+      host: DEMO.nats.host,
+      port: DEMO.nats.port,
+      storeDir: join(dir, 'nats'),
+      serverName: 'demo',
+    });
+    say(`nats     ${nats.url}  (control plane: signed directory and health, no per-flow data)`);
     const egressConfig = await deployment.writeConfig('egress', {
       egressId: DEMO.egress.id,
       listen: `${DEMO.egress.host}:${DEMO.egress.port}`,
@@ -57,6 +83,14 @@ async function main(): Promise<void> {
       dns: { hosts: { [DEMO.target.name]: [DEMO.target.host] } },
       localAddress: DEMO.egress.host,
       log: { level: 'info', statsIntervalMs: 5000, flows: false },
+      controlPlane: {
+        servers: [nats.url],
+        user: TEST_CREDENTIALS.egress.user,
+        password: TEST_CREDENTIALS.egress.pass,
+        heartbeatMs: 1000,
+        announceMs: 2000,
+        entryFile: deployment.directoryFile,
+      },
     });
     apps.push(await startApp('egress', egressConfig, { logFile: logs.egress }));
     say(
@@ -71,16 +105,22 @@ async function main(): Promise<void> {
         key: deployment.ingress.trunkKey,
         localAddress: DEMO.ingress.host,
       },
-      directory: {
-        file: deployment.directoryFile,
-        operatorKeys: [{ publicKey: deployment.operatorPublicKey }],
-      },
+      directory: { operatorKeys: [{ publicKey: deployment.operatorPublicKey }] },
       log: { level: 'info', statsIntervalMs: 5000 },
+      health: { listen: `${DEMO.ingress.host}:${DEMO.ingress.healthPort}` },
+      controlPlane: {
+        servers: [nats.url],
+        user: TEST_CREDENTIALS.ingress.user,
+        password: TEST_CREDENTIALS.ingress.pass,
+        heartbeatMs: 1000,
+        ingressId: 'demo-ingress',
+      },
     });
     apps.push(await startApp('ingress', ingressConfig, { logFile: logs.ingress }));
     say(
       `ingress  ${DEMO.ingress.host}:${DEMO.ingress.port}  (sees you and which egress, never the target)`,
     );
+    await waitForEgress(`http://${DEMO.ingress.host}:${DEMO.ingress.healthPort}/health`);
 
     const clientConfig = await deployment.writeConfig('client', {
       ingress: {
@@ -89,10 +129,9 @@ async function main(): Promise<void> {
         ca: deployment.caCert,
       },
       localAddress: DEMO.clientSource,
-      directory: {
-        file: deployment.directoryFile,
-        operatorKeys: [{ publicKey: deployment.operatorPublicKey }],
-      },
+      // No directory file: the client fetches the signed directory from the ingress and
+      // verifies it against the egress operator's key itself.
+      directory: { operatorKeys: [{ publicKey: deployment.operatorPublicKey }] },
       socks: { listen: DEMO.socks },
       http: { listen: DEMO.http },
       log: { level: 'info' },
@@ -138,6 +177,7 @@ async function main(): Promise<void> {
         http: `http://${DEMO.http}`,
         ingress: `${DEMO.ingress.host}:${DEMO.ingress.port}`,
         egress: `${DEMO.egress.host}:${DEMO.egress.port}`,
+        nats: nats.url,
         target: url,
         ca: deployment.caCert,
         logs,
