@@ -20,14 +20,7 @@ const ioModules = [
 ];
 
 /** Packages whose src is a sans-I/O core. */
-const corePackages = [
-  'errors',
-  'socks5',
-  'authority',
-  'target-policy',
-  'directory',
-  'connect-udp',
-];
+const corePackages = ['errors', 'socks5', 'authority', 'target-policy', 'directory', 'connect-udp'];
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '.demo/**', '.bench-out/**'] },

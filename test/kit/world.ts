@@ -159,6 +159,11 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     const ingress = await startApp('ingress', ingressFile, captureOptions('ingress'));
     started.push(ingress);
     const ingressPort = Number(String(ingress.ready.listen).split(':').pop());
+    if (options.natsServers)
+      await untilIngressKnows(
+        ingressHealthPort,
+        egressSpecs.map((e) => e.id),
+      );
     const clientConfig = {
       ingress: {
         address: `${ADDR.ingress}:${ingressPort}`,
@@ -210,5 +215,20 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     await Promise.all(started.map((a) => a.stop()));
     await rm(dir, { recursive: true, force: true });
     throw err;
+  }
+}
+
+/** With a control plane, the ingress learns the egresses over NATS: wait until it has. */
+async function untilIngressKnows(healthPort: number, ids: readonly string[]): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const res = await fetch(`http://${ADDR.ingress}:${healthPort}/health`).catch(() => undefined);
+    const health = ((await res?.json().catch(() => undefined)) ?? {}) as {
+      egresses?: Record<string, string>;
+    };
+    if (ids.every((id) => health.egresses?.[id] === 'up')) return;
+    if (Date.now() > deadline)
+      throw new Error(`the ingress never learned ${ids.join(', ')} over NATS`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -52,9 +52,20 @@ export async function startClient(
     }
   };
   await refresh();
-  if (directory.entries().size === 0) throw new Error('the directory has no valid egress');
+  if (directory.entries().size === 0) {
+    // A file without a valid egress is a configuration error; an ingress that has not yet
+    // heard from any egress (over its control plane) is a moment to wait through.
+    if (directoryFile !== undefined) throw new Error('the directory has no valid egress');
+    log.warn('no valid egress yet; retrying', { reason: 'the ingress serves an empty directory' });
+  }
   const refreshTimer = setInterval(() => void refresh(), config.directory.refreshMs);
   refreshTimer.unref();
+  // Until the first egress arrives, look again every second rather than every refreshMs.
+  const eager = setInterval(() => {
+    if (directory.entries().size > 0) clearInterval(eager);
+    else void refresh();
+  }, 1000);
+  eager.unref();
 
   const client = createSplitRelayClient({
     ingress: ingressAddress,
@@ -96,6 +107,7 @@ export async function startClient(
     ...result,
     async close() {
       clearInterval(refreshTimer);
+      clearInterval(eager);
       client.close();
       await Promise.all(
         servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),

@@ -32,14 +32,21 @@ export function splitHostPort(address: string): { host: string; port: number } {
  * state while it is unreachable (fail static) and catch up when it returns.
  */
 export const controlPlaneFields = {
-  servers: z.array(z.string().regex(/^nats:\/\/[^\s/]+$/, 'expected nats://host:port')).min(1).describe('NATS servers (several for a cluster).'),
-  user: z.string().min(1).max(64).describe('NATS user of this operator\'s account.'),
+  servers: z
+    .array(z.string().regex(/^nats:\/\/[^\s/]+$/, 'expected nats://host:port'))
+    .min(1)
+    .describe('NATS servers (several for a cluster).'),
+  user: z.string().min(1).max(64).describe("NATS user of this operator's account."),
   password: z.string().min(1).max(256).describe('Its password.'),
-  heartbeatMs: durationMs.default(2000).describe('Heartbeat interval; peers count this relay down after three missed.'),
+  heartbeatMs: durationMs
+    .default(2000)
+    .describe('Heartbeat interval; peers count this relay down after three missed.'),
 };
 
 /** Optional operator health endpoint: plain HTTP, meant for loopback. */
 export const healthEndpoint = z
-  .strictObject({ listen: listenAddress.describe('GET /health here (plain HTTP, keep it on loopback).') })
+  .strictObject({
+    listen: listenAddress.describe('GET /health here (plain HTTP, keep it on loopback).'),
+  })
   .optional()
   .describe('Health endpoint for the operator.');

@@ -105,7 +105,8 @@ export function createTargetDialer(options: TargetDialerOptions): TargetDialer {
     for (const a of addresses) checkAddress(policy, a.address);
     if (localFamily !== undefined) addresses = addresses.filter((a) => a.family === localFamily);
     const chosen = addresses[0];
-    if (chosen === undefined) throw new RelayError('destination-unreachable', 'no usable address for the target');
+    if (chosen === undefined)
+      throw new RelayError('destination-unreachable', 'no usable address for the target');
     return connectUdp(chosen, target.port, localAddress, signal);
   }
 

@@ -13,7 +13,13 @@ export function connectUdp(
     const socket = dgram.createSocket({ type: target.family === 6 ? 'udp6' : 'udp4' });
     const fail = (err: unknown): void => {
       socket.close();
-      reject(err instanceof RelayError ? err : new RelayError('destination-unreachable', 'cannot open a UDP socket to the target', { cause: err }));
+      reject(
+        err instanceof RelayError
+          ? err
+          : new RelayError('destination-unreachable', 'cannot open a UDP socket to the target', {
+              cause: err,
+            }),
+      );
     };
     const onAbort = (): void => fail(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
