@@ -6,4 +6,4 @@ export {
   type SignedEntryInput,
 } from './deployment.ts';
 export { startApp, records, type RunningApp, type AppName } from './processes.ts';
-export { freePort } from './ports.ts';
+export { freePort } from '@splitrelay/io';
