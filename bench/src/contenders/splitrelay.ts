@@ -1,0 +1,66 @@
+/**
+ * SplitRelay two hops as an application sees it: the client app's local SOCKS5 proxy, one
+ * inner session through ingress and egress carrying every flow.
+ */
+import type { Duplex } from 'node:stream';
+import { freePort } from '@splitrelay/local-deployment';
+import { ADDR } from '../kit/addresses.ts';
+import { startApp, type NodeArgsFor, type Relays } from '../kit/relays.ts';
+import { startPlain } from '../kit/plain-process.ts';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { socksConnect } from '../measure/socks-client.ts';
+import type { Child } from '../kit/child.ts';
+import type { Contender } from './types.ts';
+import { waitForPort } from './wait-port.ts';
+
+const CLIENT_MAIN = fileURLToPath(new URL('../../../apps/client/src/main.ts', import.meta.url));
+
+const viaSocks =
+  (socksPort: number) =>
+  (port: number): Promise<Duplex> =>
+    socksConnect({ host: ADDR.socks, port: socksPort }, { host: ADDR.target, port });
+
+export async function splitRelayContender(
+  relays: Relays,
+  fdLimit: number,
+  nodeArgs?: NodeArgsFor,
+): Promise<Contender & { readonly client: Child }> {
+  const socksPort = await freePort(ADDR.socks);
+  const client = await startApp(
+    'client',
+    await relays.deployment.writeConfig('client', relays.clientConfig(socksPort)),
+    fdLimit,
+    nodeArgs,
+  );
+  let cold = 0;
+  return {
+    id: 'splitrelay',
+    label: 'SplitRelay (SOCKS5)',
+    client,
+    openStream: viaSocks(socksPort),
+    async freshClient() {
+      const port = await freePort(ADDR.socks);
+      const file = await relays.deployment.writeConfig(
+        `client-cold-${++cold % 4}`,
+        relays.clientConfig(port),
+      );
+      const proc = startPlain(process.execPath, [CLIENT_MAIN, '--config', file]);
+      await waitForPort(ADDR.socks, port, 20_000, 1).catch((err: Error) => {
+        throw new Error(`${err.message}\n${proc.output()}`, { cause: err });
+      });
+      return { openStream: viaSocks(port), close: () => proc.stop() };
+    },
+    roles: () => ({
+      client: [client.pid],
+      ingress: [relays.ingress.pid],
+      egress: [relays.egress.pid],
+    }),
+    async collectGarbage() {
+      for (const pid of [client.pid, relays.ingress.pid, relays.egress.pid])
+        process.kill(pid, 'SIGUSR2');
+      await sleep(500);
+    },
+    stop: () => client.stop(),
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * The SplitRelay side of the bench world: a loopback deployment (PKI, signed directory,
+ * configs) and the real egress and ingress apps, as the end-to-end tests build it
+ * (test/kit/world.ts), tuned for measuring: quiet logs and a raised open-files limit.
+ */
+import { fileURLToPath } from 'node:url';
+import { freePort, prepareDeployment, type Deployment } from '@splitrelay/local-deployment';
+import { ADDR, EGRESS_ID, INGRESS_NAME, TARGET_NAME } from './addresses.ts';
+import { startChild, type Child } from './child.ts';
+
+export type AppName = 'egress' | 'ingress' | 'client';
+
+export const GC_PRELOAD = fileURLToPath(new URL('./gc-preload.ts', import.meta.url));
+const appMain = (name: AppName): string =>
+  fileURLToPath(new URL(`../../../apps/${name}/src/main.ts`, import.meta.url));
+
+/** Node flags of every relay the bench starts: a GC on SIGUSR2 for the memory figures. */
+export const RELAY_NODE_ARGS = ['--expose-gc', '--import', GC_PRELOAD] as const;
+
+/** Extra Node flags per app, e.g. `--cpu-prof` for the profiling run. */
+export type NodeArgsFor = (name: AppName) => readonly string[];
+
+export function startApp(
+  name: AppName,
+  configFile: string,
+  fdLimit: number,
+  nodeArgs: NodeArgsFor = () => [],
+): Promise<Child> {
+  return startChild(
+    name,
+    process.execPath,
+    [...RELAY_NODE_ARGS, ...nodeArgs(name), appMain(name), '--config', configFile],
+    { fdLimit },
+  );
+}
+
+export interface Relays {
+  readonly deployment: Deployment;
+  readonly egress: Child;
+  readonly ingress: Child;
+  readonly ingressPort: number;
+  /** Client app config without its SOCKS listener (each client picks its own port). */
+  clientConfig(socksPort: number): Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+// 'info' is the quietest level that still prints the `ready` line.
+const QUIET_LOG = { level: 'info', statsIntervalMs: 600_000 };
+
+export async function prepareBenchDeployment(
+  dir: string,
+): Promise<{ deployment: Deployment; egressPort: number }> {
+  const egressPort = await freePort(ADDR.egress);
+  const deployment = await prepareDeployment({
+    dir,
+    ingressHost: ADDR.ingress,
+    ingressName: INGRESS_NAME,
+    egresses: [{ id: EGRESS_ID, host: ADDR.egress, port: egressPort, region: 'eu' }],
+    targetHosts: [ADDR.target],
+    targetName: TARGET_NAME,
+  });
+  return { deployment, egressPort };
+}
+
+export async function startRelays(
+  deployment: Deployment,
+  egressPort: number,
+  fdLimit: number,
+  nodeArgs?: NodeArgsFor,
+): Promise<Relays> {
+  const started: Child[] = [];
+  try {
+    const egressFile = await deployment.writeConfig('egress', {
+      egressId: EGRESS_ID,
+      listen: `${ADDR.egress}:${egressPort}`,
+      tls: deployment.egress[EGRESS_ID],
+      knownIngresses: [{ name: 'ingress-1', cert: deployment.ingress.trunkCert }],
+      policy: { allowCidrs: ['127.0.4.0/24'] },
+      dns: { hosts: { [TARGET_NAME]: [ADDR.target] } },
+      localAddress: ADDR.egress,
+      log: { ...QUIET_LOG, flows: false },
+    });
+    const egress = await startApp('egress', egressFile, fdLimit, nodeArgs);
+    started.push(egress);
+    const ingressFile = await deployment.writeConfig('ingress', {
+      listen: `${ADDR.ingress}:0`,
+      tls: { cert: deployment.ingress.cert, key: deployment.ingress.key },
+      trunk: {
+        cert: deployment.ingress.trunkCert,
+        key: deployment.ingress.trunkKey,
+        localAddress: ADDR.ingress,
+      },
+      directory: {
+        file: deployment.directoryFile,
+        operatorKeys: [{ publicKey: deployment.operatorPublicKey }],
+      },
+      log: QUIET_LOG,
+    });
+    const ingress = await startApp('ingress', ingressFile, fdLimit, nodeArgs);
+    started.push(ingress);
+    const ingressPort = Number(String(ingress.ready.listen).split(':').pop());
+    return {
+      deployment,
+      egress,
+      ingress,
+      ingressPort,
+      clientConfig: (socksPort) => ({
+        ingress: {
+          address: `${ADDR.ingress}:${ingressPort}`,
+          servername: INGRESS_NAME,
+          ca: deployment.caCert,
+        },
+        localAddress: ADDR.client,
+        directory: {
+          file: deployment.directoryFile,
+          operatorKeys: [{ publicKey: deployment.operatorPublicKey }],
+        },
+        socks: { listen: `${ADDR.socks}:${socksPort}` },
+        log: { level: 'info' },
+      }),
+      stop: async () => {
+        await Promise.all(started.map((c) => c.stop()));
+      },
+    };
+  } catch (err) {
+    await Promise.all(started.map((c) => c.stop()));
+    throw err;
+  }
+}
