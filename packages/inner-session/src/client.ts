@@ -10,7 +10,12 @@ import { formatAuthority } from '@splitrelay/authority';
 import { formatUdpPath } from '@splitrelay/connect-udp';
 import { RelayError, codeFromResponse, parseProxyStatus } from '@splitrelay/errors';
 import { assertPinned, withDeadline } from '@splitrelay/io';
-import { h2Settings, tlsDefaults, tuneH2Session } from '@splitrelay/net-tuning';
+import {
+  H2_MAX_SESSION_MEMORY_MB,
+  h2Settings,
+  tlsDefaults,
+  tuneH2Session,
+} from '@splitrelay/net-tuning';
 import { DatagramStream } from './datagram-stream.ts';
 
 export interface InnerSessionOptions {
@@ -91,6 +96,7 @@ export async function openInnerSession(
   });
   const session = http2.connect(`https://${options.egressId}`, {
     settings: h2Settings(),
+    maxSessionMemory: H2_MAX_SESSION_MEMORY_MB,
     createConnection: () => socket,
   });
   tuneH2Session(session);
@@ -108,6 +114,24 @@ export async function openInnerSession(
     headers: http2.OutgoingHttpHeaders,
     flowSignal?: AbortSignal,
   ): Promise<http2.ClientHttp2Stream> {
+    try {
+      return await requestOnce(headers, flowSignal);
+    } catch (err) {
+      // REFUSED_STREAM guarantees the egress did nothing with it (RFC 9113 §8.7): retry once.
+      if (
+        err instanceof RelayError &&
+        err.details.endsWith(`h2 error ${http2.constants.NGHTTP2_REFUSED_STREAM})`)
+      ) {
+        return requestOnce(headers, flowSignal);
+      }
+      throw err;
+    }
+  }
+
+  async function requestOnce(
+    headers: http2.OutgoingHttpHeaders,
+    flowSignal?: AbortSignal,
+  ): Promise<http2.ClientHttp2Stream> {
     if (session.closed || session.destroyed)
       throw new RelayError('egress-unavailable', 'inner session is closed');
     const stream = session.request(headers);
@@ -121,7 +145,12 @@ export async function openInnerSession(
     const answered = new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
       stream.once('response', resolve);
       stream.once('close', () =>
-        reject(new RelayError('connection-terminated', 'flow closed before an answer')),
+        reject(
+          new RelayError(
+            'connection-terminated',
+            `flow closed before an answer (h2 error ${stream.rstCode})`,
+          ),
+        ),
       );
     });
     try {

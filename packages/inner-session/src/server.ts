@@ -23,7 +23,12 @@ import { parseUdpPath } from '@splitrelay/connect-udp';
 import { splice, type SpliceStats } from '@splitrelay/io';
 import { DatagramStream } from './datagram-stream.ts';
 import { bridgeUdp, type UdpBridgeStats } from './udp-bridge.ts';
-import { h2Settings, tlsDefaults, tuneH2Session } from '@splitrelay/net-tuning';
+import {
+  H2_MAX_SESSION_MEMORY_MB,
+  h2Settings,
+  tlsDefaults,
+  tuneH2Session,
+} from '@splitrelay/net-tuning';
 
 export interface InnerSessionServerOptions {
   readonly cert: string;
@@ -62,7 +67,7 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
   // Extended CONNECT (RFC 8441) carries CONNECT-UDP on HTTP/2 (RFC 9298 §3.3).
   const h2 = http2.createServer({
     settings: h2Settings({ enableConnectProtocol: true }),
-    maxSessionMemory: 64,
+    maxSessionMemory: H2_MAX_SESSION_MEMORY_MB,
   });
   h2.on('session', (session) => {
     tuneH2Session(session);

@@ -25,6 +25,14 @@ export const tlsDefaults = {
   ciphers: TLS_CIPHERSUITES,
 } as const satisfies Pick<TlsOptions & ConnectionOptions, 'minVersion' | 'ciphers'>;
 
+/**
+ * nghttp2's memory ceiling per session, in MB (Node's default is 10). It counts data queued
+ * for peers whose windows are full, so a trunk or an inner session carrying hundreds of busy
+ * streams outgrows the default and starts refusing new streams. What really bounds memory is
+ * the windows above and the stream buffers; this ceiling only has to sit above them.
+ */
+export const H2_MAX_SESSION_MEMORY_MB = 512;
+
 export function h2Settings(extra: Settings = {}): Settings {
   return { initialWindowSize: H2_WINDOW_BYTES, ...extra };
 }

@@ -19,7 +19,13 @@ import {
   toRelayError,
 } from '@splitrelay/errors';
 import { splice, type SpliceStats } from '@splitrelay/io';
-import { h2Settings, tlsDefaults, tuneH2Session, tuneSocket } from '@splitrelay/net-tuning';
+import {
+  H2_MAX_SESSION_MEMORY_MB,
+  h2Settings,
+  tlsDefaults,
+  tuneH2Session,
+  tuneSocket,
+} from '@splitrelay/net-tuning';
 import { acceptWebSocket, createWebSocketServer, egressIdFromWebSocketPath } from './websocket.ts';
 
 export interface TunnelRequest {
@@ -174,7 +180,7 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
   const h2 = http2.createServer({
     settings: h2Settings(),
     maxHeaderListPairs: 64,
-    maxSessionMemory: 64,
+    maxSessionMemory: H2_MAX_SESSION_MEMORY_MB,
   });
   h2.on('session', (session) => {
     tuneH2Session(session);

@@ -7,7 +7,13 @@ import http2 from 'node:http2';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { RelayError, codeFromResponse, parseProxyStatus } from '@splitrelay/errors';
-import { h2Settings, tlsDefaults, tuneH2Session, tuneSocket } from '@splitrelay/net-tuning';
+import {
+  H2_MAX_SESSION_MEMORY_MB,
+  h2Settings,
+  tlsDefaults,
+  tuneH2Session,
+  tuneSocket,
+} from '@splitrelay/net-tuning';
 import { assertPinned, withDeadline } from '@splitrelay/io';
 
 export interface TrunkTarget {
@@ -130,6 +136,7 @@ export class TrunkPool {
       // session aborts the process (Node 26), so h2 only ever gets a verified socket.
       const socket = await this.#connectTls(egress);
       const session = http2.connect(`https://${egress.id}`, {
+        maxSessionMemory: H2_MAX_SESSION_MEMORY_MB,
         settings: h2Settings(),
         createConnection: () => socket,
       });

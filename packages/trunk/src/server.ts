@@ -8,7 +8,13 @@ import http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { RelayError, proxyStatusFor } from '@splitrelay/errors';
-import { h2Settings, tlsDefaults, tuneH2Session, tuneSocket } from '@splitrelay/net-tuning';
+import {
+  H2_MAX_SESSION_MEMORY_MB,
+  h2Settings,
+  tlsDefaults,
+  tuneH2Session,
+  tuneSocket,
+} from '@splitrelay/net-tuning';
 
 export interface KnownIngress {
   /** Operator-chosen name for logs (never a client's). */
@@ -48,6 +54,7 @@ export function createTrunkServer(options: TrunkServerOptions): TrunkServer {
   const ingressOf = new WeakMap<http2.ServerHttp2Session, string>();
 
   const server = http2.createSecureServer({
+    maxSessionMemory: H2_MAX_SESSION_MEMORY_MB,
     ...tlsDefaults,
     cert: options.cert,
     key: options.key,
