@@ -118,10 +118,8 @@ export async function openInnerSession(
       return await requestOnce(headers, flowSignal);
     } catch (err) {
       // REFUSED_STREAM guarantees the egress did nothing with it (RFC 9113 §8.7): retry once.
-      if (
-        err instanceof RelayError &&
-        err.details.endsWith(`h2 error ${http2.constants.NGHTTP2_REFUSED_STREAM})`)
-      ) {
+      const rstCode = (err as { cause?: { rstCode?: number } }).cause?.rstCode;
+      if (err instanceof RelayError && rstCode === http2.constants.NGHTTP2_REFUSED_STREAM) {
         return requestOnce(headers, flowSignal);
       }
       throw err;
@@ -149,6 +147,7 @@ export async function openInnerSession(
           new RelayError(
             'connection-terminated',
             `flow closed before an answer (h2 error ${stream.rstCode})`,
+            { cause: { rstCode: stream.rstCode } },
           ),
         ),
       );
