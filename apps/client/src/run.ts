@@ -1,0 +1,22 @@
+/** splitrelay-client --config client.json: local SOCKS5 and HTTP proxies through both relays. */
+import { runApp } from '@splitrelay/app-runner';
+import { clientConfigSchema } from './config.ts';
+import { startClient } from './client.ts';
+
+await runApp({
+  name: 'splitrelay-client',
+  role: 'client',
+  schema: clientConfigSchema,
+  async start(config, log) {
+    const client = await startClient(config, log);
+    return {
+      ready: {
+        ...(client.socks
+          ? { socks: `socks5h://${client.socks.address}:${client.socks.port}` }
+          : {}),
+        ...(client.http ? { http: `http://${client.http.address}:${client.http.port}` } : {}),
+      },
+      close: () => client.close(),
+    };
+  },
+});

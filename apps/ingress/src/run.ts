@@ -1,0 +1,17 @@
+/** splitrelay-ingress --config ingress.json */
+import { runApp } from '@splitrelay/app-runner';
+import { ingressConfigSchema } from './config.ts';
+import { startIngress } from './ingress.ts';
+
+await runApp({
+  name: 'splitrelay-ingress',
+  role: 'ingress',
+  schema: ingressConfigSchema,
+  async start(config, log) {
+    const ingress = await startIngress(config, log);
+    return {
+      ready: { listen: `${ingress.address.address}:${ingress.address.port}` },
+      close: () => ingress.close(),
+    };
+  },
+});
