@@ -90,6 +90,7 @@ try {
   const targetInfo: TargetInfo = {
     tlsPort: target.tlsPort,
     holdPort: target.holdPort,
+    udpPort: target.udpPort,
     ca: await readFile(deployment.caCert, 'utf8'),
   };
   const relays: Relays = await startRelays(deployment, egressPort, FD_LIMIT);

@@ -11,6 +11,11 @@ export interface BenchOptions {
   readonly concurrentBytes: number;
   readonly memoryCounts: readonly number[];
   readonly sshSessions: number;
+  /** UDP: sequential echo pings, and seconds of the windowed throughput run (W in flight). */
+  readonly udpPings: number;
+  readonly udpSeconds: number;
+  readonly udpWindow: number;
+  readonly udp: boolean;
   readonly memory: boolean;
   readonly ssh: boolean;
   readonly sdk: boolean;
@@ -25,6 +30,7 @@ export interface BenchOptions {
 
 export const USAGE = `pnpm run bench -- [--quick] [--rounds N] [--bulk-mib N] [--flows N] [--cold N]
   [--concurrent N] [--concurrent-mib N] [--memory-counts 1000,10000] [--ssh-sessions N]
+  [--udp-pings N] [--udp-seconds N] [--udp-window N] [--no-udp]
   [--no-memory] [--no-ssh] [--sdk] [--profile | --no-profile] [--write-docs | --no-docs]
 pnpm run bench -- --render bench/results/latest.json   (re-render docs/ only)`;
 
@@ -43,6 +49,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       'concurrent-mib': { type: 'string' },
       'memory-counts': { type: 'string' },
       'ssh-sessions': { type: 'string' },
+      'udp-pings': { type: 'string' },
+      'udp-seconds': { type: 'string' },
+      'udp-window': { type: 'string' },
+      'no-udp': { type: 'boolean', default: false },
       'no-memory': { type: 'boolean', default: false },
       'no-ssh': { type: 'boolean', default: false },
       sdk: { type: 'boolean', default: false },
@@ -80,6 +90,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         ? [100, 500]
         : [1000, 10_000],
     sshSessions: int(values['ssh-sessions'], quick ? 4 : 50, 'ssh-sessions'),
+    udpPings: int(values['udp-pings'], quick ? 300 : 2000, 'udp-pings'),
+    udpSeconds: int(values['udp-seconds'], quick ? 1 : 3, 'udp-seconds'),
+    udpWindow: int(values['udp-window'], 64, 'udp-window'),
+    udp: !values['no-udp'],
     memory: !values['no-memory'],
     ssh: !values['no-ssh'],
     sdk: values.sdk,

@@ -10,6 +10,7 @@ import { bulk } from './measure/bulk.ts';
 import { concurrentFlows } from './measure/concurrent.ts';
 import { coldStarts, sequentialFlows } from './measure/first-byte.ts';
 import type { TargetInfo } from './measure/tls-flow.ts';
+import { UDP_DATAGRAM_BYTES, UDP_PING_BYTES, udpEcho, type UdpSizes } from './measure/udp.ts';
 
 export type RoundValues = Record<string, Record<string, number>>;
 
@@ -73,7 +74,28 @@ function steps(options: BenchOptions, target: TargetInfo): [string, Step][] {
     ],
     ['bulk download', bulkStep('download')],
     ['bulk upload', bulkStep('upload')],
+    ...(options.udp ? ([['udp', udpStep(options, target)]] as [string, Step][]) : []),
   ];
+}
+
+/** UDP echo figures; contenders without UDP (OpenSSH) record nothing and show "–". */
+function udpStep(options: BenchOptions, target: TargetInfo): Step {
+  const sizes: UdpSizes = {
+    pings: options.udpPings,
+    pingBytes: UDP_PING_BYTES,
+    seconds: options.udpSeconds,
+    window: options.udpWindow,
+    datagramBytes: UDP_DATAGRAM_BYTES,
+  };
+  return async (c, record) => {
+    const r = await udpEcho(c, target, sizes);
+    if (!r) return;
+    record('udp.p50', r.p50);
+    record('udp.p99', r.p99);
+    record('udp.rate', r.datagramsPerSecond);
+    record('udp.loss', r.lossPercent);
+    if (r.pingsLost > 0) throw new Error(`${r.pingsLost} of ${options.udpPings} UDP pings lost`);
+  };
 }
 
 export async function runRound(
@@ -110,6 +132,7 @@ export async function runRound(
         'concurrent flows': 'concurrent.aggregate',
         'bulk download': 'bulk.download',
         'bulk upload': 'bulk.upload',
+        udp: 'udp.rate',
       }[name] ?? '';
     const shown = order.map((c) => `${c.id} ${values[key]?.[c.id]?.toFixed(1) ?? '-'}`);
     progress(

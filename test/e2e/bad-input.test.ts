@@ -6,7 +6,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import tls from 'node:tls';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
@@ -19,7 +18,7 @@ import { ADDR, INGRESS_NAME, startWorld, type World } from '../kit/world.ts';
 import { echoTarget } from '../kit/targets.ts';
 import { sdkClient } from '../kit/sdk-client.ts';
 import { dnsStub, type DnsStub } from '../kit/dns-stub.ts';
-import { socksConnect, tlsExchange } from '../kit/raw.ts';
+import { socksConnect, tlsExchange, trunkVerdict } from '../kit/raw.ts';
 import { run } from '../kit/run.ts';
 
 const T = { timeout: 30_000 };
@@ -281,29 +280,8 @@ describe('the local proxies pass the reasons on', T, () => {
 describe('the egress admits only known ingresses', T, () => {
   const egressPort = (): number => Number(String(world.egresses[0]!.ready.listen).split(':').pop());
 
-  /** 'ok' when the egress keeps the connection past the handshake, 'refused' when it ends it. */
-  function trunkHandshake(auth: { cert?: string; key?: string }): Promise<'ok' | 'refused'> {
-    return new Promise((resolve) => {
-      const socket = tls.connect({
-        host: ADDR.egress(0),
-        port: egressPort(),
-        rejectUnauthorized: false,
-        ALPNProtocols: ['h2'],
-        ...auth,
-      });
-      let timer: NodeJS.Timeout | undefined;
-      const settle = (outcome: 'ok' | 'refused'): void => {
-        clearTimeout(timer);
-        socket.destroy();
-        resolve(outcome);
-      };
-      socket.once('error', () => settle('refused'));
-      socket.once('close', () => settle('refused'));
-      // TLS 1.3: the server judges the client certificate after the client's Finished, so
-      // wait a moment after secureConnect for its verdict.
-      socket.once('secureConnect', () => (timer = setTimeout(() => settle('ok'), 500)));
-    });
-  }
+  const trunkHandshake = (auth: { cert?: string; key?: string }) =>
+    trunkVerdict({ host: ADDR.egress(0), port: egressPort() }, auth);
 
   test('an unknown certificate and no certificate are refused; the known one is admitted', async () => {
     const stranger = await selfSigned({ commonName: 'stranger', usage: 'client' });

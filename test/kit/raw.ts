@@ -94,3 +94,30 @@ export async function socksConnect(
   const { reply, socket } = await socksRequest(socksPort, 'connect', host, port);
   return { reply, socket };
 }
+
+/** 'ok' when the egress keeps a trunk connection past the handshake, 'refused' when it ends it. */
+export function trunkVerdict(
+  egress: { host: string; port: number },
+  auth: { cert?: string; key?: string },
+): Promise<'ok' | 'refused'> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({
+      host: egress.host,
+      port: egress.port,
+      rejectUnauthorized: false,
+      ALPNProtocols: ['h2'],
+      ...auth,
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const settle = (outcome: 'ok' | 'refused'): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(outcome);
+    };
+    socket.once('error', () => settle('refused'));
+    socket.once('close', () => settle('refused'));
+    // TLS 1.3: the server judges the client certificate after the client's Finished, so
+    // wait a moment after secureConnect for its verdict.
+    socket.once('secureConnect', () => (timer = setTimeout(() => settle('ok'), 500)));
+  });
+}

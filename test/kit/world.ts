@@ -49,6 +49,11 @@ export interface WorldOptions {
    */
   readonly natsServers?: readonly string[];
   readonly heartbeatMs?: number;
+  /** Extra keys of the egresses' and the ingress's controlPlane blocks. */
+  readonly egressControlPlane?: Record<string, unknown>;
+  readonly ingressControlPlane?: Record<string, unknown>;
+  /** Runs once the PKI and the directory exist, before any relay starts. */
+  readonly beforeStart?: (deployment: Deployment) => void | Promise<void>;
 }
 
 export interface World {
@@ -102,6 +107,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       : {};
   const started: RunningApp[] = [];
   try {
+    await options.beforeStart?.(deployment);
     for (const e of egressSpecs) {
       const file = await deployment.writeConfig(`egress-${e.id}`, {
         egressId: e.id,
@@ -121,6 +127,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
                 heartbeatMs: options.heartbeatMs ?? 500,
                 announceMs: 1000,
                 entryFile: deployment.directoryFile,
+                ...options.egressControlPlane,
               },
             }
           : {}),
@@ -151,6 +158,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
               password: TEST_CREDENTIALS.ingress.pass,
               heartbeatMs: options.heartbeatMs ?? 500,
               ingressId: 'ingress-1',
+              ...options.ingressControlPlane,
             },
           }
         : {}),

@@ -2,6 +2,7 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ADDR } from '../kit/addresses.ts';
+import { directUdp } from '../measure/udp-paths.ts';
 import type { Contender } from './types.ts';
 
 function connectTarget(port: number): Promise<Duplex> {
@@ -21,6 +22,7 @@ export function directContender(): Contender {
     id: 'direct',
     label: 'direct',
     openStream: connectTarget,
+    openUdp: (port) => directUdp(ADDR.client, { host: ADDR.target, port }),
     // No client to start: a cold start is one new connection.
     freshClient: async () => ({ openStream: connectTarget, close: async () => {} }),
     roles: () => ({ client: [], ingress: [], egress: [] }),

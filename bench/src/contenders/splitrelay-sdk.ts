@@ -8,6 +8,7 @@ import { loadDirectoryFile, readTrustedKeys } from '@splitrelay/directory-source
 import { createSplitRelayClient, type SplitRelayClient } from '@splitrelay/sdk';
 import { ADDR, INGRESS_NAME } from '../kit/addresses.ts';
 import type { Relays } from '../kit/relays.ts';
+import { datagramUdp } from '../measure/udp-paths.ts';
 import type { Contender } from './types.ts';
 
 function sdkClient(relays: Relays): SplitRelayClient {
@@ -35,6 +36,7 @@ export function splitRelaySdkContender(relays: Relays): Contender {
     id: 'splitrelay-sdk',
     label: 'SplitRelay (SDK in-process)',
     openStream: (port) => client.connect({ host: ADDR.target, port }),
+    openUdp: async (port) => datagramUdp(await client.openUdp({ host: ADDR.target, port })),
     async freshClient() {
       // The SDK's cold start: directory verification, both handshakes, no process start.
       const fresh = sdkClient(relays);

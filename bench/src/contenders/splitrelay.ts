@@ -10,6 +10,7 @@ import { startPlain } from '../kit/plain-process.ts';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { socksConnect } from '../measure/socks-client.ts';
+import { socksUdp } from '../measure/udp-paths.ts';
 import type { Child } from '../kit/child.ts';
 import type { Contender } from './types.ts';
 import { waitForPort } from './wait-port.ts';
@@ -39,6 +40,7 @@ export async function splitRelayContender(
     label: 'SplitRelay (SOCKS5)',
     client,
     openStream: viaSocks(socksPort),
+    openUdp: (port) => socksUdp({ host: ADDR.socks, port: socksPort }, { host: ADDR.target, port }),
     async freshClient() {
       const port = await freePort(ADDR.socks);
       const file = await relays.deployment.writeConfig(

@@ -4,6 +4,7 @@
  * client for a cold start, and names the processes that play each role for CPU and memory.
  */
 import type { Duplex } from 'node:stream';
+import type { UdpPath } from '../measure/udp-paths.ts';
 
 export type ContenderId =
   'direct' | 'splitrelay' | 'splitrelay-sdk' | 'ssh-aes128-gcm' | 'ssh-chacha20';
@@ -28,6 +29,8 @@ export interface Contender {
   readonly label: string;
   /** A new flow to the target port on the already open client/session. */
   openStream(port: number): Promise<Duplex>;
+  /** A UDP path to the target's UDP port; absent where the contender has no UDP (OpenSSH). */
+  openUdp?(port: number): Promise<UdpPath>;
   /**
    * Starts a new client (a process, except for the in-process SDK and direct) and returns
    * once it is started; the cold-start clock runs from before this call to the first byte.

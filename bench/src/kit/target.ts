@@ -8,6 +8,7 @@ export interface Target {
   readonly child: Child;
   readonly tlsPort: number;
   readonly holdPort: number;
+  readonly udpPort: number;
 }
 
 const MAIN = fileURLToPath(new URL('../target/main.ts', import.meta.url));
@@ -19,5 +20,10 @@ export async function startTarget(deployment: Deployment, fdLimit: number): Prom
     [MAIN, '--host', ADDR.target, '--cert', deployment.target.cert, '--key', deployment.target.key],
     { fdLimit },
   );
-  return { child, tlsPort: Number(child.ready.tls), holdPort: Number(child.ready.hold) };
+  return {
+    child,
+    tlsPort: Number(child.ready.tls),
+    holdPort: Number(child.ready.hold),
+    udpPort: Number(child.ready.udp),
+  };
 }

@@ -1,7 +1,7 @@
 /**
- * A SOCKS5 CONNECT client built on @splitrelay/socks5's codecs. It drives SplitRelay's and
- * ssh's SOCKS ports the same way: greeting, wait for the method, request, wait for the reply
- * (no optimistic pipelining, which not every server accepts).
+ * A SOCKS5 client built on @splitrelay/socks5's codecs (CONNECT, and UDP ASSOCIATE for the UDP
+ * figures). It drives SplitRelay's and ssh's SOCKS ports the same way: greeting, wait for the
+ * method, request, wait for the reply (no optimistic pipelining, which not every server accepts).
  */
 import net from 'node:net';
 import {
@@ -11,6 +11,8 @@ import {
   encodeGreeting,
   encodeRequest,
   type DecodeResult,
+  type Socks5Command,
+  type Socks5Reply,
 } from '@splitrelay/socks5';
 
 export interface SocksProxy {
@@ -19,11 +21,21 @@ export interface SocksProxy {
 }
 
 /** Resolves with the connected socket, positioned after the reply. */
-export function socksConnect(
+export async function socksConnect(
   proxy: SocksProxy,
   target: { host: string; port: number },
   timeoutMs = 15_000,
 ): Promise<net.Socket> {
+  return (await socksRequest(proxy, 'connect', target, timeoutMs)).socket;
+}
+
+/** One SOCKS5 request; resolves with the control socket (after the reply) and the reply. */
+export function socksRequest(
+  proxy: SocksProxy,
+  command: Socks5Command,
+  target: { host: string; port: number },
+  timeoutMs = 15_000,
+): Promise<{ socket: net.Socket; reply: Socks5Reply }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: proxy.host, port: proxy.port });
     socket.setNoDelay(true);
@@ -52,7 +64,7 @@ export function socksConnect(
           if (selection.method !== SocksMethod.noAuth)
             return fail(new Error(`SOCKS method ${selection.method} refused`));
           phase = 'reply';
-          socket.write(encodeRequest({ command: 'connect', ...target }));
+          socket.write(encodeRequest({ command, ...target }));
         }
         const reply = take(decodeReply(buffered));
         if (!reply) return;
@@ -63,7 +75,7 @@ export function socksConnect(
         socket.off('close', onClose);
         socket.pause();
         if (buffered.length > 0) socket.unshift(buffered);
-        resolve(socket);
+        resolve({ socket, reply });
       } catch (err) {
         fail(err as Error);
       }

@@ -12,6 +12,8 @@ import { encodeTargetRequest, UPLOAD_ACK } from '../target/protocol.ts';
 export interface TargetInfo {
   readonly tlsPort: number;
   readonly holdPort: number;
+  /** The target's UDP echo port. */
+  readonly udpPort: number;
   readonly ca: string;
 }
 

@@ -5,6 +5,7 @@ import { checkGoals } from './goals.ts';
 import { machineLine } from './machine.ts';
 import type { Results } from './results.ts';
 import { REFERENCES } from './summary.ts';
+import { UDP_DATAGRAM_BYTES, UDP_PING_BYTES } from '../measure/udp.ts';
 
 const MiB = 1024 * 1024;
 
@@ -105,6 +106,14 @@ function goalsTable(results: Results): string[] {
   return lines;
 }
 
+function udpLines(results: Results): string[] {
+  const o = results.options;
+  if (!results.summary['udp.rate'] && !results.summary['udp.p50']) return [];
+  return [
+    `- UDP: the target's UDP echo port (127.0.4.1). Direct sends from 127.0.1.1; SplitRelay goes through the client app's SOCKS5 UDP ASSOCIATE (RFC 1928 §7; each datagram becomes a DATAGRAM capsule on a CONNECT-UDP stream of the inner h2 session, RFC 9298/9297)${results.contenders.some((c) => c.id === 'splitrelay-sdk') ? ", the SDK through its own `openUdp` in the measuring process" : ''}; OpenSSH forwards no UDP (\`-D\` is TCP only): "–". One path per contender and round, warmed by one echo. Latency: ${o.udpPings} sequential ${UDP_PING_BYTES}-byte pings, one in flight, p50/p99 of the echo time. Throughput: ${o.udpWindow} datagrams of ${UDP_DATAGRAM_BYTES} bytes in flight for ${o.udpSeconds} s, each echo sending the next; echoes per second (every datagram crosses both hops twice), loss = sent but never echoed (a datagram not echoed within 500 ms frees its slot).`,
+  ];
+}
+
 export function renderMarkdown(results: Results, svgName: string): string {
   const o = results.options;
   const ssh = results.contenders.filter((c) => c.command);
@@ -128,6 +137,7 @@ export function renderMarkdown(results: Results, svgName: string): string {
     ),
     '- First byte: from the start of the flow (SOCKS connect, or TCP connect for direct) through the target TLS handshake to the first response byte. Cold start: from spawning a new client process (`ssh -N -D -J`, or the SplitRelay client app) until the first byte of its first flow; the ports are polled every 1 ms. Direct has no client process: its cold start is one new connection.',
     "- CPU: utime + stime from /proc/PID/stat of each role's process tree during the bulk transfer, scaled to seconds per GiB.",
+    ...udpLines(results),
     '',
     ...resultsTable(results),
     '',

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
  * The bench target, a process of its own (so it never competes with the measuring client on
- * the event loop): a TLS 1.3 AES-128-GCM port that streams or sinks bytes (protocol.ts) and a
- * plain TCP hold port for idle flows. Prints one JSON `ready` line with both ports.
+ * the event loop): a TLS 1.3 AES-128-GCM port that streams or sinks bytes (protocol.ts), a
+ * plain TCP hold port for idle flows and a UDP echo port. Prints one JSON `ready` line with
+ * the three ports.
  *   node bench/src/target/main.ts --host 127.0.4.1 --cert cert.pem --key key.pem
  */
+import dgram from 'node:dgram';
 import net from 'node:net';
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
@@ -89,9 +91,17 @@ const listen = (server: net.Server): Promise<number> =>
       resolve((server.address() as net.AddressInfo).port),
     );
   });
+// UDP echo: every datagram goes back to its sender unchanged (the UDP figures' target).
+const udpEcho = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
+udpEcho.on('message', (msg, rinfo) => udpEcho.send(msg, rinfo.port, rinfo.address));
+udpEcho.on('error', () => {});
+const udpPort = await new Promise<number>((resolve, reject) => {
+  udpEcho.once('error', reject);
+  udpEcho.bind({ address: values.host, port: 0 }, () => resolve(udpEcho.address().port));
+});
 const [tlsPort, holdPort] = await Promise.all([listen(tlsServer), listen(holdServer)]);
 process.stdout.write(
-  `${JSON.stringify({ event: 'ready', tls: tlsPort, hold: holdPort, pid: process.pid })}\n`,
+  `${JSON.stringify({ event: 'ready', tls: tlsPort, hold: holdPort, udp: udpPort, pid: process.pid })}\n`,
 );
 const stop = (): void => process.exit(0);
 process.once('SIGTERM', stop);
