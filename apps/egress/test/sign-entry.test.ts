@@ -72,3 +72,61 @@ test('refuses bad flags with a usage message', async () => {
     },
   );
 });
+
+test('inspect-directory shows each verdict and fails when an entry is refused', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'inspect-'));
+  try {
+    const op = generateOperatorKey();
+    const other = generateOperatorKey();
+    await writeFile(join(dir, 'op.key'), op.privateKeyPem);
+    await writeFile(join(dir, 'op.pub'), op.publicKeyPem);
+    await writeFile(join(dir, 'other.pub'), other.publicKeyPem);
+    const a = await selfSigned({ commonName: 'a', usage: 'server' });
+    await writeFile(join(dir, 'a.crt'), a.certPem);
+    const out = join(dir, 'directory.json');
+    await exec(process.execPath, [
+      cli,
+      '--key',
+      join(dir, 'op.key'),
+      '--id',
+      'egress-1',
+      '--endpoint',
+      '127.0.3.1:8443',
+      '--region',
+      'eu',
+      '--cert',
+      join(dir, 'a.crt'),
+      '--days',
+      '7',
+      '--out',
+      out,
+    ]);
+    const inspect = fileURLToPath(new URL('../src/inspect-directory.ts', import.meta.url));
+    const good = await exec(process.execPath, [
+      inspect,
+      '--file',
+      out,
+      '--operator-key',
+      join(dir, 'op.pub'),
+      '--json',
+    ]);
+    assert.equal(JSON.parse(good.stdout)[0].verdict, 'valid');
+    await assert.rejects(
+      exec(process.execPath, [
+        inspect,
+        '--file',
+        out,
+        '--operator-key',
+        join(dir, 'other.pub'),
+        '--json',
+      ]),
+      (err: { code?: number; stdout?: string }) => {
+        assert.equal(err.code, 1);
+        assert.equal(JSON.parse(err.stdout ?? '[]')[0].verdict, 'unknown-key');
+        return true;
+      },
+    );
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
