@@ -165,10 +165,17 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
     else socket.destroy();
   });
 
-  async function startFlow(
-    authorityText: string,
+  /**
+   * The phases every flow goes through: decide the target from the request, open it (the
+   * caller's policy and dialler; aborted if the client goes away first), answer, then join.
+   * A refusal at any phase is answered with its status and reason.
+   */
+  async function startTunnel<T extends { close?(): void; destroy?(): void }>(
     downstream: Duplex,
+    decide: () => Authority,
+    open: (target: Authority, signal: AbortSignal) => Promise<T>,
     accepted: () => void,
+    join: (upstream: T) => void,
     refuse: (err: RelayError) => void,
   ): Promise<void> {
     let target: Authority | undefined;
@@ -176,18 +183,16 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
     const onGone = (): void => abort.abort();
     downstream.once('close', onGone);
     try {
-      target = parseAuthority(authorityText);
-      const socket = await options.openFlow(target, abort.signal);
+      target = decide();
+      const upstream = await open(target, abort.signal);
       downstream.off('close', onGone);
       if (downstream.destroyed) {
-        socket.destroy();
+        if (upstream.destroy) upstream.destroy();
+        else upstream.close?.();
         return;
       }
       accepted();
-      splice(downstream, socket, {
-        idleTimeoutMs: options.idleTimeoutMs,
-        ...(options.onFlowDone ? { onDone: options.onFlowDone } : {}),
-      });
+      join(upstream);
     } catch (err) {
       downstream.off('close', onGone);
       const relayErr = toRelayError(err);
@@ -196,37 +201,49 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
     }
   }
 
-  async function startUdp(
+  function startFlow(
+    authorityText: string,
+    downstream: Duplex,
+    accepted: () => void,
+    refuse: (err: RelayError) => void,
+  ): Promise<void> {
+    return startTunnel(
+      downstream,
+      () => parseAuthority(authorityText),
+      options.openFlow,
+      accepted,
+      (socket) =>
+        splice(downstream, socket, {
+          idleTimeoutMs: options.idleTimeoutMs,
+          ...(options.onFlowDone ? { onDone: options.onFlowDone } : {}),
+        }),
+      refuse,
+    );
+  }
+
+  function startUdp(
     path: string,
     downstream: Duplex,
     accepted: () => void,
     refuse: (err: RelayError) => void,
   ): Promise<void> {
-    let target: Authority | undefined;
-    const abort = new AbortController();
-    const onGone = (): void => abort.abort();
-    downstream.once('close', onGone);
-    try {
-      if (!options.openUdp)
-        throw new RelayError('method-not-allowed', 'UDP is not served by this egress');
-      target = parseUdpPath(path);
-      const socket = await options.openUdp(target, abort.signal);
-      downstream.off('close', onGone);
-      if (downstream.destroyed) {
-        socket.close();
-        return;
-      }
-      accepted();
-      bridgeUdp(new DatagramStream(downstream), socket, {
-        idleTimeoutMs: options.idleTimeoutMs,
-        ...(options.onUdpDone ? { onDone: options.onUdpDone } : {}),
-      });
-    } catch (err) {
-      downstream.off('close', onGone);
-      const relayErr = toRelayError(err);
-      options.onFlowRefused?.(relayErr, target);
-      refuse(relayErr);
-    }
+    const openUdp = options.openUdp;
+    return startTunnel(
+      downstream,
+      () => {
+        if (!openUdp)
+          throw new RelayError('method-not-allowed', 'UDP is not served by this egress');
+        return parseUdpPath(path);
+      },
+      (target, signal) => (openUdp as NonNullable<typeof openUdp>)(target, signal),
+      accepted,
+      (socket) =>
+        bridgeUdp(new DatagramStream(downstream), socket, {
+          idleTimeoutMs: options.idleTimeoutMs,
+          ...(options.onUdpDone ? { onDone: options.onUdpDone } : {}),
+        }),
+      refuse,
+    );
   }
 
   return {
