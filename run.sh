@@ -53,5 +53,8 @@ case "$script" in
     ;;
 esac
 shift || true
-say "running: pnpm run $script $*"
+# From here on pnpm itself runs on the project's Node 26 (the install above ran on whatever
+# Node the machine had, hence its engines warning).
+export PATH="$PWD/node_modules/.bin:$PATH"
+say "running: pnpm run $script $* (node $(node --version))"
 exec pnpm run "$script" "$@"
