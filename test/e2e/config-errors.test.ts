@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const main = (app: string): string =>
-  fileURLToPath(new URL(`../../apps/${app}/src/main.ts`, import.meta.url));
+  fileURLToPath(new URL(`../../apps/${app}/src/main.js`, import.meta.url));
 
 function runWith(app: string, config: unknown): { status: number | null; stderr: string } {
   const dir = mkdtempSync(join(tmpdir(), 'config-'));

@@ -15,7 +15,7 @@ import type { Child } from '../kit/child.ts';
 import type { Contender } from './types.ts';
 import { waitForPort } from './wait-port.ts';
 
-const CLIENT_MAIN = fileURLToPath(new URL('../../../apps/client/src/main.ts', import.meta.url));
+const CLIENT_MAIN = fileURLToPath(new URL('../../../apps/client/src/main.js', import.meta.url));
 
 const viaSocks =
   (socksPort: number) =>

@@ -12,7 +12,7 @@ export type AppName = 'egress' | 'ingress' | 'client';
 
 export const GC_PRELOAD = fileURLToPath(new URL('./gc-preload.ts', import.meta.url));
 const appMain = (name: AppName): string =>
-  fileURLToPath(new URL(`../../../apps/${name}/src/main.ts`, import.meta.url));
+  fileURLToPath(new URL(`../../../apps/${name}/src/main.js`, import.meta.url));
 
 /** Node flags of every relay the bench starts: a GC on SIGUSR2 for the memory figures. */
 export const RELAY_NODE_ARGS = ['--expose-gc', '--import', GC_PRELOAD] as const;

@@ -21,7 +21,7 @@ export interface RunningApp {
 }
 
 const appMain = (name: AppName): string =>
-  fileURLToPath(new URL(`../../../apps/${name}/src/main.ts`, import.meta.url));
+  fileURLToPath(new URL(`../../../apps/${name}/src/main.js`, import.meta.url));
 
 export async function startApp(
   name: AppName,
