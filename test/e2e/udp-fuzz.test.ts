@@ -7,15 +7,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import http2 from 'node:http2';
-import tls from 'node:tls';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import fc from 'fast-check';
 import { encodeDatagramCapsule, encodeCapsule, formatUdpPath } from '@splitrelay/connect-udp';
-import { openOuterTunnel } from '@splitrelay/outer-hop';
 import type { SplitRelayClient } from '@splitrelay/sdk';
-import { ADDR, INGRESS_NAME, startWorld, type World } from '../kit/world.ts';
+import { ADDR, rawInnerTls, startWorld, type World } from '../kit/world.ts';
 import { sdkClient } from '../kit/sdk-client.ts';
 
 let world: World;
@@ -41,24 +38,7 @@ after(async () => {
 
 /** A raw inner session: what a hostile client could send the egress. */
 async function rawInnerSession(): Promise<http2.ClientHttp2Session> {
-  const carrier = await openOuterTunnel({
-    ingress: {
-      host: ADDR.ingress,
-      port: world.ingressPort,
-      servername: INGRESS_NAME,
-      ca: readFileSync(world.deployment.caCert, 'utf8'),
-    },
-    egressId: 'egress-1',
-    handshakeTimeoutMs: 5000,
-    localAddress: ADDR.client,
-  });
-  const socket = tls.connect({
-    socket: carrier,
-    servername: 'egress-1',
-    ALPNProtocols: ['h2'],
-    rejectUnauthorized: false,
-  });
-  await once(socket, 'secureConnect');
+  const socket = await rawInnerTls(world, 'h2');
   const session = http2.connect('https://egress-1', { createConnection: () => socket });
   session.on('error', () => {});
   await once(session, 'remoteSettings');

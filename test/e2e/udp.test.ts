@@ -6,20 +6,17 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import tls from 'node:tls';
-import { readFileSync } from 'node:fs';
 import {
   CapsuleParser,
   decodeUdpPayload,
   encodeDatagramCapsule,
   formatUdpPath,
 } from '@splitrelay/connect-udp';
-import { openOuterTunnel } from '@splitrelay/outer-hop';
 import { once } from 'node:events';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { RelayError } from '@splitrelay/errors';
 import type { SplitRelayClient } from '@splitrelay/sdk';
-import { ADDR, INGRESS_NAME, startWorld, type World } from '../kit/world.ts';
+import { ADDR, rawInnerTls, startWorld, type World } from '../kit/world.ts';
 import { sdkClient } from '../kit/sdk-client.ts';
 
 const COUNT = 1000;
@@ -112,24 +109,7 @@ test(
   'the HTTP/1.1 form (GET with Upgrade: connect-udp) works too',
   { timeout: 30_000 },
   async () => {
-    const carrier = await openOuterTunnel({
-      ingress: {
-        host: ADDR.ingress,
-        port: world.ingressPort,
-        servername: INGRESS_NAME,
-        ca: readFileSync(world.deployment.caCert, 'utf8'),
-      },
-      egressId: 'egress-1',
-      handshakeTimeoutMs: 5000,
-      localAddress: ADDR.client,
-    });
-    const socket = tls.connect({
-      socket: carrier,
-      servername: 'egress-1',
-      ALPNProtocols: ['http/1.1'],
-      rejectUnauthorized: false,
-    });
-    await once(socket, 'secureConnect');
+    const socket = await rawInnerTls(world, 'http/1.1');
     assert.equal(socket.alpnProtocol, 'http/1.1');
     let received = Buffer.alloc(0);
     socket.on('data', (c: Buffer) => (received = Buffer.concat([received, c])));

@@ -6,6 +6,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import tls from 'node:tls';
+import { once } from 'node:events';
+import { openOuterTunnel } from '@splitrelay/outer-hop';
 import { fileURLToPath } from 'node:url';
 import {
   freePort,
@@ -239,4 +242,30 @@ async function untilIngressKnows(healthPort: number, ids: readonly string[]): Pr
       throw new Error(`the ingress never learned ${ids.join(', ')} over NATS`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * A hand-made inner TLS session to egress-1 through the world's ingress, with the ALPN a test
+ * asks for: what a hostile or unusual client could send the egress.
+ */
+export async function rawInnerTls(world: World, alpn: 'h2' | 'http/1.1'): Promise<tls.TLSSocket> {
+  const carrier = await openOuterTunnel({
+    ingress: {
+      host: ADDR.ingress,
+      port: world.ingressPort,
+      servername: INGRESS_NAME,
+      ca: await readFile(world.deployment.caCert, 'utf8'),
+    },
+    egressId: 'egress-1',
+    handshakeTimeoutMs: 5000,
+    localAddress: ADDR.client,
+  });
+  const socket = tls.connect({
+    socket: carrier,
+    servername: 'egress-1',
+    ALPNProtocols: [alpn],
+    rejectUnauthorized: false,
+  });
+  await once(socket, 'secureConnect');
+  return socket;
 }
