@@ -127,6 +127,17 @@ describe('the ingress is not an open proxy and refuses bad requests', T, () => {
       assert.match(res, /error=http_request_denied/);
     }
     assert.equal(echo.peers.length, before);
+    // A client that names its target to the ingress leaks it, but the ingress must not keep
+    // it: not even its debug log (this world logs at debug) may hold the name.
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(
+      world.ingress.lines.some((l) => l.includes('"refused"')),
+      'the refusals were logged',
+    );
+    assert.ok(
+      !world.ingress.lines.some((l) => l.includes('target.splitrelay.test')),
+      'the ingress log kept a target name',
+    );
   });
 
   test('plain and absolute-form requests get 405', async () => {

@@ -99,7 +99,11 @@ export async function startIngress(
       log.debug('refused', {
         code: err.code,
         status: err.status,
-        ...(request.egressId ? { egressId: request.egressId } : {}),
+        // The requested name is the client's: only a real egress id may be kept. Anything else
+        // (a client naming its target here) is never written down.
+        ...(request.egressId && view.entries().has(request.egressId)
+          ? { egressId: request.egressId }
+          : {}),
       });
     },
     onTunnelDone(stats) {
