@@ -5,7 +5,7 @@
  * periodically; a failed refresh keeps the last verified state (fail static).
  */
 import https from 'node:https';
-import { readFileSync } from 'node:fs';
+import { readSignedEntries } from '@splitrelay/directory-source';
 import { DirectoryStore } from '@splitrelay/control-plane';
 import type { Entry, TrustedKeys } from '@splitrelay/directory';
 import type { IngressAddress } from '@splitrelay/outer-hop';
@@ -86,7 +86,7 @@ export class ClientDirectory {
   }
 
   loadFile(path: string): number {
-    return this.apply(JSON.parse(readFileSync(path, 'utf8')));
+    return this.apply({ entries: readSignedEntries(path) });
   }
 
   async fetchFrom(ingress: IngressAddress, localAddress?: string): Promise<number> {

@@ -3,7 +3,6 @@
  * out, the ingress operator's trunk-certificate announcements in. Nothing about a target or
  * a flow is ever published: every message passes its schema before it is sent.
  */
-import { readFileSync } from 'node:fs';
 import {
   Announcer,
   Heartbeat,
@@ -13,7 +12,8 @@ import {
   type IngressCert,
 } from '@splitrelay/control-plane';
 import type { DeepReadonly } from '@splitrelay/config';
-import { readTrustedKeys } from '@splitrelay/directory-source';
+import { claimedEntryId } from '@splitrelay/directory';
+import { readSignedEntries, readTrustedKeys } from '@splitrelay/directory-source';
 import type { RoleLogger } from '@splitrelay/log';
 import type { EgressConfig } from './config.ts';
 
@@ -24,20 +24,10 @@ export interface EgressControlPlane {
 
 /** This egress's own entry from a directory file written by sign-entry. */
 function ownEntry(file: string, egressId: string): unknown {
-  const directory = JSON.parse(readFileSync(file, 'utf8')) as {
-    entries?: Array<{ payload?: string }>;
-  };
-  const mine = (directory.entries ?? []).filter((e) => {
-    try {
-      return (
-        (JSON.parse(Buffer.from(e.payload ?? '', 'base64url').toString('utf8')) as { id?: string })
-          .id === egressId
-      );
-    } catch {
-      return false;
-    }
-  });
+  const mine = readSignedEntries(file).filter((e) => claimedEntryId(e) === egressId);
   if (mine.length === 0) throw new Error(`no entry for ${egressId} in ${file}`);
+  // Only picked by its claimed id here: the schema check before publishing and every
+  // receiver's signature check do the trusting.
   return mine[mine.length - 1];
 }
 

@@ -10,6 +10,7 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
+  claimedEntryId,
   directoryFile,
   keyIdOf,
   signEntry,
@@ -18,6 +19,7 @@ import {
   verifyEntry,
   type SignedEntry,
 } from '@splitrelay/directory';
+import { readSignedEntries } from '@splitrelay/directory-source';
 
 const usage =
   'usage: sign-entry --key operator.key --id ID --endpoint host:port --region R --cert egress.crt [--cert next.crt] --days N --out directory.json [--version N]';
@@ -81,14 +83,9 @@ try {
 // Keep the other egresses' entries; replace this egress's own.
 const others: SignedEntry[] = [];
 if (existsSync(out)) {
-  const existing = JSON.parse(readFileSync(out, 'utf8')) as { entries?: unknown[] };
-  for (const raw of existing.entries ?? []) {
+  for (const raw of readSignedEntries(out)) {
     const parsed = signedEntrySchema.safeParse(raw);
-    if (!parsed.success) continue;
-    const payload = JSON.parse(Buffer.from(parsed.data.payload, 'base64url').toString('utf8')) as {
-      id?: string;
-    };
-    if (payload.id !== id) others.push(parsed.data);
+    if (parsed.success && claimedEntryId(parsed.data) !== id) others.push(parsed.data);
   }
 }
 writeFileSync(out, `${JSON.stringify(directoryFile([...others, signed]), null, 2)}\n`);

@@ -5,10 +5,9 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:tls';
-import { readFileSync } from 'node:fs';
 import { splitHostPort, readPem, type DeepReadonly } from '@splitrelay/config';
 import { parseEndpoint } from '@splitrelay/directory';
-import { readTrustedKeys } from '@splitrelay/directory-source';
+import { readSignedEntries, readTrustedKeys } from '@splitrelay/directory-source';
 import { RelayError } from '@splitrelay/errors';
 import { serveHealth } from '@splitrelay/io';
 import type { RoleLogger } from '@splitrelay/log';
@@ -35,8 +34,7 @@ export async function startIngress(
   const reload = (): void => {
     if (directoryFile === undefined) return;
     try {
-      const file = JSON.parse(readFileSync(directoryFile, 'utf8')) as { entries?: unknown[] };
-      for (const signed of file.entries ?? []) {
+      for (const signed of readSignedEntries(directoryFile)) {
         const result = view.applyEntry(signed);
         if (!result.accepted && result.reason !== 'stale-version') {
           log.warn('directory entry rejected', { reason: result.reason ?? 'invalid' });

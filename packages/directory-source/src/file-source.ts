@@ -27,16 +27,26 @@ export function readTrustedKeys(keys: readonly OperatorKeyFile[]): Record<string
   return out;
 }
 
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new DirectoryError('malformed', `cannot read directory file ${path}`, { cause: err });
+  }
+}
+
+/** The signed entries of a directory file as written, unverified: callers verify each. */
+export function readSignedEntries(path: string): unknown[] {
+  const entries = (readJson(path) as { entries?: unknown } | null)?.entries;
+  if (!Array.isArray(entries))
+    throw new DirectoryError('malformed', `${path} is not a directory file`);
+  return entries;
+}
+
 export function loadDirectoryFile(
   path: string,
   trustedKeys: Readonly<Record<string, string>>,
   nowSeconds: number,
 ): VerifiedDirectory {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new DirectoryError('malformed', `cannot read directory file ${path}`, { cause: err });
-  }
-  return verifyDirectory(json, trustedKeys, nowSeconds);
+  return verifyDirectory(readJson(path), trustedKeys, nowSeconds);
 }

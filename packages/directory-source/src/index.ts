@@ -1,1 +1,6 @@
-export { loadDirectoryFile, readTrustedKeys, type OperatorKeyFile } from './file-source.ts';
+export {
+  loadDirectoryFile,
+  readSignedEntries,
+  readTrustedKeys,
+  type OperatorKeyFile,
+} from './file-source.ts';

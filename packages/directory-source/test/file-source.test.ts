@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { createPrivateKey } from 'node:crypto';
 import {
   DirectoryError,
+  claimedEntryId,
   directoryFile,
   generateOperatorKey,
   signEntry,
 } from '@splitrelay/directory';
-import { loadDirectoryFile, readTrustedKeys } from '../src/index.ts';
+import { loadDirectoryFile, readSignedEntries, readTrustedKeys } from '../src/index.ts';
 
 const pin = Buffer.alloc(32, 7).toString('base64');
 
@@ -55,5 +56,51 @@ test('reads keys and a signed file, keeping the good entries and naming the bad'
     assert.throws(() => loadDirectoryFile(join(dir, 'missing.json'), keys, 150), DirectoryError);
   } finally {
     await rm(dir, { recursive: true });
+  }
+});
+
+test('readSignedEntries returns the entries as written, and refuses what is not a directory', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dirsrc-'));
+  try {
+    await writeFile(
+      join(dir, 'd.json'),
+      JSON.stringify({ v: 1, entries: [{ payload: 'x', sig: 'y', kid: 'z' }] }),
+    );
+    assert.deepEqual(readSignedEntries(join(dir, 'd.json')), [
+      { payload: 'x', sig: 'y', kid: 'z' },
+    ]);
+    await writeFile(join(dir, 'not.json'), JSON.stringify({ v: 1 }));
+    assert.throws(() => readSignedEntries(join(dir, 'not.json')), DirectoryError);
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
+
+test('claimedEntryId reads the id without trusting it, and never throws', () => {
+  const op = generateOperatorKey();
+  const signed = signEntry(
+    {
+      v: 1,
+      id: 'egress-7',
+      operator: op.kid,
+      endpoint: '127.0.3.1:1',
+      region: 'eu',
+      tlsPins: [pin],
+      notBefore: 0,
+      notAfter: 10,
+      version: 1,
+    },
+    createPrivateKey(op.privateKeyPem),
+    op.kid,
+  );
+  assert.equal(claimedEntryId(signed), 'egress-7');
+  for (const junk of [
+    null,
+    7,
+    {},
+    { payload: '!!!' },
+    { payload: Buffer.from('[1]').toString('base64url') },
+  ]) {
+    assert.equal(claimedEntryId(junk), undefined);
   }
 });

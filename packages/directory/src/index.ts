@@ -11,6 +11,7 @@ export {
 } from './keys.ts';
 export {
   signEntry,
+  claimedEntryId,
   verifyEntry,
   signedEntrySchema,
   SIGNATURE_CONTEXT,

@@ -134,3 +134,19 @@ export function verifyWithKeys(
   checkValidity(entry, now);
   return entry;
 }
+
+/**
+ * The egress id a signed entry claims, read WITHOUT verifying it: only for picking an entry
+ * out of a file (the publisher's own, or the one to replace), never for trusting one.
+ */
+export function claimedEntryId(signed: unknown): string | undefined {
+  const payload = (signed as { payload?: unknown } | null)?.payload;
+  if (typeof payload !== 'string') return undefined;
+  try {
+    const id = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { id?: unknown })
+      .id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
