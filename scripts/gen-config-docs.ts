@@ -15,6 +15,7 @@ import { schemaReference } from '../packages/config/src/index.ts';
 import { ingressConfigSchema } from '../apps/ingress/src/config.ts';
 import { egressConfigSchema } from '../apps/egress/src/config.ts';
 import { clientConfigSchema } from '../apps/client/src/config.ts';
+import { issuerConfigSchema } from '../apps/issuer/src/config.ts';
 
 const command = 'pnpm exec node scripts/gen-config-docs.ts';
 const target = fileURLToPath(new URL('../docs/config.md', import.meta.url));
@@ -31,6 +32,10 @@ const sections = [
   {
     title: 'Client (`apps/client`, `--config client.json`)',
     schema: clientConfigSchema,
+  },
+  {
+    title: 'Issuer (`apps/issuer`, `--config issuer.json`)',
+    schema: issuerConfigSchema,
   },
 ];
 

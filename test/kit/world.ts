@@ -153,6 +153,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       },
       log: { level, statsIntervalMs: 1000 },
       health: { listen: `${ADDR.ingress}:${ingressHealthPort}` },
+      // Tests open sessions far faster than a person would; the limit has its own tests.
+      admission: { rateLimit: { sessionsPerSecond: 10_000, burst: 10_000 } },
       ...(options.natsServers
         ? {
             controlPlane: {

@@ -2,13 +2,14 @@
  * Wires the client: verified directory → SplitRelay client library → local SOCKS5 and HTTP
  * proxies on loopback. Target names go to the egress as names: nothing here resolves them.
  */
+import { readFileSync } from 'node:fs';
 import type { AddressInfo, Server } from 'node:net';
 import { splitHostPort, readPem, type DeepReadonly } from '@splitrelay/config';
 import { readTrustedKeys } from '@splitrelay/directory-source';
 import { ClientDirectory } from './directory.ts';
 import type { RoleLogger } from '@splitrelay/log';
 import { createHttpProxyServer, createSocksServer } from '@splitrelay/local-proxy';
-import { createSplitRelayClient } from '@splitrelay/sdk';
+import { createSplitRelayClient, TokenWallet } from '@splitrelay/sdk';
 import type { ClientConfig } from './config.ts';
 
 export interface RunningClient {
@@ -67,7 +68,19 @@ export async function startClient(
   }, 1000);
   eager.unref();
 
+  const wallet = config.tokens
+    ? new TokenWallet({
+        issuer: config.tokens.issuer,
+        ...(config.tokens.ca ? { issuerCa: readPem(config.tokens.ca) } : {}),
+        ...(config.tokens.servername ? { issuerServername: config.tokens.servername } : {}),
+        credential: readFileSync(config.tokens.credentialFile, 'utf8').trim(),
+        batchSize: config.tokens.batchSize,
+        refillBelow: config.tokens.refillBelow,
+        timeoutMs: config.timeouts.handshakeMs,
+      })
+    : undefined;
   const client = createSplitRelayClient({
+    ...(wallet ? { authenticator: wallet } : {}),
     ingress: ingressAddress,
     directory: () => directory.entries(),
     health: () => directory.health(),
@@ -109,6 +122,7 @@ export async function startClient(
       clearInterval(refreshTimer);
       clearInterval(eager);
       client.close();
+      wallet?.close();
       await Promise.all(
         servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
       );

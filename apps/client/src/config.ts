@@ -45,6 +45,31 @@ export const clientConfigSchema = z.strictObject({
     })
     .default({})
     .describe('Egress preference.'),
+  tokens: z
+    .strictObject({
+      issuer: z
+        .url({ protocol: /^https$/ })
+        .describe("The Privacy Pass issuer's origin, e.g. https://issuer.example:8443."),
+      ca: filePath
+        .optional()
+        .describe('CA certificate (PEM) for the issuer; the system store when absent.'),
+      servername: z
+        .string()
+        .optional()
+        .describe("Name checked against the issuer's certificate when not the URL's host."),
+      credentialFile: filePath.describe(
+        'File holding the subscriber credential the issuer checks (never sent to a relay).',
+      ),
+      batchSize: z.int().min(1).max(256).default(16).describe('Tokens fetched per request.'),
+      refillBelow: z
+        .int()
+        .min(0)
+        .max(256)
+        .default(4)
+        .describe('Fetch the next batch when fewer remain.'),
+    })
+    .optional()
+    .describe('Privacy Pass tokens for the ingress: one per session, fetched in batches.'),
   socks: z
     .strictObject({ listen: loopbackListen.describe('SOCKS5 proxy address (loopback).') })
     .optional()

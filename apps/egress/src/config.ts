@@ -122,8 +122,34 @@ export const egressConfigSchema = z
           .max(65_536)
           .default(8192)
           .describe('Largest HTTP/1.1 inner request head (431 beyond).'),
+        maxSessionsPerIngress: z
+          .int()
+          .min(1)
+          .max(10_000_000)
+          .optional()
+          .describe(
+            'Concurrent client sessions one ingress relay may hold here, counted by its trunk certificate name; beyond, a new session is refused with 503 (connection_limit_reached) and Retry-After. Default: capacity. Set it lower when several ingress operators share this egress.',
+          ),
+        maxFlowsPerSession: z
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(1000)
+          .describe(
+            "Concurrent flows (TCP and UDP) in one inner session, advertised as HTTP/2's max concurrent streams: a client waits for a free slot.",
+          ),
+        sessionLimitRetryAfterSeconds: z
+          .int()
+          .min(1)
+          .max(3600)
+          .default(5)
+          .describe('Retry-After sent with a session refused at maxSessionsPerIngress.'),
       })
-      .default({ maxHeaderBytes: 8192 }),
+      .default({
+        maxHeaderBytes: 8192,
+        maxFlowsPerSession: 1000,
+        sessionLimitRetryAfterSeconds: 5,
+      }),
     capacity: z
       .int()
       .min(1)

@@ -4,6 +4,7 @@
  * only peer this process talks to on the client's side is an ingress relay.
  */
 import type { AddressInfo } from 'node:net';
+import { ConcurrencyGate } from '@splitrelay/abuse-limits';
 import { splitHostPort, readPem, type DeepReadonly } from '@splitrelay/config';
 import type { RoleLogger } from '@splitrelay/log';
 import { createInnerSessionServer } from '@splitrelay/inner-session';
@@ -56,6 +57,7 @@ export async function startEgress(
     handshakeTimeoutMs: config.timeouts.handshakeMs,
     idleTimeoutMs: config.timeouts.idleMs,
     maxHeaderBytes: config.limits.maxHeaderBytes,
+    maxFlowsPerSession: config.limits.maxFlowsPerSession,
     proxyName: config.proxyName,
     async openFlow(target, signal) {
       const socket = await dialer.dial(
@@ -98,6 +100,12 @@ export async function startEgress(
     name: k.name,
     certPem: readPem(k.cert),
   }));
+  // Keyed by the ingress's trunk certificate name: the only identity the trunk has.
+  const sessionGate = new ConcurrencyGate({
+    limit: config.limits.maxSessionsPerIngress ?? config.capacity,
+  });
+  /** Sessions refused at the cap since the last stats line, per ingress (a few operators). */
+  const limitedSince = new Map<string, number>();
   const trunk = createTrunkServer({
     cert,
     key,
@@ -105,12 +113,20 @@ export async function startEgress(
     knownIngresses,
     handshakeTimeoutMs: config.timeouts.handshakeMs,
     proxyName: config.proxyName,
+    sessionGate,
+    limitRetryAfterSeconds: config.limits.sessionLimitRetryAfterSeconds,
     onSession(stream) {
       counters.sessions++;
       inner.accept(stream);
     },
-    onRefusal(err) {
+    onRefusal(err, ingress) {
       counters.refusals++;
+      if (err.code === 'limit-reached' && ingress !== undefined) {
+        // An ingress at its cap may be refused thousands of times a second: summed per stats
+        // line below, not logged one by one.
+        limitedSince.set(ingress, (limitedSince.get(ingress) ?? 0) + 1);
+        return;
+      }
       log.warn('trunk refused', { code: err.code, reason: err.details });
     },
   });
@@ -136,10 +152,18 @@ export async function startEgress(
     );
   }
 
-  const statsTimer = setInterval(
-    () => log.info('stats', { ...counters, count: inner.activeSessions }),
-    config.log.statsIntervalMs,
-  );
+  const statsTimer = setInterval(() => {
+    log.info('stats', { ...counters, count: inner.activeSessions });
+    for (const [ingress, refusals] of limitedSince) {
+      log.warn('session limit reached', {
+        ingress,
+        refusals,
+        sessions: sessionGate.active(ingress),
+        code: 'limit-reached',
+      });
+    }
+    limitedSince.clear();
+  }, config.log.statsIntervalMs);
   statsTimer.unref();
 
   const { host, port } = splitHostPort(config.listen);

@@ -68,6 +68,107 @@ export const ingressConfigSchema = z
       .optional()
       .describe('NATS control plane: signed directory and health in, heartbeats out.'),
     health: healthEndpoint,
+    admission: z
+      .strictObject({
+        rateLimit: z
+          .strictObject({
+            sessionsPerSecond: z
+              .number()
+              .positive()
+              .max(1_000_000)
+              .default(20)
+              .describe('New sessions per second one client address may open, sustained.'),
+            burst: z
+              .int()
+              .min(1)
+              .max(1_000_000)
+              .default(100)
+              .describe('New sessions one client address may open at once.'),
+            maxAddresses: z
+              .int()
+              .min(1000)
+              .max(10_000_000)
+              .default(100_000)
+              .describe('Addresses tracked at most (least recently seen forgotten first).'),
+          })
+          .default({ sessionsPerSecond: 20, burst: 100, maxAddresses: 100_000 })
+          .describe(
+            'Per client address (IPv6 by /64) new-session rate; beyond it 429 with Retry-After.',
+          ),
+        privacyPass: z
+          .strictObject({
+            issuerName: z
+              .string()
+              .min(1)
+              .max(255)
+              .describe('The issuer whose tokens are redeemed (issuer_name of the challenge).'),
+            origin: z
+              .string()
+              .min(1)
+              .max(255)
+              .describe(
+                "This ingress fleet's public name, bound into every challenge (origin_info).",
+              ),
+            keys: z
+              .array(
+                z.strictObject({
+                  tokenKey: z.string().min(1).describe('Issuer token key, base64url SPKI.'),
+                  notBefore: z.int().min(0).describe('Unix seconds from which it is valid.'),
+                  notAfter: z.int().min(1).describe('Unix seconds at which it expires.'),
+                }),
+              )
+              .default([])
+              .describe(
+                'Issuer keys given here; with a control plane the issuer announces its keys too.',
+              ),
+            spentTokens: z
+              .strictObject({
+                bucket: z
+                  .string()
+                  .regex(/^[A-Za-z0-9_-]{1,64}$/)
+                  .default('splitrelay-spent-tokens')
+                  .describe("JetStream KV bucket in the ingress operator's NATS account."),
+                ttlSeconds: z
+                  .int()
+                  .min(60)
+                  .max(90 * 86400)
+                  .default(8 * 86400)
+                  .describe(
+                    'How long a spent token is remembered; issuer keys living longer are refused.',
+                  ),
+                timeoutMs: durationMs
+                  .default(2000)
+                  .describe('Deadline of one claim; beyond it redemption fails closed (503).'),
+                replicas: z
+                  .int()
+                  .min(1)
+                  .max(5)
+                  .default(1)
+                  .describe('KV replicas (3 on a cluster).'),
+              })
+              .default({
+                bucket: 'splitrelay-spent-tokens',
+                ttlSeconds: 8 * 86400,
+                timeoutMs: 2000,
+                replicas: 1,
+              })
+              .describe(
+                'Where spent tokens are recorded: NATS KV with a control plane, else this process.',
+              ),
+            maxHeaderChars: z
+              .int()
+              .min(256)
+              .max(8192)
+              .default(1024)
+              .describe('Longest Proxy-Authorization read at all.'),
+          })
+          .optional()
+          .describe(
+            'Privacy Pass (RFC 9577/9578): one token per client session; absent, no token is asked.',
+          ),
+      })
+      .default({ rateLimit: { sessionsPerSecond: 20, burst: 100, maxAddresses: 100_000 } })
+      .describe('Who may open a session: rate per client address, then a Privacy Pass token.'),
     timeouts: z
       .strictObject({
         handshakeMs: durationMs

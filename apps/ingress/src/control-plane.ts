@@ -17,6 +17,8 @@ import type { IngressConfig } from './config.ts';
 import type { EgressView } from './egress-view.ts';
 
 export interface IngressControlPlane {
+  /** The connection, for the spent-token store and the issuer's key announcements. */
+  readonly client: ControlPlaneClient;
   close(): Promise<void>;
 }
 
@@ -91,6 +93,7 @@ export async function joinControlPlane(
   }
 
   return {
+    client,
     async close() {
       heartbeat.stop();
       announcer?.stop();

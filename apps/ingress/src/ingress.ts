@@ -16,6 +16,7 @@ import { TrunkPool } from '@splitrelay/trunk';
 import type { IngressConfig } from './config.ts';
 import { joinControlPlane, type IngressControlPlane } from './control-plane.ts';
 import { EgressView } from './egress-view.ts';
+import { setUpAdmission } from './admission-setup.ts';
 
 export const DIRECTORY_PATH = '/.well-known/splitrelay/directory';
 export const EGRESS_HEALTH_PATH = '/.well-known/splitrelay/egress-health';
@@ -59,6 +60,19 @@ export async function startIngress(
     ...(config.trunk.localAddress ? { localAddress: config.trunk.localAddress } : {}),
   });
 
+  let controlPlane: IngressControlPlane | undefined;
+  if (config.controlPlane) {
+    controlPlane = await joinControlPlane(config.controlPlane, view, log, () => ({
+      sessions: openSessions,
+      capacity: config.trunk.maxStreamsPerConnection * config.trunk.maxConnectionsPerEgress,
+    }));
+  }
+  const { admission, tokenKeys, spentTokens } = await setUpAdmission(
+    config.admission,
+    controlPlane?.client,
+    log,
+  );
+
   const counters = { sessions: 0, refusals: 0, bytesUp: 0, bytesDown: 0 };
   let openSessions = 0;
   const server: Server = createOuterHopServer({
@@ -79,8 +93,10 @@ export async function startIngress(
         body: JSON.stringify({ controlPlane: view.state, egresses: view.healthSnapshot() }),
       }),
     },
-    async openTunnel({ egressId }, signal) {
+    async openTunnel({ egressId, clientAddr, proxyAuthorization }, signal) {
+      // The egress is checked first so a token is never spent on a tunnel refused anyway.
       const entry = view.admit(egressId);
+      await admission.admit(clientAddr, proxyAuthorization);
       const endpoint = parseEndpoint(entry.endpoint);
       if (!endpoint) throw new RelayError('unknown-egress', 'egress endpoint is invalid');
       const stream = await pool.open(
@@ -110,14 +126,6 @@ export async function startIngress(
     },
   });
 
-  let controlPlane: IngressControlPlane | undefined;
-  if (config.controlPlane) {
-    controlPlane = await joinControlPlane(config.controlPlane, view, log, () => ({
-      sessions: openSessions,
-      capacity: config.trunk.maxStreamsPerConnection * config.trunk.maxConnectionsPerEgress,
-    }));
-  }
-
   const statsTimer = setInterval(
     () =>
       log.info('stats', {
@@ -144,6 +152,12 @@ export async function startIngress(
           controlPlane: view.state,
           egresses: view.healthSnapshot(),
           sessions: openSessions,
+          ...(tokenKeys
+            ? {
+                tokenKeys: tokenKeys.snapshot(),
+                spentTokenStore: spentTokens?.healthy ? 'ok' : 'unavailable',
+              }
+            : {}),
         }),
       )
     : undefined;
@@ -153,6 +167,7 @@ export async function startIngress(
     async close() {
       clearInterval(reloadTimer);
       clearInterval(statsTimer);
+      await spentTokens?.close();
       await controlPlane?.close();
       await health?.close();
       pool.close();

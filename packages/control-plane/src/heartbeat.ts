@@ -6,16 +6,19 @@
  */
 import { setInterval, clearInterval } from 'node:timers';
 import { quantizeLoad, type Health, type HealthStatusField, type MessageOf } from './schemas.ts';
-import type { Family } from './subjects.ts';
+import type { AnyFamily, Family } from './subjects.ts';
 
-/** What these need from a ControlPlaneClient (an interface, so tests can pass a fake). */
-export interface ControlPlanePublisher {
+/**
+ * What these need from a ControlPlaneClient (an interface, so tests can pass a fake), for the
+ * families `K` it is asked to publish (the four crossing families by default).
+ */
+export interface ControlPlanePublisher<K extends AnyFamily = Family> {
   readonly status: 'connected' | 'disconnected';
-  publish<F extends Family>(family: F, id: string, message: MessageOf<F>): void;
+  publish<F extends K>(family: F, id: string, message: MessageOf<F>): void;
   onStatusChange(listener: (state: 'connected' | 'disconnected') => void): () => void;
 }
 
-export interface AnnouncerOptions<F extends Family> {
+export interface AnnouncerOptions<F extends AnyFamily> {
   readonly family: F;
   readonly id: string;
   readonly intervalMs: number;
@@ -25,14 +28,15 @@ export interface AnnouncerOptions<F extends Family> {
   readonly onError?: (err: unknown) => void;
 }
 
-export class Announcer<F extends Family> {
-  readonly #client: ControlPlanePublisher;
+export class Announcer<F extends AnyFamily> {
+  readonly #client: ControlPlanePublisher<F>;
   readonly #options: AnnouncerOptions<F>;
   #timer: ReturnType<typeof setInterval> | undefined;
   #stopWatching: (() => void) | undefined;
   published = 0;
 
-  constructor(client: ControlPlanePublisher, options: AnnouncerOptions<F>) {
+  // F comes from options.family: a client that publishes more families still fits.
+  constructor(client: ControlPlanePublisher<NoInfer<F>>, options: AnnouncerOptions<F>) {
     if (!(Number.isInteger(options.intervalMs) && options.intervalMs > 0)) {
       throw new TypeError('intervalMs must be a positive integer');
     }

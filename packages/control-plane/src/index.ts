@@ -1,5 +1,6 @@
 export {
   FAMILIES,
+  PRIVATE_FAMILIES,
   RELAY_ID,
   isRelayId,
   subjectFor,
@@ -8,9 +9,25 @@ export {
   egressHealthSubject,
   ingressHealthSubject,
   ingressCertSubject,
+  issuerKeysSubject,
+  ISSUER_KEYS_WILDCARD,
+  crossesAccounts,
   parseSubject,
   type Family,
+  type PrivateFamily,
+  type AnyFamily,
 } from './subjects.ts';
+export {
+  issuerKeysMessageSchema,
+  issuerKeySchema,
+  issuerKeysValidAt,
+  isTokenKey,
+  ISSUER_TOKEN_TYPE,
+  MAX_ISSUER_KEYS,
+  MAX_TOKEN_KEY_CHARS,
+  type IssuerKey,
+  type IssuerKeysMessage,
+} from './issuer-keys.ts';
 export {
   relayIdSchema,
   healthSchema,

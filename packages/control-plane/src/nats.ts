@@ -9,7 +9,7 @@ import { RelayError } from '@splitrelay/errors';
 import type { z } from 'zod';
 import { decodeJson } from './envelope.ts';
 import { messageId, schemaFor, type MessageOf } from './schemas.ts';
-import { familyWildcard, parseSubject, subjectFor, type Family } from './subjects.ts';
+import { familyWildcard, parseSubject, subjectFor, type AnyFamily } from './subjects.ts';
 
 export type ConnectionState = 'connected' | 'disconnected';
 export type DropReason = 'oversize' | 'not-json' | 'bad-subject' | 'schema' | 'id-mismatch';
@@ -24,7 +24,7 @@ export const DROP_REASONS: readonly DropReason[] = Object.freeze([
 /** Far above any valid message (a signed entry is at most ~22 KB), far below NATS's 1 MB. */
 export const MAX_MESSAGE_BYTES = 32 * 1024;
 
-export interface Delivery<F extends Family> {
+export interface Delivery<F extends AnyFamily> {
   readonly family: F;
   /** The relay id from the subject, equal to the id inside the message. */
   readonly id: string;
@@ -135,7 +135,7 @@ export class ControlPlaneClient {
    * publishes it. A message that fails is a bug of ours: RelayError('internal'), nothing
    * sent. While disconnected the NATS client buffers it until it reconnects.
    */
-  publish<F extends Family>(family: F, id: string, message: MessageOf<F>): void {
+  publish<F extends AnyFamily>(family: F, id: string, message: MessageOf<F>): void {
     const subject = subjectFor(family, id);
     const parsed = schemaFor(family).safeParse(message);
     if (!parsed.success) {
@@ -163,7 +163,7 @@ export class ControlPlaneClient {
    * Hands every valid message of a family to `handler`. Invalid ones (oversize, not JSON,
    * failing the schema, or whose id differs from the subject's) are dropped and counted.
    */
-  subscribe<F extends Family>(
+  subscribe<F extends AnyFamily>(
     family: F,
     handler: (delivery: Delivery<F>) => void,
     options: SubscribeOptions = {},
@@ -197,7 +197,7 @@ export class ControlPlaneClient {
     return control;
   }
 
-  #check<F extends Family>(
+  #check<F extends AnyFamily>(
     family: F,
     schema: z.ZodType<MessageOf<F>>,
     msg: Msg,

@@ -9,7 +9,8 @@ import { X509Certificate } from 'node:crypto';
 import { entrySchema, signedEntrySchema, type SignedEntry } from '@splitrelay/directory';
 import { z } from 'zod';
 import { unverifiedPayload } from './envelope.ts';
-import { RELAY_ID, type Family } from './subjects.ts';
+import { issuerKeysMessageSchema, type IssuerKeysMessage } from './issuer-keys.ts';
+import { RELAY_ID, type AnyFamily } from './subjects.ts';
 
 export const relayIdSchema = z
   .string()
@@ -135,27 +136,34 @@ export interface MessageTypes {
   'egress-health': Health;
   'ingress-health': Health;
   'ingress-cert': SignedIngressCert;
+  'issuer-keys': IssuerKeysMessage;
 }
 
-export type MessageOf<F extends Family> = MessageTypes[F];
+export type MessageOf<F extends AnyFamily> = MessageTypes[F];
 
-const SCHEMAS: { readonly [F in Family]: z.ZodType<MessageTypes[F]> } = {
+const SCHEMAS: { readonly [F in AnyFamily]: z.ZodType<MessageTypes[F]> } = {
   directory: directoryMessageSchema,
   'egress-health': healthSchema,
   'ingress-health': healthSchema,
   'ingress-cert': signedIngressCertSchema,
+  'issuer-keys': issuerKeysMessageSchema,
 };
 
-export function schemaFor<F extends Family>(family: F): z.ZodType<MessageOf<F>> {
+export function schemaFor<F extends AnyFamily>(family: F): z.ZodType<MessageOf<F>> {
   return SCHEMAS[family];
 }
 
 /**
- * The relay id a (schema-valid) message speaks for: the health message's `id`, or the `id`
- * inside a signed payload. Receivers compare it with the subject's id.
+ * The relay id a (schema-valid) message speaks for: the health message's `id`, the `id`
+ * inside a signed payload, or the issuer keys' `issuerId`. Receivers compare it with the
+ * subject's id.
  */
-export function messageId(family: Family, message: unknown): string | undefined {
+export function messageId(family: AnyFamily, message: unknown): string | undefined {
   if (typeof message !== 'object' || message === null) return undefined;
+  if (family === 'issuer-keys') {
+    const issuerId = (message as { issuerId?: unknown }).issuerId;
+    return typeof issuerId === 'string' ? issuerId : undefined;
+  }
   let body: unknown = message;
   if (family === 'directory' || family === 'ingress-cert') {
     const payload = (message as { payload?: unknown }).payload;

@@ -7,10 +7,19 @@
  *   splitrelay.health.egress.<egressId>         egress heartbeat
  *   splitrelay.health.ingress.<ingressId>       ingress heartbeat
  *   splitrelay.trunk.ingress-cert.<ingressId>   signed ingress trunk certificate
+ *
+ * One more family lives only inside the ingress operator's account and crosses nothing (no
+ * account exports `splitrelay.private.>`): the token issuer's public keys, for its ingresses.
+ *
+ *   splitrelay.private.ingress.issuer-keys.<issuerId>   Privacy Pass issuer keys
  */
 import { EGRESS_ID } from '@splitrelay/directory';
 
+/** The families that cross between the operators' accounts. */
 export type Family = 'directory' | 'egress-health' | 'ingress-health' | 'ingress-cert';
+/** Families that stay inside one operator's account. */
+export type PrivateFamily = 'issuer-keys';
+export type AnyFamily = Family | PrivateFamily;
 
 export const FAMILIES: readonly Family[] = Object.freeze([
   'directory',
@@ -19,14 +28,18 @@ export const FAMILIES: readonly Family[] = Object.freeze([
   'ingress-cert',
 ]);
 
+export const PRIVATE_FAMILIES: readonly PrivateFamily[] = Object.freeze(['issuer-keys']);
+
 /** Relay ids (egress and ingress alike) are DNS labels: 1-63 of [a-z0-9-], no edge hyphen. */
 export const RELAY_ID: RegExp = EGRESS_ID;
 
-const PREFIXES: Readonly<Record<Family, string>> = Object.freeze({
+const PREFIXES: Readonly<Record<AnyFamily, string>> = Object.freeze({
   directory: 'splitrelay.directory.entry',
   'egress-health': 'splitrelay.health.egress',
   'ingress-health': 'splitrelay.health.ingress',
   'ingress-cert': 'splitrelay.trunk.ingress-cert',
+  // Under the ingress account's own `splitrelay.private.ingress.>`, which nothing exports.
+  'issuer-keys': 'splitrelay.private.ingress.issuer-keys',
 });
 
 export function isRelayId(id: unknown): id is string {
@@ -34,13 +47,13 @@ export function isRelayId(id: unknown): id is string {
 }
 
 /** The subject of one relay's messages in a family. A bad id is the caller's bug: TypeError. */
-export function subjectFor(family: Family, id: string): string {
+export function subjectFor(family: AnyFamily, id: string): string {
   if (!isRelayId(id)) throw new TypeError(`not a relay id (DNS label): ${JSON.stringify(id)}`);
   return `${PREFIXES[family]}.${id}`;
 }
 
 /** The subscription subject matching every relay of a family (`*` is exactly one token). */
-export function familyWildcard(family: Family): string {
+export function familyWildcard(family: AnyFamily): string {
   return `${PREFIXES[family]}.*`;
 }
 
@@ -60,13 +73,28 @@ export function ingressCertSubject(ingressId: string): string {
   return subjectFor('ingress-cert', ingressId);
 }
 
+/** The subject of one issuer's public keys (an issuer id is a DNS label like a relay id). */
+export function issuerKeysSubject(issuerId: string): string {
+  return subjectFor('issuer-keys', issuerId);
+}
+
+/** Every issuer's keys. */
+export const ISSUER_KEYS_WILDCARD = familyWildcard('issuer-keys');
+
+const ALL_FAMILIES: readonly AnyFamily[] = [...FAMILIES, ...PRIVATE_FAMILIES];
+
+/** Whether messages of `family` may cross between accounts (only the four of FAMILIES do). */
+export function crossesAccounts(family: AnyFamily): family is Family {
+  return (FAMILIES as readonly AnyFamily[]).includes(family);
+}
+
 /** Splits a subject into its family and relay id; undefined for anything else. */
-export function parseSubject(subject: string): { family: Family; id: string } | undefined {
+export function parseSubject(subject: string): { family: AnyFamily; id: string } | undefined {
   const dot = subject.lastIndexOf('.');
   if (dot < 0) return undefined;
   const prefix = subject.slice(0, dot);
   const id = subject.slice(dot + 1);
   if (!isRelayId(id)) return undefined;
-  const family = FAMILIES.find((f) => PREFIXES[f] === prefix);
+  const family = ALL_FAMILIES.find((f) => PREFIXES[f] === prefix);
   return family === undefined ? undefined : { family, id };
 }

@@ -3,8 +3,8 @@
  * become a tunnel), the same everywhere: status, Proxy-Status, the reason as a short text
  * body, Retry-After when a retry can help soon, and `Connection: close`.
  */
-import { proxyStatusFor } from './proxy-status.ts';
 import { RelayError } from './relay-error.ts';
+import { refusalHeaders } from './refusal-headers.ts';
 
 const reasons: Readonly<Record<number, string>> = {
   400: 'Bad Request',
@@ -19,15 +19,13 @@ const reasons: Readonly<Record<number, string>> = {
   504: 'Gateway Timeout',
 };
 
-/** Seconds a client should wait before retrying an egress that health reports down. */
-export const RETRY_AFTER_SECONDS = 5;
-
 export function http1Refusal(proxyName: string, err: RelayError): string {
   const body = `${err.details}\n`;
   return (
     `HTTP/1.1 ${err.status} ${reasons[err.status] ?? 'Error'}\r\n` +
-    `Proxy-Status: ${proxyStatusFor(proxyName, err)}\r\n` +
-    (err.code === 'egress-down' ? `Retry-After: ${RETRY_AFTER_SECONDS}\r\n` : '') +
+    Object.entries(refusalHeaders(proxyName, err))
+      .map(([name, value]) => `${canonicalName(name)}: ${value}\r\n`)
+      .join('') +
     'Content-Type: text/plain; charset=utf-8\r\n' +
     `Content-Length: ${new TextEncoder().encode(body).length}\r\n` +
     `Connection: close\r\n\r\n${body}`
@@ -39,4 +37,9 @@ export function parserErrorToRelayError(err: { code?: string }): RelayError {
   return err.code === 'HPE_HEADER_OVERFLOW'
     ? new RelayError('headers-too-large', 'request header section too large')
     : new RelayError('malformed-request', 'malformed HTTP/1.1 request');
+}
+
+/** `proxy-authenticate` → `Proxy-Authenticate`: the spelling HTTP/1.1 tools print and grep for. */
+function canonicalName(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_m, sep: string, c: string) => sep + c.toUpperCase());
 }

@@ -5,7 +5,9 @@ export {
   codeFromResponse,
   specOf,
   relayErrorCodes,
+  RETRY_AFTER_SECONDS,
   type RelayErrorCode,
+  type RelayErrorOptions,
   type ProxyErrorType,
   type Fault,
 } from './relay-error.ts';
@@ -16,4 +18,5 @@ export {
   sfString,
   type ProxyStatusMember,
 } from './proxy-status.ts';
-export { http1Refusal, parserErrorToRelayError, RETRY_AFTER_SECONDS } from './http1-refusal.ts';
+export { http1Refusal, parserErrorToRelayError } from './http1-refusal.ts';
+export { refusalHeaders } from './refusal-headers.ts';

@@ -122,6 +122,34 @@ const specs = {
     fault: 'downstream',
     retryable: false,
   },
+  // Privacy Pass (RFC 9577): no token, or one that does not redeem. Answered with a fresh
+  // challenge in Proxy-Authenticate, so the client can fetch a token and try again.
+  'token-required': {
+    status: 407,
+    proxyError: 'http_request_denied',
+    fault: 'downstream',
+    retryable: false,
+  },
+  'token-invalid': {
+    status: 407,
+    proxyError: 'http_request_denied',
+    fault: 'downstream',
+    retryable: false,
+  },
+  // Too many new sessions from one client address: slow down, then retry.
+  'rate-limited': {
+    status: 429,
+    proxyError: 'http_request_denied',
+    fault: 'downstream',
+    retryable: true,
+  },
+  // The spent-token store cannot answer: redemption fails closed rather than allow a replay.
+  'auth-unavailable': {
+    status: 503,
+    proxyError: 'proxy_internal_error',
+    fault: 'internal',
+    retryable: true,
+  },
   'limit-reached': {
     status: 503,
     proxyError: 'connection_limit_reached',
@@ -156,6 +184,22 @@ const specs = {
 
 export type RelayErrorCode = keyof typeof specs;
 
+export interface RelayErrorOptions {
+  readonly cause?: unknown;
+  readonly retryAfterSeconds?: number;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Seconds a client should wait before retrying an egress that health reports down. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** Codes whose refusal always says when to come back, unless the thrower says otherwise. */
+const DEFAULT_RETRY_AFTER: Partial<Record<RelayErrorCode, number>> = {
+  'egress-down': RETRY_AFTER_SECONDS,
+  'auth-unavailable': RETRY_AFTER_SECONDS,
+  'rate-limited': 1,
+};
+
 export const relayErrorCodes = Object.keys(specs) as RelayErrorCode[];
 
 export class RelayError extends Error {
@@ -164,10 +208,20 @@ export class RelayError extends Error {
   /** Short, safe-to-send explanation (goes into Proxy-Status `details`). Never a secret. */
   readonly details: string;
 
-  constructor(code: RelayErrorCode, details: string, options?: { cause?: unknown }) {
-    super(`${code}: ${details}`, options);
+  /** Seconds the client should wait before retrying, sent as Retry-After. */
+  readonly retryAfterSeconds: number | undefined;
+  /** Further response headers the refusal must carry (e.g. a Proxy-Authenticate challenge). */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(code: RelayErrorCode, details: string, options?: RelayErrorOptions) {
+    super(
+      `${code}: ${details}`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.code = code;
     this.details = details;
+    this.retryAfterSeconds = options?.retryAfterSeconds ?? DEFAULT_RETRY_AFTER[code];
+    this.headers = Object.freeze({ ...options?.headers });
   }
 
   get status(): number {

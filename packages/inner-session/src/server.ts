@@ -38,6 +38,12 @@ export interface InnerSessionServerOptions {
   /** Largest request head accepted on HTTP/1.1 inner sessions (431 beyond). */
   readonly maxHeaderBytes: number;
   readonly proxyName: string;
+  /**
+   * Concurrent flows per h2 inner session, advertised as SETTINGS_MAX_CONCURRENT_STREAMS
+   * (RFC 9113 §6.5.2): a client waits for a free slot, one that ignores the setting gets its
+   * extra streams reset. Unbounded (Node's default) when absent. HTTP/1.1 sessions carry one flow.
+   */
+  readonly maxFlowsPerSession?: number;
   /** Decides and dials a target; rejects with a RelayError that becomes the response. */
   readonly openFlow: (target: Authority, signal: AbortSignal) => Promise<Socket>;
   /** Decides and opens a connected UDP socket for a CONNECT-UDP flow; absent: UDP refused. */
@@ -66,7 +72,12 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
 
   // Extended CONNECT (RFC 8441) carries CONNECT-UDP on HTTP/2 (RFC 9298 §3.3).
   const h2 = http2.createServer({
-    settings: h2Settings({ enableConnectProtocol: true }),
+    settings: h2Settings({
+      enableConnectProtocol: true,
+      ...(options.maxFlowsPerSession === undefined
+        ? {}
+        : { maxConcurrentStreams: options.maxFlowsPerSession }),
+    }),
     maxSessionMemory: H2_MAX_SESSION_MEMORY_MB,
   });
   h2.on('session', (session) => {

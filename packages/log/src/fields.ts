@@ -57,6 +57,22 @@ export interface ClientFields extends CommonFields {
   http?: string;
 }
 
+/**
+ * The Privacy Pass issuer sees who a subscriber is when it issues, and must never help link
+ * a token to its later spending: no field holds request or response bytes, a token, a key id
+ * of a single request or a client address. Aggregates only, and the subscriber at most on a
+ * refusal.
+ */
+export interface IssuerFields extends CommonFields {
+  issuerId?: string;
+  /** The attested subscriber, only on a refusal (rate limit, bad credential). */
+  subscriber?: string;
+  /** Tokens issued since the last stats line (a count, never which or to whom). */
+  issued?: number;
+  /** Token keys currently served. */
+  keys?: number;
+}
+
 type KeysOf<T> = { readonly [K in keyof Required<T>]: true };
 
 const common: KeysOf<CommonFields> = {
@@ -102,6 +118,13 @@ export const allowedFields = {
     socks: true,
     http: true,
   } satisfies KeysOf<ClientFields>,
+  issuer: {
+    ...common,
+    issuerId: true,
+    subscriber: true,
+    issued: true,
+    keys: true,
+  } satisfies KeysOf<IssuerFields>,
 } as const;
 
 export type Role = keyof typeof allowedFields;
@@ -110,4 +133,5 @@ export interface FieldsOf {
   ingress: IngressFields;
   egress: EgressFields;
   client: ClientFields;
+  issuer: IssuerFields;
 }

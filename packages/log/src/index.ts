@@ -7,4 +7,5 @@ export {
   type IngressFields,
   type EgressFields,
   type ClientFields,
+  type IssuerFields,
 } from './fields.ts';

@@ -67,3 +67,25 @@ test('objects cannot ride inside an allowed field', () => {
   assert.doesNotMatch(JSON.stringify(sink.lines()), /leak/);
   assert.equal(log.dropped, 1);
 });
+
+test('the issuer logger has no field that can hold a token, request bytes or an address', () => {
+  for (const key of Object.keys(allowedFields.issuer))
+    assert.doesNotMatch(
+      key,
+      /token|request|response|blind|nonce|challenge|client|addr|remote|target|host|egress/i,
+      key,
+    );
+  const sink = capture();
+  const log = createLogger('issuer', { destination: sink.stream });
+  log.info('refused', {
+    code: 'rate-limited',
+    subscriber: 'sub-1',
+    tokenRequest: 'AAIA',
+    clientAddr: '203.0.113.7',
+  } as never);
+  const [line] = sink.lines();
+  assert.equal(line?.subscriber, 'sub-1');
+  assert.equal(line?.role, 'issuer');
+  assert.doesNotMatch(JSON.stringify(sink.lines()), /AAIA|203\.0\.113\.7/);
+  assert.equal(log.dropped, 2);
+});

@@ -2,7 +2,7 @@
  * The users of deploy/nats/accounts.conf and the passwords the kit hands the server through its
  * environment. Test values only: a deployment sets its own (deploy/nats/README.md).
  */
-export type NatsRole = 'ingress' | 'egress' | 'auditor' | 'sys';
+export type NatsRole = 'ingress' | 'egress' | 'auditor' | 'sys' | 'issuer';
 
 export interface NatsCredentials {
   readonly user: string;
@@ -14,6 +14,7 @@ export const TEST_CREDENTIALS: Readonly<Record<NatsRole, NatsCredentials>> = Obj
   egress: Object.freeze({ user: 'egress', pass: 'test-egress-password' }),
   auditor: Object.freeze({ user: 'auditor', pass: 'test-auditor-password' }),
   sys: Object.freeze({ user: 'sys', pass: 'test-sys-password' }),
+  issuer: Object.freeze({ user: 'issuer', pass: 'test-issuer-password' }),
 });
 
 /** What a node presents to join the cluster (cluster-node.conf). */
@@ -26,5 +27,6 @@ export function passwordEnv(): Record<string, string> {
     SPLITRELAY_NATS_EGRESS_PASSWORD: TEST_CREDENTIALS.egress.pass,
     SPLITRELAY_NATS_AUDITOR_PASSWORD: TEST_CREDENTIALS.auditor.pass,
     SPLITRELAY_NATS_SYS_PASSWORD: TEST_CREDENTIALS.sys.pass,
+    SPLITRELAY_NATS_ISSUER_PASSWORD: TEST_CREDENTIALS.issuer.pass,
   };
 }

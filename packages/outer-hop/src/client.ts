@@ -67,15 +67,9 @@ async function openWebSocketTunnel(
   const opened = new Promise<Duplex>((resolve, reject) => {
     ws.once('open', () => resolve(webSocketDuplex(ws)));
     ws.once('unexpected-response', (_req, res: http.IncomingMessage) => {
-      const member = parseProxyStatus(String(res.headers['proxy-status'] ?? ''))[0];
       res.resume();
       ws.terminate();
-      reject(
-        new RelayError(
-          codeFromResponse(res.statusCode ?? 502, member?.error),
-          member?.details ?? `ingress answered ${res.statusCode}`,
-        ),
-      );
+      reject(refusalFrom(res));
     });
     ws.once('error', (err: Error & { code?: string }) =>
       reject(
@@ -128,14 +122,8 @@ async function openConnectTunnel(
         resolve(socket);
         return;
       }
-      const member = parseProxyStatus(String(res.headers['proxy-status'] ?? ''))[0];
       socket.destroy();
-      reject(
-        new RelayError(
-          codeFromResponse(res.statusCode ?? 502, member?.error),
-          member?.details ?? `ingress answered ${res.statusCode}`,
-        ),
-      );
+      reject(refusalFrom(res));
     });
     req.once('error', (err: Error & { code?: string }) => {
       reject(
@@ -158,4 +146,28 @@ async function openConnectTunnel(
     socket.destroy();
     throw err;
   }
+}
+
+/**
+ * The ingress's refusal as a RelayError, keeping what the caller may act on: the reason, when
+ * to retry, and a Privacy Pass challenge (Proxy-Authenticate) to fetch tokens for.
+ */
+function refusalFrom(res: http.IncomingMessage): RelayError {
+  const member = parseProxyStatus(String(res.headers['proxy-status'] ?? ''))[0];
+  const retryAfter = Number(res.headers['retry-after']);
+  const challenge = res.headers['proxy-authenticate'];
+  return new RelayError(
+    codeFromResponse(res.statusCode ?? 502, member?.error),
+    member?.details ?? `ingress answered ${res.statusCode}`,
+    {
+      ...(Number.isInteger(retryAfter) && retryAfter >= 0 ? { retryAfterSeconds: retryAfter } : {}),
+      ...(challenge === undefined
+        ? {}
+        : {
+            headers: {
+              'proxy-authenticate': Array.isArray(challenge) ? challenge.join(', ') : challenge,
+            },
+          }),
+    },
+  );
 }

@@ -12,10 +12,10 @@ import type { Duplex } from 'node:stream';
 import { parseAuthority } from '@splitrelay/authority';
 import {
   RelayError,
-  RETRY_AFTER_SECONDS,
   http1Refusal,
   parserErrorToRelayError,
   proxyStatusFor,
+  refusalHeaders,
   toRelayError,
 } from '@splitrelay/errors';
 import { splice, type SpliceStats } from '@splitrelay/io';
@@ -33,6 +33,8 @@ export interface TunnelRequest {
   /** The client's address as this listener sees it. */
   readonly clientAddr: string;
   readonly alpn: 'h2' | 'http/1.1';
+  /** The client's `Proxy-Authorization` (a Privacy Pass token), unparsed. */
+  readonly proxyAuthorization: string | undefined;
 }
 
 export interface OuterHopServerOptions {
@@ -74,6 +76,7 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
     authority: string,
     clientAddr: string,
     alpn: TunnelRequest['alpn'],
+    proxyAuthorization: string | string[] | undefined,
     downstream: Duplex,
     accept: () => void,
     refuse: (err: RelayError) => void,
@@ -85,7 +88,17 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
     downstream.once('close', onGone);
     let request: Partial<TunnelRequest> = { clientAddr, alpn };
     try {
-      request = { ...request, egressId: egressIdOf(authority) };
+      // Node joins repeated headers; h2 may hand an array. Either way, two tokens is one too many.
+      if (Array.isArray(proxyAuthorization) && proxyAuthorization.length > 1) {
+        throw new RelayError('malformed-request', 'more than one Proxy-Authorization');
+      }
+      request = {
+        ...request,
+        egressId: egressIdOf(authority),
+        proxyAuthorization: Array.isArray(proxyAuthorization)
+          ? proxyAuthorization[0]
+          : proxyAuthorization,
+      };
       const upstream = await options.openTunnel(request as TunnelRequest, abort.signal);
       downstream.off('close', onGone);
       if (downstream.destroyed) {
@@ -115,6 +128,7 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
       req.url ?? '',
       clientAddr,
       'http/1.1',
+      req.headers['proxy-authorization'],
       socket,
       () => socket.write('HTTP/1.1 200 Connection Established\r\n\r\n'),
       (err) => socket.end(refusalHead(err)),
@@ -142,6 +156,7 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
       `${egressId}:443`,
       clientAddr,
       'http/1.1',
+      req.headers['proxy-authorization'],
       socket,
       () => {},
       (err) => socket.end(refusalHead(err)),
@@ -190,11 +205,7 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
     stream.on('error', () => {});
     const refuse = (err: RelayError): void => {
       if (stream.destroyed || stream.headersSent) return;
-      stream.respond({
-        ':status': err.status,
-        'proxy-status': proxyStatusFor(options.proxyName, err),
-        ...(err.code === 'egress-down' ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {}),
-      });
+      stream.respond({ ':status': err.status, ...refusalHeaders(options.proxyName, err) });
       stream.end(`${err.details}\n`);
     };
     const clientAddr = stream.session?.socket.remoteAddress ?? '';
@@ -219,6 +230,7 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
       String(headers[':authority'] ?? ''),
       clientAddr,
       'h2',
+      headers['proxy-authorization'],
       stream,
       () => stream.respond({ ':status': 200 }),
       refuse,

@@ -14,6 +14,7 @@ import {
 } from '@splitrelay/inner-session';
 import { openOuterTunnel, type IngressAddress } from '@splitrelay/outer-hop';
 import { chooseEgress, type EgressPreference } from './egress-choice.ts';
+import type { SessionAuthenticator } from './token-wallet.ts';
 
 export interface SplitRelayClientOptions {
   readonly ingress: IngressAddress;
@@ -26,6 +27,8 @@ export interface SplitRelayClientOptions {
   readonly localAddress?: string;
   /** How the outer hop is carried: HTTP/1.1 CONNECT (default) or WebSocket. */
   readonly carrier?: 'connect' | 'websocket';
+  /** Privacy Pass tokens for the ingress (a TokenWallet); absent, sessions carry none. */
+  readonly authenticator?: SessionAuthenticator;
   readonly handshakeTimeoutMs?: number;
   readonly flowTimeoutMs?: number;
   readonly now?: () => number;
@@ -56,16 +59,7 @@ export function createSplitRelayClient(options: SplitRelayClientOptions): SplitR
     const existing = sessions.get(egress.id);
     if (existing) return existing;
     const opening = (async () => {
-      const carrier = await openOuterTunnel(
-        {
-          ingress: options.ingress,
-          egressId: egress.id,
-          handshakeTimeoutMs,
-          ...(options.carrier ? { carrier: options.carrier } : {}),
-          ...(options.localAddress ? { localAddress: options.localAddress } : {}),
-        },
-        signal,
-      );
+      const carrier = await openAuthenticatedTunnel(egress.id, signal);
       const session = await openInnerSession(
         carrier,
         { egressId: egress.id, pins: egress.tlsPins, handshakeTimeoutMs, flowTimeoutMs },
@@ -81,6 +75,35 @@ export function createSplitRelayClient(options: SplitRelayClientOptions): SplitR
       if (sessions.get(egress.id) === opening) sessions.delete(egress.id);
     });
     return opening;
+  }
+
+  /**
+   * The outer tunnel for one new session, spending one token. Without a known challenge the
+   * first attempt goes bare; the ingress's 407 then names the challenge, and the attempt is
+   * made once more with a token for it (RFC 9577's challenge-response, once per client run).
+   */
+  async function openAuthenticatedTunnel(egressId: string, signal?: AbortSignal): Promise<Duplex> {
+    const auth = options.authenticator;
+    for (let attempt = 0; ; attempt++) {
+      const authorization = await auth?.authorization();
+      try {
+        return await openOuterTunnel(
+          {
+            ingress: options.ingress,
+            egressId,
+            handshakeTimeoutMs,
+            ...(authorization ? { headers: { 'proxy-authorization': authorization } } : {}),
+            ...(options.carrier ? { carrier: options.carrier } : {}),
+            ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+          },
+          signal,
+        );
+      } catch (err) {
+        const challenge = err instanceof RelayError ? err.headers['proxy-authenticate'] : undefined;
+        if (auth === undefined || challenge === undefined || attempt >= 1) throw err;
+        auth.challenged(challenge);
+      }
+    }
   }
 
   /**

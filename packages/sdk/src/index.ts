@@ -11,3 +11,4 @@ export {
   type FlowConnector,
 } from './dispatcher.ts';
 export { chooseEgress, type EgressPreference } from './egress-choice.ts';
+export { TokenWallet, type SessionAuthenticator, type TokenWalletOptions } from './token-wallet.ts';

@@ -28,7 +28,7 @@ export const SocksReply = {
 export type SocksReplyCode = (typeof SocksReply)[keyof typeof SocksReply];
 
 /**
- * SOCKS has nine reply codes for the relay's twenty failure codes. A `Record` rather than a
+ * SOCKS has nine reply codes for the relay's two dozen failure codes. A `Record` rather than a
  * `switch` so a new RelayError code cannot be added without choosing its reply.
  */
 const replyFor: Record<RelayErrorCode, SocksReplyCode> = {
@@ -48,6 +48,11 @@ const replyFor: Record<RelayErrorCode, SocksReplyCode> = {
   'destination-unreachable': SocksReply.hostUnreachable,
   'connection-terminated': SocksReply.generalFailure,
   'idle-timeout': SocksReply.ttlExpired,
+  // The client's own proxy failed to authenticate its session: "not allowed by ruleset".
+  'token-required': SocksReply.notAllowed,
+  'token-invalid': SocksReply.notAllowed,
+  'rate-limited': SocksReply.generalFailure,
+  'auth-unavailable': SocksReply.generalFailure,
   'limit-reached': SocksReply.generalFailure,
   'tls-failed': SocksReply.generalFailure,
   'pin-mismatch': SocksReply.generalFailure,

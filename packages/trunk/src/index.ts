@@ -4,4 +4,5 @@ export {
   type TrunkServer,
   type TrunkServerOptions,
   type KnownIngress,
+  type SessionGate,
 } from './server.ts';

@@ -81,11 +81,7 @@ export class TrunkPool {
     const status = Number(headers[':status']);
     if (status !== 200) {
       stream.destroy();
-      const member = parseProxyStatus(String(headers['proxy-status'] ?? ''))[0];
-      throw new RelayError(
-        codeFromResponse(status, member?.error),
-        member?.details ?? `egress answered ${status}`,
-      );
+      throw refusalFrom(status, headers);
     }
     return stream;
   }
@@ -198,6 +194,21 @@ function trunkError(err: Error & { code?: string }): RelayError {
     return new RelayError('tls-failed', 'trunk TLS handshake failed', { cause: err });
   }
   return new RelayError('egress-unavailable', 'trunk connection failed', { cause: err });
+}
+
+/**
+ * The egress's refusal as a RelayError the ingress can pass on: its reason (Proxy-Status) and
+ * when to retry (Retry-After, e.g. on a per-ingress session limit), so the client gets the
+ * same status and advice rather than a bare failure.
+ */
+function refusalFrom(status: number, headers: http2.IncomingHttpHeaders): RelayError {
+  const member = parseProxyStatus(String(headers['proxy-status'] ?? ''))[0];
+  const retryAfter = Number(headers['retry-after']);
+  return new RelayError(
+    codeFromResponse(status, member?.error),
+    member?.details ?? `egress answered ${status}`,
+    Number.isInteger(retryAfter) && retryAfter >= 0 ? { retryAfterSeconds: retryAfter } : {},
+  );
 }
 
 function onceResponse(stream: http2.ClientHttp2Stream): Promise<[http2.IncomingHttpHeaders]> {

@@ -3,11 +3,15 @@
  * certificate the egress operator knows. The TLS handshake itself refuses any other
  * certificate (it is not in `ca`); after it, the exact certificate is matched once more so
  * a known certificate that happens to be a CA cannot vouch for others.
+ *
+ * Each accepted stream is one client's inner session. A gate may cap how many of them one
+ * admitted ingress holds at once: the count is keyed by the ingress's certificate name, the
+ * only identity the trunk has (nothing about the client ever reaches it).
  */
 import http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { RelayError, proxyStatusFor } from '@splitrelay/errors';
+import { RETRY_AFTER_SECONDS, RelayError, refusalHeaders } from '@splitrelay/errors';
 import {
   H2_MAX_SESSION_MEMORY_MB,
   h2Settings,
@@ -32,7 +36,23 @@ export interface TrunkServerOptions {
   readonly proxyName: string;
   /** One accepted client session: the stream carries the client's inner TLS. */
   readonly onSession: (stream: http2.ServerHttp2Stream, ingress: string) => void;
-  readonly onRefusal?: (err: RelayError) => void;
+  /**
+   * Called for every refusal; `ingress` is set once the peer was admitted (a stream refused
+   * by the session gate, or a bad request), so limits can be reported per ingress.
+   */
+  readonly onRefusal?: (err: RelayError, ingress?: string) => void;
+  /**
+   * Caps concurrent sessions per admitted ingress (e.g. @splitrelay/abuse-limits'
+   * ConcurrencyGate). Absent: no cap beyond h2's own.
+   */
+  readonly sessionGate?: SessionGate;
+  /** Retry-After sent with a session refused by the gate; RETRY_AFTER_SECONDS by default. */
+  readonly limitRetryAfterSeconds?: number;
+}
+
+/** Counts holders per key; `tryAcquire` gives an idempotent release, or undefined at the cap. */
+export interface SessionGate {
+  tryAcquire(key: string): (() => void) | undefined;
 }
 
 export interface TrunkServer {
@@ -98,9 +118,9 @@ export function createTrunkServer(options: TrunkServerOptions): TrunkServer {
       return;
     }
     const refuse = (err: RelayError): void => {
-      options.onRefusal?.(err);
+      options.onRefusal?.(err, ingress);
       stream.respond(
-        { ':status': err.status, 'proxy-status': proxyStatusFor(options.proxyName, err) },
+        { ':status': err.status, ...refusalHeaders(options.proxyName, err) },
         { endStream: true },
       );
     };
@@ -110,6 +130,22 @@ export function createTrunkServer(options: TrunkServerOptions): TrunkServer {
     }
     if (headers[':authority'] !== `${options.egressId}:443`) {
       refuse(new RelayError('unknown-egress', 'this trunk serves another egress'));
+      return;
+    }
+    const release = options.sessionGate ? options.sessionGate.tryAcquire(ingress) : () => {};
+    if (release === undefined) {
+      // The details reach the client through its ingress: they name no ingress and no count.
+      refuse(
+        new RelayError('limit-reached', 'egress session limit for this ingress reached', {
+          retryAfterSeconds: options.limitRetryAfterSeconds ?? RETRY_AFTER_SECONDS,
+        }),
+      );
+      return;
+    }
+    // 'close' comes once whatever ends the stream (either side, the session, an error).
+    stream.once('close', release);
+    if (stream.destroyed) {
+      release();
       return;
     }
     stream.respond({ ':status': 200 });

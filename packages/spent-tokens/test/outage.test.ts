@@ -1,0 +1,139 @@
+/**
+ * NATS going away: a server that hangs (SIGSTOP) and one that dies (SIGKILL). Claims must
+ * reject with SpentStoreUnavailableError within the deadline, never hang, and work again
+ * once the server is back, with every earlier record kept (the JetStream store survives).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connectAs, startNats, type NatsServer } from '@splitrelay/nats-kit';
+import {
+  openNatsSpentTokenStore,
+  SpentStoreUnavailableError,
+  type SpentTokenStore,
+} from '../src/index.ts';
+import { assertNoLeakedHandles, eventually, randomTokenKey } from './helpers.ts';
+
+const BUCKET = 'splitrelay-spent-tokens';
+const TIMEOUT_MS = 500;
+// Scheduling slack on a loaded machine; the deadline itself is TIMEOUT_MS.
+const SLACK_MS = 400;
+
+const options = { bucket: BUCKET, ttlMs: 3_600_000, timeoutMs: TIMEOUT_MS, localCacheSize: 0 };
+
+async function timedRejection(claim: Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  const err = await claim.then(
+    () => assert.fail('the claim should have been refused'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof SpentStoreUnavailableError, String(err));
+  assert.equal(err.code, 'auth-unavailable');
+  return performance.now() - t0;
+}
+
+describe('NATS outage', { timeout: 60_000 }, () => {
+  let server: NatsServer;
+  let nc: NatsConnection;
+  let store: SpentTokenStore;
+  const before1 = randomTokenKey();
+
+  before(async () => {
+    server = await startNats();
+    nc = await connectAs('ingress', server.url, {
+      reconnectTimeWait: 50,
+      maxReconnectAttempts: -1,
+    });
+    store = await openNatsSpentTokenStore(nc, options);
+    assert.equal(await store.claim(before1), 'fresh');
+  });
+
+  after(async () => {
+    if (server?.running) server.process.kill('SIGCONT');
+    await store?.close();
+    await nc?.close();
+    await server?.stop();
+    await assertNoLeakedHandles();
+  });
+
+  it('a hung server: the claim rejects at the deadline, and its outcome is unknown', async (t) => {
+    const key = randomTokenKey();
+    server.process.kill('SIGSTOP');
+    try {
+      const elapsed = await timedRejection(store.claim(key));
+      assert.ok(elapsed >= TIMEOUT_MS - 20, `rejected after ${elapsed} ms, before the deadline`);
+      assert.ok(elapsed < TIMEOUT_MS + SLACK_MS, `rejected after ${elapsed} ms`);
+      assert.equal(store.healthy, false);
+      t.diagnostic(`hung server: rejected after ${elapsed.toFixed(1)} ms (deadline ${TIMEOUT_MS})`);
+    } finally {
+      server.process.kill('SIGCONT');
+    }
+    // The request was on the wire: the resumed server wrote it. A caller told "unavailable"
+    // cannot know, and fails closed; the client's retry with this token is then 'spent'.
+    assert.equal(await eventually(() => store.claim(key), 5_000), 'spent');
+    assert.equal(store.healthy, true);
+  });
+
+  it('a dead server: claims in flight and new ones reject within the deadline', async (t) => {
+    server.process.kill('SIGSTOP');
+    const inFlight = timedRejection(store.claim(randomTokenKey()));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await server.kill('SIGKILL');
+    const inFlightMs = await inFlight;
+    assert.ok(inFlightMs < TIMEOUT_MS + SLACK_MS);
+    // Once the client knows it is disconnected it refuses at once, sending nothing.
+    const afterKill = randomTokenKey();
+    const elapsed = await timedRejection(store.claim(afterKill));
+    assert.ok(elapsed < TIMEOUT_MS + SLACK_MS, `rejected after ${elapsed} ms`);
+    assert.equal(store.healthy, false);
+    t.diagnostic(
+      `dead server: in-flight claim rejected after ${inFlightMs.toFixed(1)} ms, ` +
+        `a new one after ${elapsed.toFixed(1)} ms`,
+    );
+    const sentBefore = nc.stats().outMsgs;
+    for (let i = 0; i < 20; i++) {
+      assert.ok((await timedRejection(store.claim(randomTokenKey()))) < TIMEOUT_MS + SLACK_MS);
+    }
+    assert.equal(nc.stats().outMsgs, sentBefore, 'nothing queued for after the reconnect');
+
+    // Back on the same port with the same store directory.
+    await server.restart();
+    const fresh = randomTokenKey();
+    assert.equal(await eventually(() => store.claim(fresh), 10_000), 'fresh');
+    assert.equal(store.healthy, true);
+    assert.equal(await store.claim(before1), 'spent', 'a record from before the outage');
+    assert.equal(await store.claim(afterKill), 'fresh', 'a refused claim left no record');
+
+    // A new instance (new connection, new store) sees the same records.
+    const nc2 = await connectAs('ingress', server.url);
+    try {
+      const store2 = await openNatsSpentTokenStore(nc2, options);
+      assert.equal(await store2.claim(before1), 'spent');
+      assert.equal(await store2.claim(fresh), 'spent');
+      await store2.close();
+    } finally {
+      await nc2.close();
+    }
+  });
+
+  it('opening while NATS is down rejects within its deadline', async () => {
+    await server.kill('SIGKILL');
+    try {
+      const t0 = performance.now();
+      await assert.rejects(
+        openNatsSpentTokenStore(nc, { ...options, openTimeoutMs: 300 }),
+        SpentStoreUnavailableError,
+      );
+      assert.ok(performance.now() - t0 < 4 * 300 + SLACK_MS);
+    } finally {
+      await server.restart();
+    }
+    assert.equal(await eventually(() => store.claim(randomTokenKey()), 10_000), 'fresh');
+  });
+
+  it('after close, claims reject', async () => {
+    const closing = await openNatsSpentTokenStore(nc, options);
+    await closing.close();
+    await assert.rejects(closing.claim(randomTokenKey()), SpentStoreUnavailableError);
+  });
+});
