@@ -24,6 +24,7 @@ export const ADDR = {
   ingress: '127.0.2.1',
   egress: (i: number) => `127.0.3.${i + 1}`,
   target: '127.0.4.1',
+  issuer: '127.0.6.1',
 } as const;
 
 const CAPTURE_PRELOAD = fileURLToPath(new URL('./capture-preload.ts', import.meta.url));
@@ -33,6 +34,7 @@ export const DNS_OBSERVER_PRELOAD = fileURLToPath(
 
 export const INGRESS_NAME = 'ingress.splitrelay.test';
 export const TARGET_NAME = 'target.splitrelay.test';
+export const ISSUER_NAME = 'issuer.splitrelay.test';
 
 export interface WorldOptions {
   readonly egresses?: number;
@@ -55,6 +57,17 @@ export interface WorldOptions {
   /** Extra keys of the egresses' and the ingress's controlPlane blocks. */
   readonly egressControlPlane?: Record<string, unknown>;
   readonly ingressControlPlane?: Record<string, unknown>;
+  /**
+   * Privacy Pass on: an issuer app on 127.0.6.1, the ingress asking for a token per session,
+   * the client fetching them. With `natsServers`, the issuer announces its key over NATS and
+   * spent tokens go to the ingress account's KV bucket.
+   */
+  readonly privacyPass?: boolean;
+  /** Extra keys of the ingress's `admission` block (merged, unlike `ingressExtra`). */
+  readonly ingressAdmission?: Record<string, unknown>;
+  readonly issuerExtra?: Record<string, unknown>;
+  /** Extra keys of the client's `tokens` block. */
+  readonly clientTokens?: Record<string, unknown>;
   /** Runs once the PKI and the directory exist, before any relay starts. */
   readonly beforeStart?: (deployment: Deployment) => void | Promise<void>;
 }
@@ -64,6 +77,11 @@ export interface World {
   readonly egresses: RunningApp[];
   readonly ingress: RunningApp;
   readonly client: RunningApp;
+  /** The Privacy Pass issuer (with `privacyPass`). */
+  readonly issuer: RunningApp | undefined;
+  readonly issuerUrl: string | undefined;
+  /** The ingress's config object (tests start more instances from it). */
+  readonly ingressConfig: Record<string, unknown>;
   readonly ingressPort: number;
   /** The ingress's operator health endpoint (GET). */
   readonly ingressHealthUrl: string;
@@ -99,6 +117,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     egresses: egressSpecs,
     targetHosts: [ADDR.target],
     targetName: TARGET_NAME,
+    ...(options.privacyPass ? { issuer: { host: ADDR.issuer, name: ISSUER_NAME } } : {}),
   });
   const level = options.logLevel ?? 'debug';
   const captureOptions = (name: string) =>
@@ -138,8 +157,40 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       });
       started.push(await startApp('egress', file, captureOptions(`egress-${e.id}`)));
     }
+    const material = deployment.issuer;
+    const now = Math.floor(Date.now() / 1000);
+    // Within the ingress's default spent-token memory (8 days), or the ingress refuses it.
+    const tokenKeyWindow = { notBefore: now - 60, notAfter: now + 7 * 86_400 };
+    let issuer: RunningApp | undefined;
+    let issuerUrl: string | undefined;
+    if (options.privacyPass && material) {
+      const file = await deployment.writeConfig('issuer', {
+        listen: `${ADDR.issuer}:0`,
+        tls: { cert: material.cert, key: material.key },
+        issuerName: ISSUER_NAME,
+        keys: [{ privateKey: material.privateKey, ...tokenKeyWindow }],
+        attester: { type: 'file', file: material.subscribersFile },
+        limits: { tokensPerSubscriberPerHour: 100_000, maxRequestBytes: 65_536, maxBatch: 64 },
+        log: { level, statsIntervalMs: 1000 },
+        ...(options.natsServers
+          ? {
+              controlPlane: {
+                servers: options.natsServers,
+                user: TEST_CREDENTIALS.issuer.user,
+                password: TEST_CREDENTIALS.issuer.pass,
+                issuerId: 'issuer-1',
+                announceMs: 1000,
+              },
+            }
+          : {}),
+        ...options.issuerExtra,
+      });
+      issuer = await startApp('issuer', file, captureOptions('issuer'));
+      started.push(issuer);
+      issuerUrl = `https://${ADDR.issuer}:${String(issuer.ready.listen).split(':').pop()}`;
+    }
     const ingressHealthPort = await freePort(ADDR.ingress);
-    const ingressFile = await deployment.writeConfig('ingress', {
+    const ingressConfig = {
       listen: `${ADDR.ingress}:0`,
       tls: { cert: deployment.ingress.cert, key: deployment.ingress.key },
       trunk: {
@@ -153,8 +204,23 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       },
       log: { level, statsIntervalMs: 1000 },
       health: { listen: `${ADDR.ingress}:${ingressHealthPort}` },
-      // Tests open sessions far faster than a person would; the limit has its own tests.
-      admission: { rateLimit: { sessionsPerSecond: 10_000, burst: 10_000 } },
+      admission: {
+        // Tests open sessions far faster than a person would; the limit has its own tests.
+        rateLimit: { sessionsPerSecond: 10_000, burst: 10_000 },
+        ...(options.privacyPass && material
+          ? {
+              privacyPass: {
+                issuerName: ISSUER_NAME,
+                origin: INGRESS_NAME,
+                // Over NATS the issuer announces its key; without, the config names it.
+                keys: options.natsServers
+                  ? []
+                  : [{ tokenKey: material.tokenKey, ...tokenKeyWindow }],
+              },
+            }
+          : {}),
+        ...options.ingressAdmission,
+      },
       ...(options.natsServers
         ? {
             controlPlane: {
@@ -168,7 +234,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
           }
         : {}),
       ...options.ingressExtra,
-    });
+    };
+    const ingressFile = await deployment.writeConfig('ingress', ingressConfig);
     const ingress = await startApp('ingress', ingressFile, captureOptions('ingress'));
     started.push(ingress);
     const ingressPort = Number(String(ingress.ready.listen).split(':').pop());
@@ -176,6 +243,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       await untilIngressKnows(
         ingressHealthPort,
         egressSpecs.map((e) => e.id),
+        Boolean(options.privacyPass),
       );
     const clientConfig = {
       ingress: {
@@ -191,6 +259,17 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       socks: { listen: '127.0.0.1:0' },
       http: { listen: '127.0.0.1:0' },
       log: { level },
+      ...(issuerUrl && material
+        ? {
+            tokens: {
+              issuer: issuerUrl,
+              ca: deployment.caCert,
+              servername: ISSUER_NAME,
+              credentialFile: material.credentialFile,
+              ...options.clientTokens,
+            },
+          }
+        : {}),
       ...options.clientExtra,
     };
     const client = await startApp(
@@ -210,6 +289,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       egresses: started.filter((a) => a.name === 'egress'),
       ingress,
       client,
+      issuer,
+      issuerUrl,
+      ingressConfig,
       ingressPort,
       ingressHealthUrl: `http://${ADDR.ingress}:${ingressHealthPort}/health`,
       socksPort: portOf(client.ready.socks),
@@ -232,14 +314,24 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 }
 
 /** With a control plane, the ingress learns the egresses over NATS: wait until it has. */
-async function untilIngressKnows(healthPort: number, ids: readonly string[]): Promise<void> {
+export async function untilIngressKnows(
+  healthPort: number,
+  ids: readonly string[],
+  tokenKeys = false,
+  host: string = ADDR.ingress,
+): Promise<void> {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const res = await fetch(`http://${ADDR.ingress}:${healthPort}/health`).catch(() => undefined);
+    const res = await fetch(`http://${host}:${healthPort}/health`).catch(() => undefined);
     const health = ((await res?.json().catch(() => undefined)) ?? {}) as {
       egresses?: Record<string, string>;
+      tokenKeys?: unknown[];
     };
-    if (ids.every((id) => health.egresses?.[id] === 'up')) return;
+    if (
+      ids.every((id) => health.egresses?.[id] === 'up') &&
+      (!tokenKeys || (health.tokenKeys?.length ?? 0) > 0)
+    )
+      return;
     if (Date.now() > deadline)
       throw new Error(`the ingress never learned ${ids.join(', ')} over NATS`);
     await new Promise((r) => setTimeout(r, 100));

@@ -3,7 +3,7 @@
  * signed directory, and one config per role. The demo and the end-to-end tests both build
  * their world with this, so they run the real apps with real configs.
  */
-import { createPrivateKey } from 'node:crypto';
+import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import {
   spkiPin,
   type SignedEntry,
 } from '@splitrelay/directory';
+import { base64url, generateIssuerKeyPem, loadIssuerKey } from '@splitrelay/privacy-pass';
 
 export interface EgressSpec {
   readonly id: string;
@@ -33,6 +34,21 @@ export interface DeploymentSpec {
   /** Hosts that get a certificate from the local CA, for HTTPS targets. */
   readonly targetHosts: readonly string[];
   readonly targetName: string;
+  /** A Privacy Pass issuer: its TLS name and address, a token key and one subscriber. */
+  readonly issuer?: { readonly host: string; readonly name: string };
+}
+
+export interface IssuerMaterial {
+  readonly name: string;
+  readonly cert: string;
+  readonly key: string;
+  /** The token signing key (PKCS#8 PEM file) and its public form (base64url SPKI). */
+  readonly privateKey: string;
+  readonly tokenKey: string;
+  /** The demo subscriber: its credential (also in `credentialFile`) and the attester file. */
+  readonly credential: string;
+  readonly credentialFile: string;
+  readonly subscribersFile: string;
 }
 
 export interface Deployment {
@@ -43,6 +59,7 @@ export interface Deployment {
   readonly target: { cert: string; key: string };
   readonly operatorPublicKey: string;
   readonly directoryFile: string;
+  readonly issuer?: IssuerMaterial;
   /** Writes `<name>.json` in the deployment folder and returns its path. */
   writeConfig(name: string, config: unknown): Promise<string>;
   /** Re-signs the directory (e.g. with other entries, for negative tests). */
@@ -85,6 +102,15 @@ export async function prepareDeployment(spec: DeploymentSpec): Promise<Deploymen
       ipAddresses: [e.host],
       usage: 'server',
       issuer: 'self',
+    };
+  }
+  if (spec.issuer) {
+    certs.issuer = {
+      commonName: spec.issuer.name,
+      dnsNames: [spec.issuer.name],
+      ipAddresses: [spec.issuer.host],
+      usage: 'server',
+      issuer: 'ca',
     };
   }
   const pki = await ensureDevPki(join(spec.dir, 'pki'), { ca: 'splitrelay-demo-ca', certs });
@@ -141,8 +167,13 @@ export async function prepareDeployment(spec: DeploymentSpec): Promise<Deploymen
   const ingressPaths = pathOf('ingress');
   const trunkPaths = pathOf('ingress-trunk');
 
+  const issuer = spec.issuer
+    ? await prepareIssuer(spec.dir, spec.issuer.name, pathOf('issuer'))
+    : undefined;
+
   return {
     dir: spec.dir,
+    ...(issuer ? { issuer } : {}),
     caCert: pki.ca.cert,
     ingress: { ...ingressPaths, trunkCert: trunkPaths.cert, trunkKey: trunkPaths.key },
     egress,
@@ -155,5 +186,38 @@ export async function prepareDeployment(spec: DeploymentSpec): Promise<Deploymen
       return file;
     },
     signDirectory,
+  };
+}
+
+/** A token key and one subscriber for the issuer, made once per deployment folder. */
+async function prepareIssuer(
+  dir: string,
+  name: string,
+  tls: { cert: string; key: string },
+): Promise<IssuerMaterial> {
+  const privateKey = join(dir, 'issuer-token.key');
+  const credentialFile = join(dir, 'subscriber.credential');
+  const subscribersFile = join(dir, 'subscribers.json');
+  if (!existsSync(privateKey)) {
+    await writeFile(privateKey, generateIssuerKeyPem().privateKeyPem, { mode: 0o600 });
+  }
+  if (!existsSync(credentialFile) || !existsSync(subscribersFile)) {
+    const credential = randomBytes(24).toString('base64url');
+    await writeFile(credentialFile, `${credential}\n`, { mode: 0o600 });
+    const hash = createHash('sha256').update(credential, 'utf8').digest('hex');
+    await writeFile(
+      subscribersFile,
+      `${JSON.stringify([{ subscriber: 'demo-subscriber', credentialSha256: hash }], null, 2)}\n`,
+    );
+  }
+  const key = await loadIssuerKey(await readFile(privateKey, 'utf8'));
+  return {
+    name,
+    ...tls,
+    privateKey,
+    tokenKey: base64url(key.tokenKey.spki),
+    credential: (await readFile(credentialFile, 'utf8')).trim(),
+    credentialFile,
+    subscribersFile,
   };
 }

@@ -3,6 +3,7 @@ export {
   type Deployment,
   type DeploymentSpec,
   type EgressSpec,
+  type IssuerMaterial,
   type SignedEntryInput,
 } from './deployment.ts';
 export { startApp, records, type RunningApp, type AppName } from './processes.ts';

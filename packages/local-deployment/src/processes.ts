@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
-export type AppName = 'ingress' | 'egress' | 'client';
+export type AppName = 'ingress' | 'egress' | 'client' | 'issuer';
 
 export interface RunningApp {
   readonly name: AppName;

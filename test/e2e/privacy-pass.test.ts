@@ -1,0 +1,310 @@
+/**
+ * Privacy Pass end to end, with real processes: an issuer app, two ingress instances sharing
+ * the spent-token bucket in the ingress operator's NATS account, an egress, and the client
+ * app fetching tokens in batches. Every session needs one token; bad, foreign, expired and
+ * replayed tokens are refused with their reason; and what the issuer observed never links
+ * to what the ingress observed (with a leaky setup that the same check must catch).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { startApp, records, freePort, type RunningApp } from '@splitrelay/local-deployment';
+import { startNats, type NatsServer } from '@splitrelay/nats-kit';
+import {
+  base64url,
+  decodeChallenge,
+  decodeToken,
+  formatTokenHeader,
+  generateIssuerKeyPem,
+  loadIssuerKey,
+  parseChallengeHeader,
+  type IssuerKey,
+} from '@splitrelay/privacy-pass';
+import { run } from '../kit/run.ts';
+import { httpsTarget } from '../kit/targets.ts';
+import { tlsExchange } from '../kit/raw.ts';
+import { mintToken, tokensFromIssuer, issuerPost } from '../kit/tokens.ts';
+import {
+  ADDR,
+  INGRESS_NAME,
+  ISSUER_NAME,
+  TARGET_NAME,
+  startWorld,
+  untilIngressKnows,
+  type World,
+} from '../kit/world.ts';
+
+const SECOND_INGRESS = '127.0.2.2';
+let nats: NatsServer;
+let world: World;
+let second: RunningApp;
+let secondPort: number;
+let target: Awaited<ReturnType<typeof httpsTarget>>;
+let expiredKey: IssuerKey;
+let expiredTokenKey: string;
+
+before(async () => {
+  nats = await startNats({ host: '127.0.7.1' });
+  // A key the ingress is told about whose window has closed: its tokens are "expired".
+  const expired = generateIssuerKeyPem();
+  expiredKey = await loadIssuerKey(expired.privateKeyPem);
+  expiredTokenKey = base64url(expired.tokenKey);
+  const now = Math.floor(Date.now() / 1000);
+  world = await startWorld({
+    natsServers: [nats.url],
+    privacyPass: true,
+    capture: true,
+    logLevel: 'info',
+    ingressAdmission: {
+      privacyPass: {
+        issuerName: ISSUER_NAME,
+        origin: INGRESS_NAME,
+        keys: [{ tokenKey: expiredTokenKey, notBefore: now - 7200, notAfter: now - 3600 }],
+      },
+    },
+    clientTokens: { batchSize: 8, refillBelow: 2 },
+  });
+  target = await httpsTarget(
+    ADDR.target,
+    world.deployment.target.cert,
+    world.deployment.target.key,
+  );
+  // A second instance of the same ingress: same operator, same NATS account and bucket.
+  const healthPort = await freePort(SECOND_INGRESS);
+  const config = {
+    ...world.ingressConfig,
+    listen: `${SECOND_INGRESS}:0`,
+    trunk: { ...(world.ingressConfig.trunk as object), localAddress: SECOND_INGRESS },
+    health: { listen: `${SECOND_INGRESS}:${healthPort}` },
+    controlPlane: { ...(world.ingressConfig.controlPlane as object), ingressId: 'ingress-2' },
+  };
+  second = await startApp('ingress', await world.deployment.writeConfig('ingress-2', config));
+  secondPort = Number(String(second.ready.listen).split(':').pop());
+  await untilIngressKnows(healthPort, ['egress-1'], true, SECOND_INGRESS);
+});
+
+after(async () => {
+  await second?.stop();
+  await target?.close();
+  await world?.stop();
+  await world?.cleanup();
+  await nats?.stop();
+});
+
+const ca = (): string => readFileSync(world.deployment.caCert, 'utf8');
+
+/** A raw CONNECT to an ingress instance; the answer's status line and headers. */
+async function connectWith(
+  authorization: string | undefined,
+  ingress: { host: string; port: number } = { host: ADDR.ingress, port: world.ingressPort },
+): Promise<{ status: number; head: string; headers: Map<string, string> }> {
+  const text = await tlsExchange(
+    { ...ingress, servername: INGRESS_NAME, ca: ca(), localAddress: ADDR.client },
+    `CONNECT egress-1:443 HTTP/1.1\r\nHost: egress-1:443\r\n` +
+      (authorization === undefined ? '' : `Proxy-Authorization: ${authorization}\r\n`) +
+      '\r\n',
+    1500,
+  );
+  const head = text.slice(0, text.indexOf('\r\n\r\n') >>> 0);
+  const headers = new Map<string, string>();
+  for (const line of head.split('\r\n').slice(1)) {
+    const colon = line.indexOf(':');
+    headers.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
+  }
+  return { status: Number(head.split(' ')[1]), head, headers };
+}
+
+const detailsOf = (headers: Map<string, string>): string | undefined =>
+  /details="([^"]*)"/.exec(headers.get('proxy-status') ?? '')?.[1];
+
+test('the client app fetches tokens from the issuer and its tunnels work', async () => {
+  for (let i = 0; i < 3; i++) {
+    const res = await run('curl', [
+      '--silent',
+      '--show-error',
+      '--max-time',
+      '15',
+      '--cacert',
+      world.deployment.caCert,
+      '--proxy',
+      `socks5h://127.0.0.1:${world.socksPort}`,
+      `https://${TARGET_NAME}:${target.port}/`,
+    ]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout, 'hello from the target\n');
+  }
+  // The issuer counts in its stats line (every second here): tokens went out, in batches.
+  const deadline = Date.now() + 5000;
+  const issued = (): number =>
+    records(world.issuer!)
+      .filter((r) => r.event === 'stats')
+      .reduce((sum, r) => sum + Number(r.issued), 0);
+  while (issued() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(issued() >= 8, `the issuer issued ${issued()} tokens`);
+});
+
+test('without a token the ingress answers 407 with a PrivateToken challenge', async () => {
+  const { status, headers } = await connectWith(undefined);
+  assert.equal(status, 407);
+  assert.equal(detailsOf(headers), 'a Privacy Pass token is required');
+  const offers = parseChallengeHeader(headers.get('proxy-authenticate') ?? '');
+  assert.equal(offers.length, 1);
+  const challenge = decodeChallenge(offers[0]!.challenge);
+  assert.equal(challenge.issuerName, ISSUER_NAME);
+  assert.deepEqual([...challenge.originInfo], [INGRESS_NAME]);
+  assert.equal(challenge.redemptionContext.length, 0);
+  // The key it names is the issuer's current one (announced over NATS), never the expired one.
+  assert.equal(base64url(offers[0]!.tokenKey), world.deployment.issuer!.tokenKey);
+});
+
+test('malformed, unknown-key, expired-key and forged tokens are refused with their reason', async () => {
+  const stranger = await loadIssuerKey(generateIssuerKeyPem().privateKeyPem);
+  const forged = (await tokensFromIssuer(world, 1))[0]!;
+  forged[forged.length - 1]! ^= 0x55;
+  const cases: [string, string][] = [
+    ['PrivateToken token="bm90IGEgdG9rZW4"', 'malformed token'],
+    ['PrivateToken token=', 'malformed token'],
+    ['Bearer abc', 'malformed token'],
+    [formatTokenHeader(await mintToken(stranger)), 'unknown token key'],
+    [formatTokenHeader(await mintToken(expiredKey)), 'expired token key'],
+    [formatTokenHeader(forged), 'token signature does not verify'],
+  ];
+  for (const [authorization, reason] of cases) {
+    const { status, headers } = await connectWith(authorization);
+    assert.equal(status, 407, authorization.slice(0, 30));
+    assert.equal(detailsOf(headers), reason);
+    assert.match(headers.get('proxy-authenticate') ?? '', /^PrivateToken challenge="/);
+  }
+  // Still serving: a good token opens a tunnel.
+  const [good] = await tokensFromIssuer(world, 1);
+  assert.equal((await connectWith(formatTokenHeader(good!))).status, 200);
+});
+
+test('a token spent on one ingress instance is refused on the other', async () => {
+  const [token] = await tokensFromIssuer(world, 1);
+  const header = formatTokenHeader(token!);
+  assert.equal((await connectWith(header)).status, 200);
+  const replayElsewhere = await connectWith(header, { host: SECOND_INGRESS, port: secondPort });
+  assert.equal(replayElsewhere.status, 407);
+  assert.equal(detailsOf(replayElsewhere.headers), 'token already spent');
+  const replayHere = await connectWith(header);
+  assert.equal(detailsOf(replayHere.headers), 'token already spent');
+  // And the other way round: fresh on the second instance, then refused on the first.
+  const [other] = await tokensFromIssuer(world, 1);
+  assert.equal(
+    (await connectWith(formatTokenHeader(other!), { host: SECOND_INGRESS, port: secondPort }))
+      .status,
+    200,
+  );
+  assert.equal(
+    detailsOf((await connectWith(formatTokenHeader(other!))).headers),
+    'token already spent',
+  );
+});
+
+/** Everything that would link an issuance to a redemption, as found in the captures. */
+function linkFindings(ingressSeen: Buffer, issuerSeen: Buffer, credential: string): string[] {
+  const findings: string[] = [];
+  const tokens = [
+    ...ingressSeen.toString('latin1').matchAll(/PrivateToken token=\\?"?([A-Za-z0-9_-]{400,})/g),
+  ]
+    .map((m) => m[1]!)
+    .flatMap((t) => {
+      try {
+        return [decodeToken(Buffer.from(t, 'base64url'))];
+      } catch {
+        return [];
+      }
+    });
+  assert.ok(tokens.length > 0, 'the ingress capture holds the tokens it redeemed');
+  // Bytes may sit inside a longer base64 text at any alignment: decode every such run at each
+  // of its four character offsets, so a whole token in a header still shows its nonce.
+  const issuerViews = [issuerSeen];
+  for (const m of issuerSeen.toString('latin1').matchAll(/[A-Za-z0-9+/_-]{40,}/g)) {
+    for (let skip = 0; skip < 4; skip++) {
+      issuerViews.push(
+        Buffer.from(
+          m[0].slice(skip).replace(/[+/]/g, (c) => (c === '+' ? '-' : '_')),
+          'base64url',
+        ),
+      );
+    }
+  }
+  for (const token of tokens) {
+    for (const [what, bytes] of [
+      ['nonce', token.nonce],
+      ['authenticator', token.authenticator],
+    ] as const) {
+      const b = Buffer.from(bytes);
+      for (const needle of [
+        b,
+        Buffer.from(b.toString('hex')),
+        Buffer.from(b.toString('base64url')),
+        Buffer.from(b.toString('base64')),
+      ]) {
+        if (issuerViews.some((v) => v.includes(needle)))
+          findings.push(`issuer saw a token ${what}`);
+      }
+    }
+  }
+  for (const needle of [credential, Buffer.from(credential).toString('base64')]) {
+    if (ingressSeen.includes(needle)) findings.push('ingress saw the subscriber credential');
+  }
+  return [...new Set(findings)];
+}
+
+test(
+  'unlinkability: the issuer never sees a redeemed token, the ingress never the credential',
+  { timeout: 60_000 },
+  async () => {
+    await second.stop();
+    await world.stop();
+    const findings = linkFindings(
+      await world.capture('ingress'),
+      await world.capture('issuer'),
+      world.deployment.issuer!.credential,
+    );
+    assert.deepEqual(findings, []);
+    // The issuer's logs are part of what it observed: no token there either.
+    const issuerLog = world.issuer!.lines.join('\n');
+    assert.doesNotMatch(issuerLog, /PrivateToken token=/);
+
+    // Negative control: a leaky client that hands the issuer a token it redeemed and hands
+    // the ingress its credential. The same check must catch both.
+    const leaky = await startWorld({ privacyPass: true, capture: true, logLevel: 'info' });
+    try {
+      const [token] = await tokensFromIssuer(leaky, 1);
+      const header = formatTokenHeader(token!);
+      const connect = (authorization: string) =>
+        tlsExchange(
+          {
+            host: ADDR.ingress,
+            port: leaky.ingressPort,
+            servername: INGRESS_NAME,
+            ca: readFileSync(leaky.deployment.caCert, 'utf8'),
+          },
+          `CONNECT egress-1:443 HTTP/1.1\r\nHost: egress-1:443\r\nProxy-Authorization: ${authorization}\r\n\r\n`,
+          1000,
+        );
+      await connect(header);
+      await connect(`Bearer ${leaky.deployment.issuer!.credential}`);
+      await issuerPost(leaky, new Uint8Array([1]), {
+        authorization: `Bearer ${leaky.deployment.issuer!.credential}`,
+        'content-type': 'application/private-token-request',
+        'x-debug-redeemed': header,
+      });
+      await leaky.stop();
+      const caught = linkFindings(
+        await leaky.capture('ingress'),
+        await leaky.capture('issuer'),
+        leaky.deployment.issuer!.credential,
+      );
+      assert.ok(caught.includes('issuer saw a token nonce'), caught.join(', '));
+      assert.ok(caught.includes('issuer saw a token authenticator'), caught.join(', '));
+      assert.ok(caught.includes('ingress saw the subscriber credential'), caught.join(', '));
+    } finally {
+      await leaky.stop();
+      await leaky.cleanup();
+    }
+  },
+);
