@@ -44,7 +44,7 @@ export async function exchange(
   return text;
 }
 
-/** A SOCKS5 request through the client's proxy; resolves the reply (0 = success). */
+/** A SOCKS5 request through the client's proxy; resolves the reply (0 = success) and the socket, paused. */
 export async function socksRequest(
   socksPort: number,
   command: 'connect' | 'udp-associate',
@@ -82,6 +82,10 @@ export async function socksRequest(
   socket.write(encodeRequest({ command, host, port }));
   const reply = await read(decodeReply);
   socket.off('data', onData);
+  // Paused, with whatever followed the reply put back: a flowing socket without a 'data'
+  // listener would drop the target's first bytes before the caller attaches one.
+  socket.pause();
+  if (buf.length > 0) socket.unshift(buf);
   return { reply: reply.reply, bound: { host: reply.host, port: reply.port }, socket };
 }
 
