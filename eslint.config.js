@@ -20,7 +20,16 @@ const ioModules = [
 ];
 
 /** Packages whose src is a sans-I/O core. */
-const corePackages = ['errors', 'socks5', 'authority', 'target-policy', 'directory', 'connect-udp'];
+const corePackages = [
+  'errors',
+  'socks5',
+  'authority',
+  'target-policy',
+  'directory',
+  'connect-udp',
+  'privacy-pass',
+  'abuse-limits',
+];
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '.demo/**', '.bench-out/**'] },

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,8 @@ test(
     const child = spawn(process.execPath, [demoMain], {
       env: { ...process.env, SPLITRELAY_DEMO_DIR: dir, SPLITRELAY_ALLOW_TARGETS: '127.0.9.0/24' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so a failed run can take every child (nats-server too) down.
+      detached: true,
     });
     const output: string[] = [];
     createInterface({ input: child.stderr }).on('line', (l) => output.push(l));
@@ -37,7 +39,7 @@ test(
           reject(new Error(`demo exited ${code}:\n${output.join('\n')}`)),
         );
       });
-      for (const key of ['socks', 'http', 'ingress', 'egress', 'logs', 'nats'])
+      for (const key of ['socks', 'http', 'ingress', 'egress', 'logs', 'nats', 'issuer'])
         assert.ok(key in ready, `READY has ${key}`);
       assert.equal(ready.socks, 'socks5h://127.0.0.1:1080');
       assert.match(
@@ -47,6 +49,7 @@ test(
       );
       assert.match(output.join('\n'), /ingress log mentions the target .*: no/);
       assert.match(output.join('\n'), /egress log mentions your address .*: no/);
+      assert.match(output.join('\n'), /ingress log mentions your subscriber credential: no/);
       const logs = ready.logs as Record<string, string>;
       assert.ok(existsSync(logs.ingress!) && existsSync(logs.egress!));
       for (const proxy of [String(ready.socks), String(ready.http)]) {
@@ -65,11 +68,23 @@ test(
         assert.match(res.stdout, /Hello through SplitRelay/);
         assert.match(res.stdout, /127\.0\.3\.1/);
       }
+      // Privacy Pass was in play: the ingress redeemed tokens the issuer issued.
+      const deadline = Date.now() + 8000;
+      const redeemed = (): boolean =>
+        /"tokensRedeemed":[1-9]/.test(readFileSync(logs.ingress!, 'utf8'));
+      while (!redeemed() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      assert.ok(redeemed(), 'the ingress stats line counts redeemed tokens');
       child.kill('SIGINT');
       const [code] = await once(child, 'exit');
       assert.equal(code, 0);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null || child.signalCode === null) {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // The group is already gone.
+        }
+      }
       rmSync(dir, { recursive: true, force: true });
     }
   },

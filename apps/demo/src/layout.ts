@@ -8,6 +8,7 @@ export const DEMO = {
     name: 'ingress.demo.splitrelay.test',
   },
   nats: { host: '127.0.7.1', port: 4222 },
+  issuer: { host: '127.0.6.1', port: 8445, name: 'issuer.demo.splitrelay.test' },
   egress: { id: 'egress-demo', host: '127.0.3.1', port: 8443, region: 'local' },
   target: { host: '127.0.4.1', port: 8444, name: 'target.demo.splitrelay.test' },
   socks: '127.0.0.1:1080',

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The demo: a whole SplitRelay on this machine, one loopback address per role. It makes a
- * local CA and certificates if absent, starts egress, ingress and client proxies, fetches
+ * local CA and certificates if absent, starts NATS, egress, the Privacy Pass issuer, ingress
+ * and client proxies (the client fetching tokens from the issuer), fetches
  * the demo page through both relays, shows what each relay saw, prints `READY <json>`, and
  * stays up until Ctrl-C.
  */
@@ -25,9 +26,11 @@ async function waitForEgress(healthUrl: string): Promise<void> {
     const res = await fetch(healthUrl).catch(() => undefined);
     const health = ((await res?.json().catch(() => ({}))) ?? {}) as {
       egresses?: Record<string, string>;
+      tokenKeys?: unknown[];
     };
-    if (health.egresses?.[DEMO.egress.id] === 'up') return;
-    if (Date.now() > deadline) throw new Error('the ingress never learned the egress over NATS');
+    if (health.egresses?.[DEMO.egress.id] === 'up' && (health.tokenKeys?.length ?? 0) > 0) return;
+    if (Date.now() > deadline)
+      throw new Error('the ingress never learned the egress and the issuer key over NATS');
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -42,12 +45,19 @@ async function main(): Promise<void> {
     egresses: [DEMO.egress],
     targetHosts: [DEMO.target.host],
     targetName: DEMO.target.name,
+    issuer: { host: DEMO.issuer.host, name: DEMO.issuer.name },
   });
+  const issuerMaterial = deployment.issuer!;
   const logs = {
     ingress: join(dir, 'logs', 'ingress.log'),
     egress: join(dir, 'logs', 'egress.log'),
     client: join(dir, 'logs', 'client.log'),
+    issuer: join(dir, 'logs', 'issuer.log'),
   };
+  // The demo's one token key lives seven days from now: within the ingress's spent-token
+  // memory (eight days), as a real rotation schedule must be.
+  const now = Math.floor(Date.now() / 1000);
+  const tokenKeyWindow = { notBefore: now - 60, notAfter: now + 7 * 86_400 };
   const allow = ['127.0.4.0/24', ...extraAllowedTargets(process.env)];
   say(`egress allowlist: ${allow.join(', ')} (everything else private or loopback is refused)`);
 
@@ -97,6 +107,27 @@ async function main(): Promise<void> {
       `egress   ${DEMO.egress.host}:${DEMO.egress.port}  (sees the ingress and the targets, never you)`,
     );
 
+    const issuerConfig = await deployment.writeConfig('issuer', {
+      listen: `${DEMO.issuer.host}:${DEMO.issuer.port}`,
+      tls: { cert: issuerMaterial.cert, key: issuerMaterial.key },
+      issuerName: DEMO.issuer.name,
+      keys: [{ privateKey: issuerMaterial.privateKey, ...tokenKeyWindow }],
+      attester: { type: 'file', file: issuerMaterial.subscribersFile },
+      limits: { tokensPerSubscriberPerHour: 2000, maxRequestBytes: 16_384, maxBatch: 32 },
+      log: { level: 'info', statsIntervalMs: 5000 },
+      controlPlane: {
+        servers: [nats.url],
+        user: TEST_CREDENTIALS.issuer.user,
+        password: TEST_CREDENTIALS.issuer.pass,
+        issuerId: 'demo-issuer',
+        announceMs: 2000,
+      },
+    });
+    apps.push(await startApp('issuer', issuerConfig, { logFile: logs.issuer }));
+    say(
+      `issuer   ${DEMO.issuer.host}:${DEMO.issuer.port}  (sees your subscription when you fetch tokens, never where you spend them)`,
+    );
+
     const ingressConfig = await deployment.writeConfig('ingress', {
       listen: `${DEMO.ingress.host}:${DEMO.ingress.port}`,
       tls: { cert: deployment.ingress.cert, key: deployment.ingress.key },
@@ -115,6 +146,10 @@ async function main(): Promise<void> {
         heartbeatMs: 1000,
         ingressId: 'demo-ingress',
       },
+      // One Privacy Pass token per session; the issuer's key arrives over NATS.
+      admission: {
+        privacyPass: { issuerName: DEMO.issuer.name, origin: DEMO.ingress.name },
+      },
     });
     apps.push(await startApp('ingress', ingressConfig, { logFile: logs.ingress }));
     say(
@@ -132,6 +167,12 @@ async function main(): Promise<void> {
       // No directory file: the client fetches the signed directory from the ingress and
       // verifies it against the egress operator's key itself.
       directory: { operatorKeys: [{ publicKey: deployment.operatorPublicKey }] },
+      tokens: {
+        issuer: `https://${DEMO.issuer.host}:${DEMO.issuer.port}`,
+        ca: deployment.caCert,
+        servername: DEMO.issuer.name,
+        credentialFile: issuerMaterial.credentialFile,
+      },
       socks: { listen: DEMO.socks },
       http: { listen: DEMO.http },
       log: { level: 'info' },
@@ -160,6 +201,9 @@ async function main(): Promise<void> {
       `  ingress log mentions the target (${DEMO.target.name} / ${DEMO.target.host}): ${ingressLog.includes(DEMO.target.name) || ingressLog.includes(DEMO.target.host) ? 'YES (bug!)' : 'no'}`,
     );
     say(
+      `  ingress log mentions your subscriber credential: ${ingressLog.includes(issuerMaterial.credential) ? 'YES (bug!)' : 'no'}`,
+    );
+    say(
       `  egress log mentions your address (${DEMO.clientSource}): ${egressLog.includes(DEMO.clientSource) ? 'YES (bug!)' : 'no'}`,
     );
     say(
@@ -178,6 +222,7 @@ async function main(): Promise<void> {
         ingress: `${DEMO.ingress.host}:${DEMO.ingress.port}`,
         egress: `${DEMO.egress.host}:${DEMO.egress.port}`,
         nats: nats.url,
+        issuer: `https://${DEMO.issuer.host}:${DEMO.issuer.port}`,
         target: url,
         ca: deployment.caCert,
         logs,

@@ -60,6 +60,8 @@ export async function startIngress(
     ...(config.trunk.localAddress ? { localAddress: config.trunk.localAddress } : {}),
   });
 
+  const counters = { sessions: 0, refusals: 0, bytesUp: 0, bytesDown: 0 };
+  let openSessions = 0;
   let controlPlane: IngressControlPlane | undefined;
   if (config.controlPlane) {
     controlPlane = await joinControlPlane(config.controlPlane, view, log, () => ({
@@ -73,8 +75,6 @@ export async function startIngress(
     log,
   );
 
-  const counters = { sessions: 0, refusals: 0, bytesUp: 0, bytesDown: 0 };
-  let openSessions = 0;
   const server: Server = createOuterHopServer({
     cert: readPem(config.tls.cert),
     key: readPem(config.tls.key),
@@ -130,6 +130,7 @@ export async function startIngress(
     () =>
       log.info('stats', {
         ...counters,
+        ...admissionStats(admission.counters),
         sessions: openSessions,
         reason: `control plane: ${view.state}`,
       }),
@@ -174,4 +175,12 @@ export async function startIngress(
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function admissionStats(counters: Readonly<Record<string, number>>): {
+  tokensRedeemed: number;
+  admissionRefusals: Record<string, number>;
+} {
+  const { redeemed = 0, ...refusals } = counters;
+  return { tokensRedeemed: redeemed, admissionRefusals: refusals };
 }

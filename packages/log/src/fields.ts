@@ -36,6 +36,9 @@ export interface IngressFields extends CommonFields {
   /** The client's address: the ingress is the side allowed to know it. */
   clientAddr?: string;
   alpn?: string;
+  /** Aggregate Privacy Pass counters: tokens redeemed, refusals by reason (never a token). */
+  tokensRedeemed?: number;
+  admissionRefusals?: Readonly<Record<string, number>>;
 }
 
 /** The egress sees the ingress relay and the target; never a client address. */
@@ -101,6 +104,8 @@ export const allowedFields = {
     egressId: true,
     clientAddr: true,
     alpn: true,
+    tokensRedeemed: true,
+    admissionRefusals: true,
   } satisfies KeysOf<IngressFields>,
   egress: {
     ...common,
