@@ -21,7 +21,9 @@ import {
   type IssuerKey,
 } from '@splitrelay/privacy-pass';
 import { run } from '../kit/run.ts';
-import { httpsTarget } from '../kit/targets.ts';
+import { echoTarget, httpsTarget } from '../kit/targets.ts';
+import { sdkClient } from '../kit/sdk-client.ts';
+import { TokenWallet } from '@splitrelay/sdk';
 import { tlsExchange } from '../kit/raw.ts';
 import { mintToken, tokensFromIssuer, issuerPost } from '../kit/tokens.ts';
 import {
@@ -200,6 +202,44 @@ test('a token spent on one ingress instance is refused on the other', async () =
     detailsOf((await connectWith(formatTokenHeader(other!))).headers),
     'token already spent',
   );
+});
+
+test('the SDK spends one token per session, over either carrier, and refetches in batches', async () => {
+  const echo = await echoTarget(ADDR.target);
+  const wallet = new TokenWallet({
+    issuer: world.issuerUrl!,
+    issuerCa: ca(),
+    issuerServername: ISSUER_NAME,
+    credential: world.deployment.issuer!.credential,
+    batchSize: 4,
+    refillBelow: 1,
+    localAddress: ADDR.client,
+  });
+  try {
+    for (const carrier of ['connect', 'websocket'] as const) {
+      for (let session = 0; session < 3; session++) {
+        // A fresh client is a fresh session: each one costs exactly one token.
+        const client = sdkClient(world, { authenticator: wallet, carrier });
+        const flows = await Promise.all(
+          [1, 2, 3].map(async (i) => {
+            const flow = await client.connect({ host: ADDR.target, port: echo.port });
+            flow.end(`flow ${i}`);
+            const parts: Buffer[] = [];
+            for await (const chunk of flow) parts.push(chunk as Buffer);
+            return Buffer.concat(parts).toString();
+          }),
+        );
+        assert.deepEqual(flows, ['flow 1', 'flow 2', 'flow 3']);
+        client.close();
+      }
+    }
+    // Six sessions, many flows: six tokens spent, fetched in batches of four.
+    assert.equal(wallet.fetched - wallet.size, 6);
+    assert.equal(wallet.fetched % 4, 0);
+  } finally {
+    wallet.close();
+    await echo.close();
+  }
 });
 
 /** Everything that would link an issuance to a redemption, as found in the captures. */

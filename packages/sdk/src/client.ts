@@ -129,6 +129,8 @@ export function createSplitRelayClient(options: SplitRelayClientOptions): SplitR
       } catch (err) {
         failed.add(egress.id);
         if (attempt >= 2 || !(err instanceof RelayError) || !err.retryable) throw err;
+        // The ingress itself said "not now" (Retry-After): another egress would not help.
+        if (err.code === 'rate-limited' || err.code === 'auth-unavailable') throw err;
         continue;
       }
       try {
