@@ -242,6 +242,36 @@ test('the SDK spends one token per session, over either carrier, and refetches i
   }
 });
 
+test(
+  'NATS unreachable: redemption fails closed with 503 and Retry-After, then recovers',
+  { timeout: 60_000 },
+  async () => {
+    const [held, later] = await tokensFromIssuer(world, 2);
+    await nats.kill();
+    try {
+      const started = Date.now();
+      const refused = await connectWith(formatTokenHeader(held!));
+      assert.equal(refused.status, 503);
+      assert.match(refused.headers.get('proxy-status') ?? '', /error=proxy_internal_error/);
+      assert.equal(detailsOf(refused.headers), 'token store unavailable; redemption fails closed');
+      assert.ok(Number(refused.headers.get('retry-after')) > 0);
+      // Bounded by the claim deadline (2 s), not by NATS's reconnect attempts.
+      assert.ok(Date.now() - started < 4000);
+    } finally {
+      await nats.restart();
+    }
+    // Back: a token that never reached the store redeems (within the reconnect interval).
+    const deadline = Date.now() + 15_000;
+    let status = 0;
+    while (status !== 200 && Date.now() < deadline) {
+      const [token] = status === 0 ? [later!] : await tokensFromIssuer(world, 1);
+      status = (await connectWith(formatTokenHeader(token!))).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal(status, 200);
+  },
+);
+
 /** Everything that would link an issuance to a redemption, as found in the captures. */
 function linkFindings(ingressSeen: Buffer, issuerSeen: Buffer, credential: string): string[] {
   const findings: string[] = [];
