@@ -2,22 +2,20 @@
  * The real issuer app as a child process on 127.0.6.1, with real TLS from @splitrelay/devcerts,
  * and an HTTP/2 (or HTTP/1.1) client that trusts only the test CA.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http2 from 'node:http2';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { createCa, issueCert } from '@splitrelay/devcerts';
+import { startApp } from '@splitrelay/local-deployment';
 import { generateIssuerKeyPem, importTokenKey, type TokenKey } from '@splitrelay/privacy-pass';
 import { credentialSha256 } from '../src/attester.ts';
 
 export const ISSUER_HOST = '127.0.6.1';
 export const ISSUER_NAME = 'issuer.splitrelay.test';
-const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
 
 export interface TestKey {
   readonly file: string;
@@ -117,66 +115,16 @@ export interface RunningIssuerProcess {
 }
 
 export async function startIssuerProcess(configFile: string): Promise<RunningIssuerProcess> {
-  const child = spawn(process.execPath, [MAIN, '--config', configFile], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  const records: Record<string, unknown>[] = [];
-  const waiters = new Set<() => void>();
-  const onLine = (line: string): void => {
-    lines.push(line);
-    if (line.startsWith('{')) {
-      try {
-        records.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        // not a record
-      }
-    }
-    for (const w of [...waiters]) w();
-  };
-  createInterface({ input: child.stdout! }).on('line', onLine);
-  createInterface({ input: child.stderr! }).on('line', onLine);
-  const exited = once(child, 'exit');
-
-  const waitForEvent = (event: string, timeoutMs = 15_000): Promise<Record<string, unknown>> =>
-    new Promise((resolve, reject) => {
-      const check = (): void => {
-        const found = records.find((r) => r.event === event);
-        if (found === undefined) return;
-        waiters.delete(check);
-        clearTimeout(timer);
-        resolve(found);
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`no "${event}" within ${timeoutMs} ms:\n${lines.join('\n')}`));
-      }, timeoutMs);
-      waiters.add(check);
-      check();
-    });
-
-  const ready = await Promise.race([
-    waitForEvent('ready'),
-    exited.then(([code]) => {
-      throw new Error(`issuer exited with ${String(code)} before ready:\n${lines.join('\n')}`);
-    }),
-  ]);
-  const port = Number(String(ready.listen).split(':').pop());
+  const app = await startApp('issuer', configFile);
+  const port = Number(String(app.ready.listen).split(':').pop());
   return {
-    child,
-    ready,
+    child: app.process,
+    ready: { ...app.ready },
     port,
     origin: `https://${ISSUER_HOST}:${port}`,
-    lines,
-    waitForEvent,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-        await exited;
-        clearTimeout(t);
-      }
-    },
+    lines: app.lines,
+    waitForEvent: (event, timeoutMs) => app.waitFor(event, timeoutMs),
+    stop: () => app.stop(),
   };
 }
 

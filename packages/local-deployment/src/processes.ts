@@ -17,6 +17,8 @@ export interface RunningApp {
   readonly ready: Readonly<Record<string, unknown>>;
   /** Every stdout and stderr line so far, in order. */
   readonly lines: string[];
+  /** The first log record with this `event`, already logged or still to come. */
+  waitFor(event: string, timeoutMs?: number): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -45,20 +47,39 @@ export async function startApp(
   const log: WriteStream | undefined = options.logFile
     ? createWriteStream(options.logFile, { flags: 'a' })
     : undefined;
-  let resolveReady: (r: Record<string, unknown>) => void = () => {};
-  const readyPromise = new Promise<Record<string, unknown>>((r) => (resolveReady = r));
+  const seen: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
   const onLine = (line: string): void => {
     lines.push(line);
     log?.write(`${line}\n`);
     if (line.startsWith('{')) {
       try {
-        const record = JSON.parse(line) as Record<string, unknown>;
-        if (record.event === 'ready') resolveReady(record);
+        seen.push(JSON.parse(line) as Record<string, unknown>);
       } catch {
         // Not a log record (e.g. a stack trace line); kept in `lines` all the same.
       }
+      for (const wake of [...waiters]) wake();
     }
   };
+  const waitFor = (event: string, timeoutMs = 15_000): Promise<Record<string, unknown>> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        const found = seen.find((r) => r.event === event);
+        if (found === undefined) return;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`${name} logged no "${event}" within ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref();
+      waiters.add(check);
+      check();
+    });
+  const readyPromise = waitFor('ready', options.timeoutMs ?? 15_000);
+  readyPromise.catch(() => {});
   createInterface({ input: child.stdout! }).on('line', onLine);
   createInterface({ input: child.stderr! }).on('line', onLine);
   const exited = once(child, 'exit');
@@ -75,6 +96,7 @@ export async function startApp(
     process: child,
     ready,
     lines,
+    waitFor,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
