@@ -5,14 +5,23 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadDirectoryFile, readTrustedKeys } from '@splitrelay/directory-source';
-import { createSplitRelayClient, type SplitRelayClient } from '@splitrelay/sdk';
-import { ADDR, INGRESS_NAME } from '../kit/addresses.ts';
+import { TokenWallet, createSplitRelayClient, type SplitRelayClient } from '@splitrelay/sdk';
+import { ADDR, INGRESS_NAME, ISSUER_NAME } from '../kit/addresses.ts';
 import type { Relays } from '../kit/relays.ts';
 import { datagramUdp } from '../measure/udp-paths.ts';
 import type { Contender } from './types.ts';
 
 function sdkClient(relays: Relays): SplitRelayClient {
   const { deployment } = relays;
+  const ca = readFileSync(deployment.caCert, 'utf8');
+  // A fresh wallet per client: a cold start pays the 407, the issuer round trip and blinding.
+  const wallet = new TokenWallet({
+    issuer: relays.issuerUrl,
+    issuerCa: ca,
+    issuerServername: ISSUER_NAME,
+    credential: deployment.issuer!.credential,
+    localAddress: ADDR.client,
+  });
   const verified = loadDirectoryFile(
     deployment.directoryFile,
     readTrustedKeys([{ publicKey: deployment.operatorPublicKey }]),
@@ -23,10 +32,11 @@ function sdkClient(relays: Relays): SplitRelayClient {
       host: ADDR.ingress,
       port: relays.ingressPort,
       servername: INGRESS_NAME,
-      ca: readFileSync(deployment.caCert, 'utf8'),
+      ca,
     },
     directory: () => verified.entries,
     localAddress: ADDR.client,
+    authenticator: wallet,
   });
 }
 

@@ -1,14 +1,15 @@
 /**
  * The SplitRelay side of the bench world: a loopback deployment (PKI, signed directory,
  * configs) and the real egress and ingress apps, as the end-to-end tests build it
- * (test/kit/world.ts), tuned for measuring: quiet logs and a raised open-files limit.
+ * (test/kit/world.ts), tuned for measuring: quiet logs and a raised open-files limit. Privacy
+ * Pass is on, as deployed: every client session is paid for with a token from the issuer.
  */
 import { fileURLToPath } from 'node:url';
 import { freePort, prepareDeployment, type Deployment } from '@splitrelay/local-deployment';
-import { ADDR, EGRESS_ID, INGRESS_NAME, TARGET_NAME } from './addresses.ts';
+import { ADDR, EGRESS_ID, INGRESS_NAME, ISSUER_NAME, TARGET_NAME } from './addresses.ts';
 import { startChild, type Child } from './child.ts';
 
-export type AppName = 'egress' | 'ingress' | 'client';
+export type AppName = 'egress' | 'ingress' | 'client' | 'issuer';
 
 export const GC_PRELOAD = fileURLToPath(new URL('./gc-preload.ts', import.meta.url));
 const appMain = (name: AppName): string =>
@@ -39,6 +40,8 @@ export interface Relays {
   readonly egress: Child;
   readonly ingress: Child;
   readonly ingressPort: number;
+  /** The Privacy Pass issuer's origin: every client session costs one token, as deployed. */
+  readonly issuerUrl: string;
   /** Client app config without its SOCKS listener (each client picks its own port). */
   clientConfig(socksPort: number): Record<string, unknown>;
   stop(): Promise<void>;
@@ -58,6 +61,7 @@ export async function prepareBenchDeployment(
     egresses: [{ id: EGRESS_ID, host: ADDR.egress, port: egressPort, region: 'eu' }],
     targetHosts: [ADDR.target],
     targetName: TARGET_NAME,
+    issuer: { host: ADDR.issuer, name: ISSUER_NAME },
   });
   return { deployment, egressPort };
 }
@@ -82,6 +86,21 @@ export async function startRelays(
     });
     const egress = await startApp('egress', egressFile, fdLimit, nodeArgs);
     started.push(egress);
+    const issuerMaterial = deployment.issuer!;
+    const now = Math.floor(Date.now() / 1000);
+    const tokenKeyWindow = { notBefore: now - 60, notAfter: now + 7 * 86_400 };
+    const issuerFile = await deployment.writeConfig('issuer', {
+      listen: `${ADDR.issuer}:0`,
+      tls: { cert: issuerMaterial.cert, key: issuerMaterial.key },
+      issuerName: ISSUER_NAME,
+      keys: [{ privateKey: issuerMaterial.privateKey, ...tokenKeyWindow }],
+      attester: { type: 'file', file: issuerMaterial.subscribersFile },
+      limits: { tokensPerSubscriberPerHour: 10_000_000, maxRequestBytes: 65_536, maxBatch: 64 },
+      log: QUIET_LOG,
+    });
+    const issuer = await startApp('issuer', issuerFile, fdLimit, nodeArgs);
+    started.push(issuer);
+    const issuerUrl = `https://${ADDR.issuer}:${String(issuer.ready.listen).split(':').pop()}`;
     const ingressFile = await deployment.writeConfig('ingress', {
       listen: `${ADDR.ingress}:0`,
       tls: { cert: deployment.ingress.cert, key: deployment.ingress.key },
@@ -95,6 +114,15 @@ export async function startRelays(
         operatorKeys: [{ publicKey: deployment.operatorPublicKey }],
       },
       log: QUIET_LOG,
+      admission: {
+        // The bench opens sessions by the thousand from one address: no per-address limit.
+        rateLimit: { sessionsPerSecond: 1_000_000, burst: 1_000_000 },
+        privacyPass: {
+          issuerName: ISSUER_NAME,
+          origin: INGRESS_NAME,
+          keys: [{ tokenKey: issuerMaterial.tokenKey, ...tokenKeyWindow }],
+        },
+      },
     });
     const ingress = await startApp('ingress', ingressFile, fdLimit, nodeArgs);
     started.push(ingress);
@@ -104,6 +132,7 @@ export async function startRelays(
       egress,
       ingress,
       ingressPort,
+      issuerUrl,
       clientConfig: (socksPort) => ({
         ingress: {
           address: `${ADDR.ingress}:${ingressPort}`,
@@ -116,6 +145,12 @@ export async function startRelays(
           operatorKeys: [{ publicKey: deployment.operatorPublicKey }],
         },
         socks: { listen: `${ADDR.socks}:${socksPort}` },
+        tokens: {
+          issuer: issuerUrl,
+          ca: deployment.caCert,
+          servername: ISSUER_NAME,
+          credentialFile: issuerMaterial.credentialFile,
+        },
         log: { level: 'info' },
       }),
       stop: async () => {

@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ADDR, EGRESS_ID, INGRESS_NAME } from '../kit/addresses.ts';
+import { ADDR, EGRESS_ID, INGRESS_NAME, ISSUER_NAME } from '../kit/addresses.ts';
 import { startChild } from '../kit/child.ts';
 import { startPlain, type PlainProcess } from '../kit/plain-process.ts';
 import { processTree } from '../kit/proc.ts';
@@ -33,6 +33,11 @@ export async function splitRelaySessionMemory(
       port: relays.ingressPort,
       servername: INGRESS_NAME,
       caFile: relays.deployment.caCert,
+    },
+    issuer: {
+      url: relays.issuerUrl,
+      servername: ISSUER_NAME,
+      credential: relays.deployment.issuer!.credential,
     },
     directoryFile: relays.deployment.directoryFile,
     operatorPublicKey: relays.deployment.operatorPublicKey,

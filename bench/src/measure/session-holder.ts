@@ -10,10 +10,14 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { loadDirectoryFile, readTrustedKeys } from '@splitrelay/directory-source';
 import { openInnerSession, type InnerSession } from '@splitrelay/inner-session';
+import { RelayError } from '@splitrelay/errors';
 import { openOuterTunnel } from '@splitrelay/outer-hop';
+import { TokenWallet } from '@splitrelay/sdk';
 
 export interface HolderSpec {
   readonly ingress: { host: string; port: number; servername: string; caFile: string };
+  /** Each session pays one Privacy Pass token, as a client's does. */
+  readonly issuer: { url: string; servername: string; credential: string };
   readonly directoryFile: string;
   readonly operatorPublicKey: string;
   readonly egressId: string;
@@ -34,8 +38,29 @@ const sessions: InnerSession[] = [];
 let failed = 0;
 let firstError = '';
 
-async function openOne(): Promise<void> {
-  const carrier = await openOuterTunnel({
+const wallet = new TokenWallet({
+  issuer: spec.issuer.url,
+  issuerCa: ca,
+  issuerServername: spec.issuer.servername,
+  credential: spec.issuer.credential,
+  batchSize: 64,
+  refillBelow: 32,
+  localAddress: spec.localAddress,
+});
+
+/** The challenge comes with the ingress's first 407, as for any client. */
+async function learnChallenge(): Promise<void> {
+  try {
+    (await openOuterTunnel({ ...outer(), headers: {} })).destroy();
+  } catch (err) {
+    const challenge = err instanceof RelayError ? err.headers['proxy-authenticate'] : undefined;
+    if (challenge === undefined) throw err;
+    wallet.challenged(challenge);
+  }
+}
+
+function outer() {
+  return {
     ingress: {
       host: spec.ingress.host,
       port: spec.ingress.port,
@@ -45,7 +70,16 @@ async function openOne(): Promise<void> {
     egressId: egress!.id,
     handshakeTimeoutMs: 30_000,
     localAddress: spec.localAddress,
+  };
+}
+
+async function openOne(): Promise<void> {
+  const authorization = await wallet.authorization();
+  const carrier = await openOuterTunnel({
+    ...outer(),
+    ...(authorization ? { headers: { 'proxy-authorization': authorization } } : {}),
   });
+
   sessions.push(
     await openInnerSession(carrier, {
       egressId: egress!.id,
@@ -87,10 +121,12 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     return;
   }
   if (command.open !== undefined) {
-    void holdUpTo(command.open).then(() => {
-      const alive = sessions.filter((s) => s.alive).length;
-      say({ event: 'held', held: alive, failed, ...(firstError ? { firstError } : {}) });
-    });
+    void learnChallenge()
+      .then(() => holdUpTo(command.open!))
+      .then(() => {
+        const alive = sessions.filter((s) => s.alive).length;
+        say({ event: 'held', held: alive, failed, ...(firstError ? { firstError } : {}) });
+      });
   }
 });
 process.stdin.once('end', () => process.exit(0));

@@ -107,7 +107,11 @@ export class TokenWallet implements SessionAuthenticator {
   async authorization(): Promise<string | undefined> {
     const book = this.#book;
     if (book === undefined) return undefined;
-    if (book.tokens.length === 0) await this.#startRefill(book);
+    // Sessions opening together may drain a batch before this one gets a token: wait for the
+    // next batch, a bounded number of times.
+    for (let batch = 0; book.tokens.length === 0 && batch < 3; batch++) {
+      await this.#startRefill(book);
+    }
     const token = book.tokens.shift();
     if (token === undefined) throw new RelayError('token-required', 'the issuer gave no tokens');
     if (book.tokens.length < (this.#options.refillBelow ?? 4)) {
