@@ -95,7 +95,7 @@ export async function startRelays(
       issuerName: ISSUER_NAME,
       keys: [{ privateKey: issuerMaterial.privateKey, ...tokenKeyWindow }],
       attester: { type: 'file', file: issuerMaterial.subscribersFile },
-      limits: { tokensPerSubscriberPerHour: 10_000_000, maxRequestBytes: 65_536, maxBatch: 64 },
+      limits: { tokensPerSubscriberPerHour: 1_000_000, maxRequestBytes: 65_536, maxBatch: 64 },
       log: QUIET_LOG,
     });
     const issuer = await startApp('issuer', issuerFile, fdLimit, nodeArgs);

@@ -12,10 +12,11 @@
  *       uint8_t  blinded_msg[Nk];
  *   } TokenRequest;
  *
- * Blinding and finalization are @cloudflare/privacypass-ts's RSABSSA-SHA384-PSS-
- * Deterministic suite; randomness comes from crypto.getRandomValues in the order nonce,
- * salt, blind (the RFC 9578 vectors depend on that order).
+ * Blinding and finalization are RSABSSA-SHA384-PSS-Deterministic (blind-rsa.ts); randomness
+ * comes from crypto.getRandomValues in the order nonce, salt, blind (the RFC 9578 vectors
+ * depend on that order).
  */
+import { blind, finalize, modulusOf } from './blind-rsa.ts';
 import { challengeDigest, decodeChallenge } from './challenge.ts';
 import { PrivacyPassError } from './errors.ts';
 import { concatBytes, u16 } from './bytes.ts';
@@ -35,19 +36,6 @@ export interface PendingToken {
   finalize(response: Uint8Array): Promise<Uint8Array>;
 }
 
-type BlindRsaSuite = ReturnType<
-  (typeof import('@cloudflare/privacypass-ts'))['publicVerif']['BLIND_RSA']['suite'][48]
->;
-let suitePromise: Promise<BlindRsaSuite> | undefined;
-
-/** Loaded on first use: the ingress and the issuer import this package but never blind. */
-function blindRsaSuite(): Promise<BlindRsaSuite> {
-  suitePromise ??= import('@cloudflare/privacypass-ts').then(({ publicVerif }) =>
-    publicVerif.BLIND_RSA.suite[publicVerif.BlindRSAMode.PSS](),
-  );
-  return suitePromise;
-}
-
 export async function beginTokenRequest(
   encodedChallenge: Uint8Array,
   tokenKey: Uint8Array,
@@ -55,10 +43,7 @@ export async function beginTokenRequest(
   const challenge = decodeChallenge(encodedChallenge);
   if (challenge.tokenType !== TOKEN_TYPE_BLIND_RSA) throw new PrivacyPassError('unsupported-type');
   const key = importTokenKey(tokenKey);
-  const suite = await blindRsaSuite();
-  const publicKey = key.publicKey.toCryptoKey({ name: 'RSA-PSS', hash: 'SHA-384' }, true, [
-    'verify',
-  ]);
+  const n = modulusOf(key.publicKey);
   const fields = {
     tokenType: TOKEN_TYPE_BLIND_RSA,
     nonce: globalThis.crypto.getRandomValues(new Uint8Array(NONCE_LENGTH)),
@@ -66,7 +51,7 @@ export async function beginTokenRequest(
     tokenKeyId: key.id,
   };
   const tokenInput = authenticatorInput(fields);
-  const { blindedMsg, inv } = await suite.blind(publicKey, tokenInput);
+  const { blindedMsg, inv } = blind(key.publicKey, n, tokenInput);
   if (blindedMsg.length !== NK) throw new PrivacyPassError('bad-key');
   const request = concatBytes([
     u16(TOKEN_TYPE_BLIND_RSA),
@@ -81,7 +66,7 @@ export async function beginTokenRequest(
       }
       let authenticator: Uint8Array;
       try {
-        authenticator = await suite.finalize(publicKey, tokenInput, response, inv);
+        authenticator = finalize(key.publicKey, n, tokenInput, response, inv);
       } catch (cause) {
         throw new PrivacyPassError('malformed', { cause });
       }
