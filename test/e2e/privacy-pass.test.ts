@@ -335,6 +335,10 @@ test(
       world.deployment.issuer!.credential,
     );
     assert.deepEqual(findings, []);
+    // Tokens end at the ingress: the egress never sees one, nor the credential.
+    const egressSeen = await world.capture('egress-egress-1');
+    assert.equal(egressSeen.includes('PrivateToken'), false);
+    assert.equal(egressSeen.includes(world.deployment.issuer!.credential), false);
     // The issuer's logs are part of what it observed: no token there either.
     const issuerLog = world.issuer!.lines.join('\n');
     assert.doesNotMatch(issuerLog, /PrivateToken token=/);

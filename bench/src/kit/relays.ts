@@ -83,6 +83,8 @@ export async function startRelays(
       dns: { hosts: { [TARGET_NAME]: [ADDR.target] } },
       localAddress: ADDR.egress,
       log: { ...QUIET_LOG, flows: false },
+      // The memory phase holds 10,000 idle flows in one session; the default cap is 1,000.
+      limits: { maxFlowsPerSession: 20_000 },
     });
     const egress = await startApp('egress', egressFile, fdLimit, nodeArgs);
     started.push(egress);

@@ -99,9 +99,15 @@ export function checkGoals(results: Results): GoalRow[] {
     ),
   );
   const mem = results.memory;
+  // A count that did not fully open measured something else: it judges nothing.
   const largest = (
-    points: { count: number; perItemKiB: { ingress: number; egress: number } }[] | undefined,
-  ) => (points && points.length > 0 ? points[points.length - 1] : undefined);
+    points:
+      | { count: number; opened: number; perItemKiB: { ingress: number; egress: number } }[]
+      | undefined,
+  ) => {
+    const last = points && points.length > 0 ? points[points.length - 1] : undefined;
+    return last && last.opened === last.count ? last : undefined;
+  };
   const flows = largest(mem?.idleFlows[SR]);
   const sessions = largest(mem?.sessions[SR]);
   rows.push(
