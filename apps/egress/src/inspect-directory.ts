@@ -7,31 +7,22 @@
  *   node apps/egress/src/inspect-directory.ts --file directory.json --operator-key operator.pub
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { verifyDirectory } from '@splitrelay/directory';
 import { readTrustedKeys } from '@splitrelay/directory-source';
+import { cliArgs } from '@splitrelay/config';
 
 const usage =
   'usage: inspect-directory --file directory.json --operator-key operator.pub [--operator-key ...] [--json]';
-let values: { file?: string; 'operator-key'?: string[]; json?: boolean };
-try {
-  values = parseArgs({
-    options: {
-      file: { type: 'string' },
-      'operator-key': { type: 'string', multiple: true },
-      json: { type: 'boolean' },
-    },
-    strict: true,
-  }).values;
-} catch (err) {
-  process.stderr.write(`${(err as Error).message}\n${usage}\n`);
-  process.exit(2);
-}
+const cli = cliArgs(usage, {
+  file: { type: 'string' },
+  'operator-key': { type: 'string', multiple: true },
+  json: { type: 'boolean' },
+});
+const { values } = cli;
+// Annotated, so TypeScript narrows after a call to it.
+const fail: (message: string) => never = cli.fail;
 const keyFiles = values['operator-key'] ?? [];
-if (!values.file || keyFiles.length === 0) {
-  process.stderr.write(`missing a required flag\n${usage}\n`);
-  process.exit(2);
-}
+if (!values.file || keyFiles.length === 0) fail('missing a required flag');
 
 const now = Math.floor(Date.now() / 1000);
 const file = JSON.parse(readFileSync(values.file, 'utf8')) as unknown;

@@ -8,7 +8,6 @@
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import {
   claimedEntryId,
   directoryFile,
@@ -20,34 +19,24 @@ import {
   type SignedEntry,
 } from '@splitrelay/directory';
 import { readSignedEntries } from '@splitrelay/directory-source';
+import { cliArgs } from '@splitrelay/config';
 
 const usage =
   'usage: sign-entry --key operator.key --id ID --endpoint host:port --region R --cert egress.crt [--cert next.crt] --days N --out directory.json [--version N]';
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\n${usage}\n`);
-  process.exit(2);
-}
-
-const { values } = (() => {
-  try {
-    return parseArgs({
-      options: {
-        key: { type: 'string' },
-        id: { type: 'string' },
-        endpoint: { type: 'string' },
-        region: { type: 'string' },
-        cert: { type: 'string', multiple: true },
-        days: { type: 'string' },
-        out: { type: 'string' },
-        version: { type: 'string' },
-      },
-      strict: true,
-    });
-  } catch (err) {
-    fail((err as Error).message);
-  }
-})();
+const cli = cliArgs(usage, {
+  key: { type: 'string' },
+  id: { type: 'string' },
+  endpoint: { type: 'string' },
+  region: { type: 'string' },
+  cert: { type: 'string', multiple: true },
+  days: { type: 'string' },
+  out: { type: 'string' },
+  version: { type: 'string' },
+});
+const { values } = cli;
+// Annotated, so TypeScript narrows after a call to it.
+const fail: (message: string) => never = cli.fail;
 
 const { key, id, endpoint, region, cert, days, out } = values;
 if (!key || !id || !endpoint || !region || !cert || cert.length === 0 || !days || !out)

@@ -9,34 +9,24 @@
  */
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { keyIdOf } from '@splitrelay/directory';
 import { signIngressCert, verifyIngressCert } from '@splitrelay/control-plane';
+import { cliArgs } from '@splitrelay/config';
 
 const usage =
   'usage: sign-trunk-cert --key operator.key --id INGRESS_ID --cert trunk.crt --days N --out file.json [--version N]';
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\n${usage}\n`);
-  process.exit(2);
-}
-
-let values: Record<string, string | undefined>;
-try {
-  values = parseArgs({
-    options: {
-      key: { type: 'string' },
-      id: { type: 'string' },
-      cert: { type: 'string' },
-      days: { type: 'string' },
-      out: { type: 'string' },
-      version: { type: 'string' },
-    },
-    strict: true,
-  }).values;
-} catch (err) {
-  fail((err as Error).message);
-}
+const cli = cliArgs(usage, {
+  key: { type: 'string' },
+  id: { type: 'string' },
+  cert: { type: 'string' },
+  days: { type: 'string' },
+  out: { type: 'string' },
+  version: { type: 'string' },
+});
+const { values } = cli;
+// Annotated, so TypeScript narrows after a call to it.
+const fail: (message: string) => never = cli.fail;
 const { key, id, cert, days, out } = values;
 if (!key || !id || !cert || !days || !out) fail('missing a required flag');
 const validDays = Number(days);

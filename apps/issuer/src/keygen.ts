@@ -7,26 +7,18 @@
  *   node apps/issuer/src/keygen.ts --out /etc/splitrelay/issuer/token-2026-12.key
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { cliArgs } from '@splitrelay/config';
 import { base64url, generateIssuerKeyPem, importTokenKey } from '@splitrelay/privacy-pass';
 
 const usage = 'usage: splitrelay-issuer-keygen --out token.key [--json]';
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\n${usage}\n`);
-  process.exit(2);
-}
-
-const { values } = (() => {
-  try {
-    return parseArgs({
-      options: { out: { type: 'string' }, json: { type: 'boolean', default: false } },
-      strict: true,
-    });
-  } catch (err) {
-    fail((err as Error).message);
-  }
-})();
+const cli = cliArgs(usage, {
+  out: { type: 'string' },
+  json: { type: 'boolean', default: false },
+});
+const { values } = cli;
+// Annotated, so TypeScript narrows after a call to it.
+const fail: (message: string) => never = cli.fail;
 if (!values.out) fail('missing --out');
 
 const { privateKeyPem, tokenKey } = generateIssuerKeyPem();

@@ -9,4 +9,4 @@ export {
   healthEndpoint,
 } from './fields.ts';
 export { schemaReference } from './docs.ts';
-export { configPathFromArgv, readPem } from './argv.ts';
+export { cliArgs, configPathFromArgv, readPem } from './argv.ts';
