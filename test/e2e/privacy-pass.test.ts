@@ -8,6 +8,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import http2 from 'node:http2';
+import tls from 'node:tls';
 import { startApp, records, freePort, type RunningApp } from '@splitrelay/local-deployment';
 import { startNats, type NatsServer } from '@splitrelay/nats-kit';
 import {
@@ -272,6 +275,14 @@ test(
   },
 );
 
+/** What the egress must never see of client authentication. */
+function egressFindings(egressSeen: Buffer, credential: string): string[] {
+  return [
+    ...(egressSeen.includes('PrivateToken') ? ['egress saw a token'] : []),
+    ...(egressSeen.includes(credential) ? ['egress saw the subscriber credential'] : []),
+  ];
+}
+
 /** Everything that would link an issuance to a redemption, as found in the captures. */
 function linkFindings(ingressSeen: Buffer, issuerSeen: Buffer, credential: string): string[] {
   const findings: string[] = [];
@@ -336,9 +347,10 @@ test(
     );
     assert.deepEqual(findings, []);
     // Tokens end at the ingress: the egress never sees one, nor the credential.
-    const egressSeen = await world.capture('egress-egress-1');
-    assert.equal(egressSeen.includes('PrivateToken'), false);
-    assert.equal(egressSeen.includes(world.deployment.issuer!.credential), false);
+    assert.deepEqual(
+      egressFindings(await world.capture('egress-egress-1'), world.deployment.issuer!.credential),
+      [],
+    );
     // The issuer's logs are part of what it observed: no token there either.
     const issuerLog = world.issuer!.lines.join('\n');
     assert.doesNotMatch(issuerLog, /PrivateToken token=/);
@@ -362,6 +374,30 @@ test(
         );
       await connect(header);
       await connect(`Bearer ${leaky.deployment.issuer!.credential}`);
+      // A leaky ingress passing the client's token on to the egress over the trunk.
+      const trunk = http2.connect('https://egress-1', {
+        createConnection: () =>
+          tls.connect({
+            host: ADDR.egress(0),
+            port: Number(String(leaky.egresses[0]!.ready.listen).split(':').pop()),
+            cert: readFileSync(leaky.deployment.ingress.trunkCert),
+            key: readFileSync(leaky.deployment.ingress.trunkKey),
+            rejectUnauthorized: false,
+            ALPNProtocols: ['h2'],
+            // Passed on to net.connect; @types/node omits it from tls.ConnectionOptions.
+            ...({ localAddress: ADDR.ingress } as tls.ConnectionOptions),
+          }),
+      });
+      trunk.on('error', () => {});
+      const forwarded = trunk.request({
+        ':method': 'CONNECT',
+        ':authority': 'egress-1:443',
+        'proxy-authorization': header,
+      });
+      forwarded.on('error', () => {});
+      await once(forwarded, 'response');
+      forwarded.destroy();
+      trunk.destroy();
       await issuerPost(leaky, new Uint8Array([1]), {
         authorization: `Bearer ${leaky.deployment.issuer!.credential}`,
         'content-type': 'application/private-token-request',
@@ -376,6 +412,10 @@ test(
       assert.ok(caught.includes('issuer saw a token nonce'), caught.join(', '));
       assert.ok(caught.includes('issuer saw a token authenticator'), caught.join(', '));
       assert.ok(caught.includes('ingress saw the subscriber credential'), caught.join(', '));
+      assert.deepEqual(
+        egressFindings(await leaky.capture('egress-egress-1'), leaky.deployment.issuer!.credential),
+        ['egress saw a token'],
+      );
     } finally {
       await leaky.stop();
       await leaky.cleanup();
