@@ -3,6 +3,7 @@
  * trunk to the egress. The only thing this process learns about a tunnel is which egress it
  * goes to.
  */
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:tls';
 import { splitHostPort, readPem, type DeepReadonly } from '@splitrelay/config';
@@ -23,6 +24,8 @@ export const EGRESS_HEALTH_PATH = '/.well-known/splitrelay/egress-health';
 
 export interface RunningIngress {
   readonly address: AddressInfo;
+  /** SIGHUP: re-reads the trunk certificate and key (rotation) and the directory file. */
+  reload(): void;
   close(): Promise<void>;
 }
 
@@ -32,7 +35,7 @@ export async function startIngress(
 ): Promise<RunningIngress> {
   const view = new EgressView(readTrustedKeys(config.directory.operatorKeys));
   const directoryFile = config.directory.file;
-  const reload = (): void => {
+  const reloadDirectory = (): void => {
     if (directoryFile === undefined) return;
     try {
       for (const signed of readSignedEntries(directoryFile)) {
@@ -47,8 +50,8 @@ export async function startIngress(
       log.error('directory reload failed', { reason: (err as Error).message });
     }
   };
-  reload();
-  const reloadTimer = setInterval(reload, config.directory.reloadMs);
+  reloadDirectory();
+  const reloadTimer = setInterval(reloadDirectory, config.directory.reloadMs);
   reloadTimer.unref();
 
   const pool = new TrunkPool({
@@ -165,6 +168,15 @@ export async function startIngress(
 
   return {
     address: server.address() as AddressInfo,
+    reload() {
+      // Read both before using either, so a half-written pair is refused whole.
+      const identity = { cert: readPem(config.trunk.cert), key: readPem(config.trunk.key) };
+      createPrivateKey(identity.key);
+      new X509Certificate(identity.cert);
+      pool.setIdentity(identity);
+      log.info('trunk identity reloaded');
+      reloadDirectory();
+    },
     async close() {
       clearInterval(reloadTimer);
       clearInterval(statsTimer);

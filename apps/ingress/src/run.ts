@@ -11,6 +11,7 @@ await runApp({
     const ingress = await startIngress(config, log);
     return {
       ready: { listen: `${ingress.address.address}:${ingress.address.port}` },
+      reload: () => ingress.reload(),
       close: () => ingress.close(),
     };
   },

@@ -41,16 +41,35 @@ interface TrunkConnection {
   readonly ready: Promise<http2.ClientHttp2Session>;
   session: http2.ClientHttp2Session | undefined;
   closed: boolean;
+  /** Opened with a key since replaced: takes no new tunnels, closes when its last one ends. */
+  retired: boolean;
   streams: number;
 }
 
 export class TrunkPool {
   readonly #options: TrunkPoolOptions;
   readonly #connections = new Map<string, TrunkConnection[]>();
+  #identity: { cert: string; key: string };
   #closed = false;
 
   constructor(options: TrunkPoolOptions) {
     this.#options = options;
+    this.#identity = { cert: options.cert, key: options.key };
+  }
+
+  /**
+   * A new client certificate and key (rotation). New trunk connections present it; the ones
+   * already open take no new tunnels and close once their last tunnel ends, so no client
+   * session is cut and the old certificate can be retired at the egress once they are gone.
+   */
+  setIdentity(identity: { cert: string; key: string }): void {
+    this.#identity = { ...identity };
+    for (const list of this.#connections.values()) {
+      for (const conn of list) {
+        conn.retired = true;
+        if (conn.streams === 0) conn.session?.close();
+      }
+    }
   }
 
   /** Opens one tunnel stream to `egress`; resolves once the egress accepted it. */
@@ -66,7 +85,10 @@ export class TrunkPool {
     );
     conn.streams++;
     const stream = session.request({ ':method': 'CONNECT', ':authority': `${egress.id}:443` });
-    stream.once('close', () => conn.streams--);
+    stream.once('close', () => {
+      conn.streams--;
+      if (conn.retired && conn.streams === 0) session.close();
+    });
     stream.on('error', () => {});
     const [headers] = await withDeadline(
       onceResponse(stream),
@@ -101,7 +123,7 @@ export class TrunkPool {
     const list = this.#connections.get(egress.id) ?? [];
     this.#connections.set(egress.id, list);
     const maxStreams = this.#options.maxStreamsPerConnection ?? 1000;
-    const live = list.filter((c) => !c.closed);
+    const live = list.filter((c) => !c.closed && !c.retired);
     const best = live.sort((a, b) => a.streams - b.streams)[0];
     if (
       best &&
@@ -119,6 +141,7 @@ export class TrunkPool {
       ready: undefined as never,
       session: undefined,
       closed: false,
+      retired: false,
       streams: 0,
     };
     const forget = (): void => {
@@ -160,8 +183,8 @@ export class TrunkPool {
         host: egress.host,
         port: egress.port,
         servername: egress.id,
-        cert: this.#options.cert,
-        key: this.#options.key,
+        cert: this.#identity.cert,
+        key: this.#identity.key,
         ALPNProtocols: ['h2'],
         // The egress is authenticated by its pinned key below, not by any CA.
         rejectUnauthorized: false,
