@@ -12,6 +12,8 @@ import { openOuterTunnel } from '@splitrelay/outer-hop';
 import { fileURLToPath } from 'node:url';
 import {
   freePort,
+  ingressTokenKey,
+  issuerBaseConfig,
   prepareDeployment,
   startApp,
   type Deployment,
@@ -158,18 +160,12 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       started.push(await startApp('egress', file, captureOptions(`egress-${e.id}`)));
     }
     const material = deployment.issuer;
-    const now = Math.floor(Date.now() / 1000);
-    // Within the ingress's default spent-token memory (8 days), or the ingress refuses it.
-    const tokenKeyWindow = { notBefore: now - 60, notAfter: now + 7 * 86_400 };
     let issuer: RunningApp | undefined;
     let issuerUrl: string | undefined;
     if (options.privacyPass && material) {
       const file = await deployment.writeConfig('issuer', {
+        ...issuerBaseConfig(material),
         listen: `${ADDR.issuer}:0`,
-        tls: { cert: material.cert, key: material.key },
-        issuerName: ISSUER_NAME,
-        keys: [{ privateKey: material.privateKey, ...tokenKeyWindow }],
-        attester: { type: 'file', file: material.subscribersFile },
         limits: { tokensPerSubscriberPerHour: 100_000, maxRequestBytes: 65_536, maxBatch: 64 },
         log: { level, statsIntervalMs: 1000 },
         ...(options.natsServers
@@ -213,9 +209,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
                 issuerName: ISSUER_NAME,
                 origin: INGRESS_NAME,
                 // Over NATS the issuer announces its key; without, the config names it.
-                keys: options.natsServers
-                  ? []
-                  : [{ tokenKey: material.tokenKey, ...tokenKeyWindow }],
+                keys: options.natsServers ? [] : [ingressTokenKey(material)],
               },
             }
           : {}),

@@ -10,7 +10,12 @@ import { readFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProxyAgent, fetch } from 'undici';
-import { prepareDeployment, startApp, type RunningApp } from '@splitrelay/local-deployment';
+import {
+  issuerBaseConfig,
+  prepareDeployment,
+  startApp,
+  type RunningApp,
+} from '@splitrelay/local-deployment';
 import { TEST_CREDENTIALS, startNats, type NatsServer } from '@splitrelay/nats-kit';
 import { DEMO, extraAllowedTargets } from './layout.ts';
 import { startDemoTarget } from './target.ts';
@@ -54,10 +59,7 @@ async function main(): Promise<void> {
     client: join(dir, 'logs', 'client.log'),
     issuer: join(dir, 'logs', 'issuer.log'),
   };
-  // The demo's one token key lives seven days from now: within the ingress's spent-token
-  // memory (eight days), as a real rotation schedule must be.
-  const now = Math.floor(Date.now() / 1000);
-  const tokenKeyWindow = { notBefore: now - 60, notAfter: now + 7 * 86_400 };
+
   const allow = ['127.0.4.0/24', ...extraAllowedTargets(process.env)];
   say(`egress allowlist: ${allow.join(', ')} (everything else private or loopback is refused)`);
 
@@ -108,11 +110,8 @@ async function main(): Promise<void> {
     );
 
     const issuerConfig = await deployment.writeConfig('issuer', {
+      ...issuerBaseConfig(issuerMaterial),
       listen: `${DEMO.issuer.host}:${DEMO.issuer.port}`,
-      tls: { cert: issuerMaterial.cert, key: issuerMaterial.key },
-      issuerName: DEMO.issuer.name,
-      keys: [{ privateKey: issuerMaterial.privateKey, ...tokenKeyWindow }],
-      attester: { type: 'file', file: issuerMaterial.subscribersFile },
       limits: { tokensPerSubscriberPerHour: 2000, maxRequestBytes: 16_384, maxBatch: 32 },
       log: { level: 'info', statsIntervalMs: 5000 },
       controlPlane: {

@@ -5,7 +5,13 @@
  * Pass is on, as deployed: every client session is paid for with a token from the issuer.
  */
 import { fileURLToPath } from 'node:url';
-import { freePort, prepareDeployment, type Deployment } from '@splitrelay/local-deployment';
+import {
+  freePort,
+  ingressTokenKey,
+  issuerBaseConfig,
+  prepareDeployment,
+  type Deployment,
+} from '@splitrelay/local-deployment';
 import { ADDR, EGRESS_ID, INGRESS_NAME, ISSUER_NAME, TARGET_NAME } from './addresses.ts';
 import { startChild, type Child } from './child.ts';
 
@@ -89,14 +95,9 @@ export async function startRelays(
     const egress = await startApp('egress', egressFile, fdLimit, nodeArgs);
     started.push(egress);
     const issuerMaterial = deployment.issuer!;
-    const now = Math.floor(Date.now() / 1000);
-    const tokenKeyWindow = { notBefore: now - 60, notAfter: now + 7 * 86_400 };
     const issuerFile = await deployment.writeConfig('issuer', {
+      ...issuerBaseConfig(issuerMaterial),
       listen: `${ADDR.issuer}:0`,
-      tls: { cert: issuerMaterial.cert, key: issuerMaterial.key },
-      issuerName: ISSUER_NAME,
-      keys: [{ privateKey: issuerMaterial.privateKey, ...tokenKeyWindow }],
-      attester: { type: 'file', file: issuerMaterial.subscribersFile },
       limits: { tokensPerSubscriberPerHour: 1_000_000, maxRequestBytes: 65_536, maxBatch: 64 },
       log: QUIET_LOG,
     });
@@ -122,7 +123,7 @@ export async function startRelays(
         privacyPass: {
           issuerName: ISSUER_NAME,
           origin: INGRESS_NAME,
-          keys: [{ tokenKey: issuerMaterial.tokenKey, ...tokenKeyWindow }],
+          keys: [ingressTokenKey(issuerMaterial)],
         },
       },
     });

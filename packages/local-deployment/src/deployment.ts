@@ -49,6 +49,26 @@ export interface IssuerMaterial {
   readonly credential: string;
   readonly credentialFile: string;
   readonly subscribersFile: string;
+  /**
+   * The token key's window: seven days from now, within the ingress's default spent-token
+   * memory (eight days), as a real rotation schedule must be.
+   */
+  readonly keyWindow: { readonly notBefore: number; readonly notAfter: number };
+}
+
+/** What an issuer app's config takes from the deployment: TLS, name, key and attester. */
+export function issuerBaseConfig(issuer: IssuerMaterial): Record<string, unknown> {
+  return {
+    tls: { cert: issuer.cert, key: issuer.key },
+    issuerName: issuer.name,
+    keys: [{ privateKey: issuer.privateKey, ...issuer.keyWindow }],
+    attester: { type: 'file', file: issuer.subscribersFile },
+  };
+}
+
+/** The same key as an ingress's `admission.privacyPass.keys` entry. */
+export function ingressTokenKey(issuer: IssuerMaterial): Record<string, unknown> {
+  return { tokenKey: issuer.tokenKey, ...issuer.keyWindow };
 }
 
 export interface Deployment {
@@ -211,7 +231,9 @@ async function prepareIssuer(
     );
   }
   const key = await loadIssuerKey(await readFile(privateKey, 'utf8'));
+  const now = Math.floor(Date.now() / 1000);
   return {
+    keyWindow: { notBefore: now - 60, notAfter: now + 7 * 86_400 },
     name,
     ...tls,
     privateKey,

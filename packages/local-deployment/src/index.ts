@@ -1,5 +1,7 @@
 export {
   prepareDeployment,
+  issuerBaseConfig,
+  ingressTokenKey,
   type Deployment,
   type DeploymentSpec,
   type EgressSpec,
