@@ -17,6 +17,7 @@ import {
   base64url,
   decodeChallenge,
   decodeToken,
+  formatChallengeHeader,
   formatTokenHeader,
   generateIssuerKeyPem,
   loadIssuerKey,
@@ -28,7 +29,8 @@ import { echoTarget, httpsTarget } from '../kit/targets.ts';
 import { sdkClient } from '../kit/sdk-client.ts';
 import { TokenWallet } from '@splitrelay/sdk';
 import { tlsExchange } from '../kit/raw.ts';
-import { mintToken, tokensFromIssuer, issuerPost } from '../kit/tokens.ts';
+import { mintToken, tokensFromIssuer, issuerPost, worldChallenge } from '../kit/tokens.ts';
+import { RelayError } from '@splitrelay/errors';
 import {
   ADDR,
   INGRESS_NAME,
@@ -274,6 +276,32 @@ test(
     assert.equal(status, 200);
   },
 );
+
+test('the wallet refuses a challenge naming a key its issuer does not list', async () => {
+  const wallet = new TokenWallet({
+    issuer: world.issuerUrl!,
+    issuerCa: ca(),
+    issuerServername: ISSUER_NAME,
+    credential: world.deployment.issuer!.credential,
+    localAddress: ADDR.client,
+  });
+  try {
+    // An ingress that tags its clients with a key of its own (key consistency, RFC 9576 §6.2).
+    wallet.challenged(
+      formatChallengeHeader({
+        challenge: worldChallenge(),
+        tokenKey: generateIssuerKeyPem().tokenKey,
+      }),
+    );
+    await assert.rejects(
+      wallet.authorization(),
+      (err: unknown) => err instanceof RelayError && /does not list/.test(err.details),
+    );
+    assert.equal(wallet.fetched, 0);
+  } finally {
+    wallet.close();
+  }
+});
 
 /** What the egress must never see of client authentication. */
 function egressFindings(egressSeen: Buffer, credential: string): string[] {

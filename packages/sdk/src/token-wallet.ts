@@ -54,6 +54,8 @@ interface Book {
   readonly tokenKey: Uint8Array;
   readonly id: string;
   readonly tokens: Uint8Array[];
+  /** The issuer's request URI, once its directory listed this book's key (checked once). */
+  requestUri?: string;
 }
 
 export class TokenWallet implements SessionAuthenticator {
@@ -133,7 +135,8 @@ export class TokenWallet implements SessionAuthenticator {
   }
 
   async #fetchBatch(book: Book): Promise<void> {
-    const requestUri = await this.#checkKeyListed(book.tokenKey);
+    book.requestUri ??= await this.#checkKeyListed(book.tokenKey);
+    const requestUri = book.requestUri;
     const pending: PendingToken[] = await Promise.all(
       Array.from({ length: this.#options.batchSize ?? 16 }, () =>
         beginTokenRequest(book.challenge, book.tokenKey),

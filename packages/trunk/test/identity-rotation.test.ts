@@ -6,8 +6,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createHash, X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { spkiPin } from '@splitrelay/directory';
 import type { Duplex } from 'node:stream';
 import { TrunkPool, createTrunkServer, type TrunkServer } from '../src/index.ts';
 import {
@@ -21,10 +21,6 @@ import {
 
 const HOST = '127.0.0.1';
 const EGRESS_ID = 'egress-r';
-const pin = (pem: string): string =>
-  createHash('sha256')
-    .update(new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' }))
-    .digest('base64');
 
 const admittedAs: string[] = [];
 let trunk: TrunkServer;
@@ -58,7 +54,7 @@ after(async () => {
   trunk?.server.close();
 });
 
-const target = () => ({ id: EGRESS_ID, host: HOST, port, pins: [pin(EGRESS_CERT)] });
+const target = () => ({ id: EGRESS_ID, host: HOST, port, pins: [spkiPin(EGRESS_CERT)] });
 
 async function echo(stream: Duplex, text: string): Promise<string> {
   stream.write(text);

@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import tls from 'node:tls';
 import { once } from 'node:events';
-import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { spkiPin } from '@splitrelay/directory';
 import type { Duplex } from 'node:stream';
 import { RelayError, parseProxyStatus } from '@splitrelay/errors';
 import { TrunkPool, createTrunkServer, type SessionGate, type TrunkServer } from '../src/index.ts';
@@ -43,11 +44,6 @@ function countingGate(limit: number): SessionGate & { active(key: string): numbe
     },
   };
 }
-
-const pin = (pem: string): string =>
-  createHash('sha256')
-    .update(new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' }))
-    .digest('base64');
 
 const gate = countingGate(LIMIT);
 const refusals: { code: string; ingress: string | undefined }[] = [];
@@ -101,7 +97,7 @@ function pool(cert: string, key: string): TrunkPool {
   return p;
 }
 
-const target = () => ({ id: EGRESS_ID, host: HOST, port, pins: [pin(EGRESS_CERT)] });
+const target = () => ({ id: EGRESS_ID, host: HOST, port, pins: [spkiPin(EGRESS_CERT)] });
 
 /** Sends `bytes` through the echo session and checks that the same bytes come back. */
 async function roundTrip(stream: Duplex, bytes = 256 * 1024): Promise<void> {
