@@ -7,7 +7,7 @@
  *     --endpoint egress-1.cdn.example:443 --region eu --cert egress.crt --days 30 --out directory.json
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import {
   claimedEntryId,
   directoryFile,
@@ -18,7 +18,7 @@ import {
   verifyEntry,
   type SignedEntry,
 } from '@splitrelay/directory';
-import { readSignedEntries } from '@splitrelay/directory-source';
+import { readSignedEntries, writeDirectoryFile } from '@splitrelay/directory-source';
 import { cliArgs } from '@splitrelay/config';
 
 const usage =
@@ -77,7 +77,7 @@ if (existsSync(out)) {
     if (parsed.success && claimedEntryId(parsed.data) !== id) others.push(parsed.data);
   }
 }
-writeFileSync(out, `${JSON.stringify(directoryFile([...others, signed]), null, 2)}\n`);
+writeDirectoryFile(out, directoryFile([...others, signed]));
 process.stdout.write(
   `signed ${id} (key ${kid}, ${entry.tlsPins.length} pin(s), valid until ${new Date(entry.notAfter * 1000).toISOString()}) into ${out}\n`,
 );

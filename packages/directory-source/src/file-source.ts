@@ -3,9 +3,11 @@
  * verified against. The static file is one source of signed entries; the control plane will
  * be another, with the same verification.
  */
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import {
   DirectoryError,
+  type DirectoryFile,
   keyIdOf,
   verifyDirectory,
   type VerifiedDirectory,
@@ -49,4 +51,19 @@ export function loadDirectoryFile(
   nowSeconds: number,
 ): VerifiedDirectory {
   return verifyDirectory(readJson(path), trustedKeys, nowSeconds);
+}
+
+/**
+ * Writes a directory file through a temporary file and a rename: the ingress, the client and
+ * the egress re-read these files while an operator signs, and must never read half of one.
+ */
+export function writeDirectoryFile(path: string, file: DirectoryFile): void {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeFileSync(tmp, `${JSON.stringify(file, null, 2)}\n`, { flag: 'wx', mode: 0o644 });
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }

@@ -2,5 +2,6 @@ export {
   loadDirectoryFile,
   readSignedEntries,
   readTrustedKeys,
+  writeDirectoryFile,
   type OperatorKeyFile,
 } from './file-source.ts';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPrivateKey } from 'node:crypto';
@@ -11,7 +12,12 @@ import {
   generateOperatorKey,
   signEntry,
 } from '@splitrelay/directory';
-import { loadDirectoryFile, readSignedEntries, readTrustedKeys } from '../src/index.ts';
+import {
+  loadDirectoryFile,
+  readSignedEntries,
+  readTrustedKeys,
+  writeDirectoryFile,
+} from '../src/index.ts';
 
 const pin = Buffer.alloc(32, 7).toString('base64');
 
@@ -102,5 +108,46 @@ test('claimedEntryId reads the id without trusting it, and never throws', () => 
     { payload: Buffer.from('[1]').toString('base64url') },
   ]) {
     assert.equal(claimedEntryId(junk), undefined);
+  }
+});
+
+test('a reader never sees half a directory file while it is rewritten', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dirsrc-'));
+  const path = join(dir, 'directory.json');
+  try {
+    // Large enough that a plain write takes several syscalls; a reader thread polls meanwhile.
+    const entries = Array.from({ length: 2000 }, (_, i) => ({ payload: 'x'.repeat(200), i }));
+    const file = { v: 1, entries } as unknown as Parameters<typeof writeDirectoryFile>[1];
+    writeDirectoryFile(path, file);
+    const reader = new Worker(
+      `const { readFileSync } = require('node:fs');
+       const { parentPort, workerData } = require('node:worker_threads');
+       let reads = 0, torn = 0, stop = false;
+       parentPort.on('message', () => { stop = true; });
+       (function loop() {
+         for (let i = 0; i < 20; i++) {
+           try { JSON.parse(readFileSync(workerData, 'utf8')); } catch { torn++; }
+           reads++;
+         }
+         if (stop) parentPort.postMessage({ reads, torn }); else setImmediate(loop);
+       })();`,
+      { eval: true, workerData: path },
+    );
+    for (let i = 0; i < 300; i++) writeDirectoryFile(path, file);
+    const result = new Promise<{ reads: number; torn: number }>((resolve) =>
+      reader.once('message', resolve),
+    );
+    reader.postMessage('stop');
+    const { reads, torn } = await result;
+    await reader.terminate();
+    assert.ok(reads > 0);
+    assert.equal(torn, 0, `${torn} of ${reads} reads saw a partial file`);
+    assert.deepEqual(
+      (await readdir(dir)).filter((n) => n.endsWith('.tmp')),
+      [],
+      'no temporary file is left behind',
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

@@ -8,6 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDevPki, type DevCertSpec } from '@splitrelay/devcerts';
+import { writeDirectoryFile } from '@splitrelay/directory-source';
 import {
   directoryFile,
   generateOperatorKey,
@@ -163,7 +164,7 @@ export async function prepareDeployment(spec: DeploymentSpec): Promise<Deploymen
         operator.kid,
       ),
     );
-    await writeFile(file, `${JSON.stringify(directoryFile(signed), null, 2)}\n`);
+    writeDirectoryFile(file, directoryFile(signed));
     return file;
   };
 
