@@ -32,7 +32,7 @@ const corePackages = [
 ];
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '.demo/**', '.bench-out/**'] },
+  { ignores: ['**/node_modules/**', '.demo/**', '.bench-out/**', 'apps/client/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

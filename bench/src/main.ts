@@ -32,6 +32,7 @@ import { writeDocs } from './report/docs.ts';
 import { writeResults, type MemoryResults, type Results } from './report/results.ts';
 import { summarizeRounds } from './report/summary.ts';
 import { runRound, warmUp, type Round } from './rounds.ts';
+import { bundleClient } from '@splitrelay/client-app/bundle';
 
 const options = parseOptions(process.argv.slice(2));
 if (options.render) {
@@ -75,6 +76,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 try {
+  // The client app as users get it (apps/client/src/bundle.ts), rebuilt so it matches src/.
+  say(`client app bundled: ${await bundleClient()}`);
   if (options.ssh) ensureOpenSsh(say);
   const machine = describeMachine(options.ssh ? opensshVersion() : 'OpenSSH not run');
   const fdLimit = fdLimits();

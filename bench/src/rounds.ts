@@ -54,7 +54,9 @@ function steps(options: BenchOptions, target: TargetInfo): [string, Step][] {
         const r = await coldStarts(c, target, options.coldStarts);
         if (r.samples.length > 0) record('cold', r.firstByteMs);
         if (r.failures > 0)
-          throw new Error(`${r.failures} of ${options.coldStarts} cold starts failed`);
+          throw new Error(
+            `${r.failures} of ${options.coldStarts} cold starts failed (first: ${r.firstFailure})`,
+          );
       },
     ],
     [

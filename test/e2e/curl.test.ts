@@ -13,7 +13,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { fetch } from 'undici';
-import { createDispatcher } from '@splitrelay/sdk';
+import { createDispatcher } from '@splitrelay/sdk/dispatcher';
 import { sdkClient } from '../kit/sdk-client.ts';
 
 let world: World;

@@ -238,9 +238,10 @@ test('the SDK spends one token per session, over either carrier, and refetches i
         client.close();
       }
     }
-    // Six sessions, many flows: six tokens spent, fetched in batches of four.
+    // Six sessions, many flows: six tokens spent. The first session waited, so it asked for
+    // two tokens only (the cold start's critical path); every later fetch is a batch of four.
     assert.equal(wallet.fetched - wallet.size, 6);
-    assert.equal(wallet.fetched % 4, 0);
+    assert.equal((wallet.fetched - 2) % 4, 0, `fetched ${wallet.fetched}`);
   } finally {
     wallet.close();
     await echo.close();

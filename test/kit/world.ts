@@ -70,6 +70,8 @@ export interface WorldOptions {
   readonly issuerExtra?: Record<string, unknown>;
   /** Extra keys of the client's `tokens` block. */
   readonly clientTokens?: Record<string, unknown>;
+  /** Run the client app as shipped: this bundle (apps/client/src/bundle.ts) instead of src/. */
+  readonly clientMain?: string;
   /** Runs once the PKI and the directory exist, before any relay starts. */
   readonly beforeStart?: (deployment: Deployment) => void | Promise<void>;
 }
@@ -266,16 +268,15 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         : {}),
       ...options.clientExtra,
     };
-    const client = await startApp(
-      'client',
-      await deployment.writeConfig('client', clientConfig),
-      options.observeClientDns
+    const client = await startApp('client', await deployment.writeConfig('client', clientConfig), {
+      ...(options.clientMain ? { main: options.clientMain } : {}),
+      ...(options.observeClientDns
         ? {
             nodeArgs: ['--import', DNS_OBSERVER_PRELOAD],
             env: { SPLITRELAY_DNS_OBSERVER: join(dir, 'client-dns.json') },
           }
-        : {},
-    );
+        : {}),
+    });
     started.push(client);
     const portOf = (url: unknown): number => Number(new URL(String(url)).port);
     return {

@@ -79,6 +79,8 @@ export async function startClient(
         timeoutMs: config.timeouts.handshakeMs,
       })
     : undefined;
+  // The issuer's directory comes while the first session meets its 407, not after it.
+  wallet?.prefetch();
   const client = createSplitRelayClient({
     ...(wallet ? { authenticator: wallet } : {}),
     ingress: ingressAddress,

@@ -6,7 +6,8 @@
  */
 import https from 'node:https';
 import { readSignedEntries } from '@splitrelay/directory-source';
-import { DirectoryStore } from '@splitrelay/control-plane';
+// The store alone: the package's index would load the NATS client, which a client never uses.
+import { DirectoryStore } from '@splitrelay/control-plane/directory-store';
 import type { Entry, TrustedKeys } from '@splitrelay/directory';
 import type { IngressAddress } from '@splitrelay/outer-hop';
 

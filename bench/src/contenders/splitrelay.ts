@@ -7,15 +7,13 @@ import { freePort } from '@splitrelay/local-deployment';
 import { ADDR } from '../kit/addresses.ts';
 import { startApp, type NodeArgsFor, type Relays } from '../kit/relays.ts';
 import { startPlain } from '../kit/plain-process.ts';
-import { fileURLToPath } from 'node:url';
+import { CLIENT_BUNDLE } from '@splitrelay/client-app/bundle';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { socksConnect } from '../measure/socks-client.ts';
 import { socksUdp } from '../measure/udp-paths.ts';
 import type { Child } from '../kit/child.ts';
 import type { Contender } from './types.ts';
 import { waitForPort } from './wait-port.ts';
-
-const CLIENT_MAIN = fileURLToPath(new URL('../../../apps/client/src/main.js', import.meta.url));
 
 const viaSocks =
   (socksPort: number) =>
@@ -47,7 +45,7 @@ export async function splitRelayContender(
         `client-cold-${++cold % 4}`,
         relays.clientConfig(port),
       );
-      const proc = startPlain(process.execPath, [CLIENT_MAIN, '--config', file]);
+      const proc = startPlain(process.execPath, [CLIENT_BUNDLE, '--config', file]);
       await waitForPort(ADDR.socks, port, 20_000, 1).catch((err: Error) => {
         throw new Error(`${err.message}\n${proc.output()}`, { cause: err });
       });

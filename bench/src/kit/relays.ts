@@ -14,12 +14,16 @@ import {
 } from '@splitrelay/local-deployment';
 import { ADDR, EGRESS_ID, INGRESS_NAME, ISSUER_NAME, TARGET_NAME } from './addresses.ts';
 import { startChild, type Child } from './child.ts';
+import { CLIENT_BUNDLE } from '@splitrelay/client-app/bundle';
 
 export type AppName = 'egress' | 'ingress' | 'client' | 'issuer';
 
 export const GC_PRELOAD = fileURLToPath(new URL('./gc-preload.ts', import.meta.url));
+// The client runs as shipped, bundled (main.ts builds it first); the relays from their sources.
 const appMain = (name: AppName): string =>
-  fileURLToPath(new URL(`../../../apps/${name}/src/main.js`, import.meta.url));
+  name === 'client'
+    ? CLIENT_BUNDLE
+    : fileURLToPath(new URL(`../../../apps/${name}/src/main.js`, import.meta.url));
 
 /** Node flags of every relay the bench starts: a GC on SIGUSR2 for the memory figures. */
 export const RELAY_NODE_ARGS = ['--expose-gc', '--import', GC_PRELOAD] as const;

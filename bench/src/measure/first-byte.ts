@@ -14,6 +14,8 @@ export interface FlowLatency {
   readonly setupP50: number;
   readonly setupP99: number;
   readonly failures: number;
+  /** Why the first failure failed, for the run's error line. */
+  readonly firstFailure?: string;
 }
 
 export async function sequentialFlows(
@@ -52,6 +54,8 @@ export interface ColdStart {
   readonly firstByteMs: number;
   readonly samples: number[];
   readonly failures: number;
+  /** Why the first failure failed, for the run's error line. */
+  readonly firstFailure?: string;
 }
 
 export async function coldStarts(
@@ -61,6 +65,7 @@ export async function coldStarts(
 ): Promise<ColdStart> {
   const samples: number[] = [];
   let failures = 0;
+  let firstFailure: string | undefined;
   for (let i = 0; i < count; i++) {
     const t0 = nowMs();
     let close: (() => Promise<void>) | undefined;
@@ -73,11 +78,17 @@ export async function coldStarts(
         'cold start',
       );
       samples.push(t.firstByteMs);
-    } catch {
+    } catch (err) {
       failures++;
+      firstFailure ??= err instanceof Error ? err.message : String(err);
     } finally {
       await close?.();
     }
   }
-  return { firstByteMs: percentile(samples, 50), samples, failures };
+  return {
+    firstByteMs: percentile(samples, 50),
+    samples,
+    failures,
+    ...(firstFailure === undefined ? {} : { firstFailure }),
+  };
 }

@@ -33,11 +33,13 @@ export async function startApp(
     timeoutMs?: number;
     env?: NodeJS.ProcessEnv;
     nodeArgs?: readonly string[];
+    /** Entry file instead of the app's sources, e.g. the client bundle (apps/client/dist). */
+    main?: string;
   } = {},
 ): Promise<RunningApp> {
   const child = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), appMain(name), '--config', configFile],
+    [...(options.nodeArgs ?? []), options.main ?? appMain(name), '--config', configFile],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...options.env },

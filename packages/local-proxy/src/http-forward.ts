@@ -134,7 +134,8 @@ function upstreamFailure(err: unknown): RelayError {
 }
 
 export interface ForwardContext {
-  readonly dispatcher: Dispatcher;
+  /** A promise while the default dispatcher is still loading (see createHttpProxyServer). */
+  readonly dispatcher: Dispatcher | Promise<Dispatcher>;
   readonly proxyName: string;
   readonly logger?: LocalProxyLogger;
 }
@@ -153,7 +154,8 @@ export async function forwardRequest(
     req.headers['transfer-encoding'] !== undefined ||
     (req.headers['content-length'] ?? '0') !== '0';
   try {
-    const upstream = await ctx.dispatcher.request({
+    const dispatcher = await ctx.dispatcher;
+    const upstream = await dispatcher.request({
       origin: `http://${formatAuthority(absolute.target)}`,
       path: absolute.path,
       method: req.method as Dispatcher.HttpMethod,

@@ -15,7 +15,6 @@ import type { Dispatcher } from 'undici';
 import { RelayError, toRelayError } from '@splitrelay/errors';
 import { parseAuthority } from '@splitrelay/authority';
 import { splice } from '@splitrelay/io';
-import { createDispatcher } from '@splitrelay/sdk';
 import { forwardRequest, parseAbsoluteTarget } from './http-forward.ts';
 import { DEFAULT_PROXY_NAME, endSocketWithError, sendErrorResponse } from './http-responses.ts';
 import type { LocalProxyLogger, Target, TunnelConnector } from './types.ts';
@@ -53,9 +52,16 @@ export function createHttpProxyServer(options: HttpProxyServerOptions): http.Ser
 
   // The dispatcher could reach https origins too; parseAbsoluteTarget keeps them out, since
   // doing a client's TLS for it is not this proxy's job (clients use CONNECT).
-  const agent = options.dispatcherFor ? undefined : createDispatcher(options.connect);
-  const dispatcherFor = options.dispatcherFor ?? (() => agent as Dispatcher);
-  server.once('close', () => void agent?.destroy());
+  // Loaded on the first absolute-form request: undici is ~65 ms of a cold start, and most
+  // clients only ever send CONNECT.
+  let agent: Promise<Dispatcher> | undefined;
+  const dispatcherFor =
+    options.dispatcherFor ??
+    (() =>
+      (agent ??= import('@splitrelay/sdk/dispatcher').then((m) =>
+        m.createDispatcher(options.connect),
+      )));
+  server.once('close', () => void agent?.then((a) => a.destroy()));
 
   server.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     handleConnect(req, socket, head, options.connect, proxyName, log);

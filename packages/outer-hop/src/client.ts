@@ -11,7 +11,6 @@ import { withDeadline } from '@splitrelay/io';
 import { tlsDefaults, tuneSocket } from '@splitrelay/net-tuning';
 import type { Duplex } from 'node:stream';
 import type { ClientOptions } from 'ws';
-import { WEBSOCKET_PATH_PREFIX, WebSocket, webSocketDuplex } from './websocket.ts';
 
 export interface IngressAddress {
   readonly host: string;
@@ -47,6 +46,8 @@ async function openWebSocketTunnel(
   options: OuterTunnelOptions,
   signal?: AbortSignal,
 ): Promise<Duplex> {
+  // Loaded here, not at the top: most clients use CONNECT, and ws is part of a cold start.
+  const { WEBSOCKET_PATH_PREFIX, WebSocket, webSocketDuplex } = await import('./websocket.ts');
   const host = options.ingress.host.includes(':')
     ? `[${options.ingress.host}]`
     : options.ingress.host;

@@ -1,6 +1,6 @@
 /**
  * The SplitRelay client as a library: `connect(target)` gives a Duplex to the target through
- * ingress and egress, `openUdp(target)` a datagram flow; `createDispatcher(client.connect)`
+ * ingress and egress, `openUdp(target)` a datagram flow; `createDispatcher(client.connect)` (from `@splitrelay/sdk/dispatcher`)
  * lets `fetch(url, { dispatcher })` do the same. One inner
  * session per egress carries every flow; it is opened on first use and reopened when it dies.
  */

@@ -8,7 +8,6 @@
  * The issuer sees the credential and blinded messages; the ingress sees tokens. Nothing in
  * one request lets either link them: the nonce is drawn here and leaves only inside a token.
  */
-import { Agent, request } from 'undici';
 import { RelayError } from '@splitrelay/errors';
 import {
   ISSUER_DIRECTORY_PATH,
@@ -22,8 +21,10 @@ import {
   formatTokenHeader,
   issuerDirectorySchema,
   parseChallengeHeader,
+  type IssuerDirectory,
   type PendingToken,
 } from '@splitrelay/privacy-pass';
+import { IssuerClient } from './issuer-client.ts';
 
 /** What the SDK asks of whatever authenticates its sessions to the ingress. */
 export interface SessionAuthenticator {
@@ -58,23 +59,41 @@ interface Book {
   requestUri?: string;
 }
 
+/** Tokens fetched when a session is waiting for one; the full batch follows in the background. */
+const URGENT_BATCH = 2;
+
+const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export class TokenWallet implements SessionAuthenticator {
   readonly #options: TokenWalletOptions;
-  readonly #agent: Agent;
+  readonly #issuer: IssuerClient;
   #book: Book | undefined;
+  /** The issuer's directory, fetched once ahead of need (see prefetch). */
+  #directory: Promise<IssuerDirectory> | undefined;
   #refill: Promise<void> | undefined;
   #fetched = 0;
+  /** Sessions waiting for a token right now. */
+  #waiting = 0;
 
   constructor(options: TokenWalletOptions) {
     this.#options = options;
-    this.#agent = new Agent({
-      connect: {
-        ...(options.issuerCa ? { ca: options.issuerCa as string[] } : {}),
-        ...(options.issuerServername ? { servername: options.issuerServername } : {}),
-        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
-      },
-      headersTimeout: options.timeoutMs ?? 10_000,
-      bodyTimeout: options.timeoutMs ?? 10_000,
+    this.#issuer = new IssuerClient({
+      ...(options.issuerCa ? { ca: options.issuerCa } : {}),
+      ...(options.issuerServername ? { servername: options.issuerServername } : {}),
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+      timeoutMs: options.timeoutMs ?? 10_000,
+    });
+  }
+
+  /**
+   * Fetches the issuer's directory (and so opens the connection to it) before the first 407,
+   * so a cold start waits for the issuer once, for the tokens only. The directory is public
+   * and the same for every client: fetching it early tells the issuer nothing new.
+   */
+  prefetch(): void {
+    this.#directory ??= this.#fetchDirectory();
+    this.#directory.catch(() => {
+      this.#directory = undefined;
     });
   }
 
@@ -112,38 +131,49 @@ export class TokenWallet implements SessionAuthenticator {
     // Sessions opening together may drain a batch before this one gets a token: wait for the
     // next batch, a bounded number of times.
     for (let batch = 0; book.tokens.length === 0 && batch < 3; batch++) {
-      await this.#startRefill(book);
+      // Waiting sessions need a token each now, not a batch: blinding and signing cost ~3 ms
+      // a token between client and issuer, all of it on a cold start's critical path.
+      this.#waiting++;
+      try {
+        await this.#startRefill(
+          book,
+          Math.min(this.#options.batchSize ?? 16, URGENT_BATCH + this.#waiting - 1),
+        );
+      } finally {
+        this.#waiting--;
+      }
     }
     const token = book.tokens.shift();
     if (token === undefined) throw new RelayError('token-required', 'the issuer gave no tokens');
     if (book.tokens.length < (this.#options.refillBelow ?? 4)) {
       // Ahead of need, so the next session does not wait for the issuer.
-      this.#startRefill(book).catch(() => {});
+      this.#startRefill(book, this.#options.batchSize ?? 16).catch(() => {});
     }
     return formatTokenHeader(token);
   }
 
   close(): void {
-    void this.#agent.close();
+    this.#issuer.close();
   }
 
-  #startRefill(book: Book): Promise<void> {
-    this.#refill ??= this.#fetchBatch(book).finally(() => {
+  #startRefill(book: Book, count: number): Promise<void> {
+    this.#refill ??= this.#fetchBatch(book, count).finally(() => {
       this.#refill = undefined;
     });
     return this.#refill;
   }
 
-  async #fetchBatch(book: Book): Promise<void> {
+  async #fetchBatch(book: Book, count: number): Promise<void> {
     book.requestUri ??= await this.#checkKeyListed(book.tokenKey);
     const requestUri = book.requestUri;
-    const pending: PendingToken[] = await Promise.all(
-      Array.from({ length: this.#options.batchSize ?? 16 }, () =>
-        beginTokenRequest(book.challenge, book.tokenKey),
-      ),
-    );
-    const res = await request(new URL(requestUri, this.#options.issuer), {
-      dispatcher: this.#agent,
+    // One token's RSA work at a time, yielding between them: a background refill must not hold
+    // the event loop for a whole batch while sessions are handshaking.
+    const pending: PendingToken[] = [];
+    for (let i = 0; i < count; i++) {
+      pending.push(await beginTokenRequest(book.challenge, book.tokenKey));
+      await yieldToIo();
+    }
+    const res = await this.#issuer.request(new URL(requestUri, this.#options.issuer), {
       method: 'POST',
       headers: {
         authorization: `Bearer ${this.#options.credential}`,
@@ -152,44 +182,57 @@ export class TokenWallet implements SessionAuthenticator {
       },
       body: encodeTokenBatch(pending.map((p) => p.request)),
     });
-    const body = Buffer.from(await res.body.arrayBuffer());
-    if (res.statusCode !== 200) {
+    if (res.status !== 200) {
       throw new RelayError(
         'token-required',
-        `issuer refused tokens (${res.statusCode}): ${body.toString('utf8', 0, 200).trim()}`,
+        `issuer refused tokens (${res.status}): ${res.body.toString('utf8', 0, 200).trim()}`,
       );
     }
-    const responses = decodeTokenBatch(body, pending.length);
+    const responses = decodeTokenBatch(res.body, pending.length);
     if (responses.length !== pending.length) {
       throw new RelayError('token-required', 'issuer answered a different number of tokens');
     }
-    const tokens = await Promise.all(pending.map((p, i) => p.finalize(responses[i]!)));
+    const tokens: Uint8Array[] = [];
+    for (const [i, p] of pending.entries()) {
+      tokens.push(await p.finalize(responses[i]!));
+      await yieldToIo();
+    }
     this.#fetched += tokens.length;
     if (this.#book === book) book.tokens.push(...tokens);
   }
 
-  /** The key the ingress names must be in the issuer's own directory. */
+  /**
+   * The key the ingress names must be in the issuer's own directory. A prefetched directory
+   * that lacks it is fetched again once: the issuer may have rotated keys since.
+   */
   async #checkKeyListed(tokenKey: Uint8Array): Promise<string> {
-    const res = await request(new URL(ISSUER_DIRECTORY_PATH, this.#options.issuer), {
-      dispatcher: this.#agent,
-      headers: { accept: MEDIA_TYPES.directory },
-    });
-    const text = await res.body.text();
-    if (res.statusCode !== 200) {
-      throw new RelayError('token-required', `issuer directory answered ${res.statusCode}`);
-    }
-    const directory = issuerDirectorySchema.parse(JSON.parse(text));
     const wanted = base64url(tokenKey);
-    const listed = directory['token-keys'].some(
-      (k) =>
-        k['token-type'] === TOKEN_TYPE_BLIND_RSA && k['token-key'].replace(/=+$/, '') === wanted,
+    const lists = (directory: IssuerDirectory) =>
+      directory['token-keys'].some(
+        (k) =>
+          k['token-type'] === TOKEN_TYPE_BLIND_RSA && k['token-key'].replace(/=+$/, '') === wanted,
+      );
+    // A failed prefetch is not final: ask again now that a key is needed.
+    let directory = await (this.#directory ?? this.#fetchDirectory()).catch(() =>
+      this.#fetchDirectory(),
     );
-    if (!listed) {
+    if (!lists(directory)) directory = await (this.#directory = this.#fetchDirectory());
+    if (!lists(directory)) {
       throw new RelayError(
         'token-invalid',
         'the ingress names a token key the issuer does not list',
       );
     }
     return directory['issuer-request-uri'];
+  }
+
+  async #fetchDirectory(): Promise<IssuerDirectory> {
+    const res = await this.#issuer.request(new URL(ISSUER_DIRECTORY_PATH, this.#options.issuer), {
+      headers: { accept: MEDIA_TYPES.directory },
+    });
+    if (res.status !== 200) {
+      throw new RelayError('token-required', `issuer directory answered ${res.status}`);
+    }
+    return issuerDirectorySchema.parse(JSON.parse(res.body.toString('utf8')));
   }
 }

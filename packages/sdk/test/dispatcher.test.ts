@@ -12,7 +12,8 @@ import { RelayError } from '@splitrelay/errors';
 // Through the source, not the package name: devcerts is only a test helper here, and a
 // workspace dependency would need a lockfile change for it.
 import { createCa, issueCert } from '@splitrelay/devcerts';
-import { createDispatcher, flowConnector, type FlowConnector, type Target } from '../src/index.ts';
+import { createDispatcher, flowConnector, type FlowConnector } from '../src/dispatcher.ts';
+import type { Target } from '../src/index.ts';
 
 // Each test bounds itself; a hang is a failure, not a stuck CI.
 const opts = { timeout: 10_000 };
