@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { selfSigned } from '@splitrelay/devcerts';
 import { isRelayError } from '@splitrelay/errors';
 import { IssuerClient } from '../src/issuer-client.ts';
 
-async function issuerStub(body: (req: https.IncomingMessage) => Buffer) {
+async function issuerStub(body: (req: IncomingMessage) => Buffer) {
   const cert = await selfSigned({
     commonName: 'issuer.test',
     dnsNames: ['issuer.test'],
