@@ -1,4 +1,6 @@
 /** Shared by this package's tests: keys, waiting, latency figures and the leaked-handle check. */
+import type { ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spentTokenKey } from '../src/index.ts';
@@ -43,4 +45,23 @@ export function quantile(samples: readonly number[], q: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[rank]!;
+}
+
+/**
+ * SIGSTOP and waits until the kernel reports every thread of the process stopped: a signal
+ * sent is not yet a process stopped, and a server thread still running can answer one more
+ * request (seen in CI: a claim sent right after kill('SIGSTOP') came back 'fresh').
+ */
+export async function stopProcess(process: ChildProcess): Promise<void> {
+  process.kill('SIGSTOP');
+  const tasks = `/proc/${process.pid}/task`;
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const states = readdirSync(tasks).map(
+      (t) => /\) (\S)/.exec(readFileSync(`${tasks}/${t}/stat`, 'utf8'))?.[1] ?? '?',
+    );
+    if (states.every((s) => s === 'T' || s === 't')) return;
+    if (Date.now() > deadline) throw new Error(`process ${process.pid} did not stop: ${states}`);
+    await delay(5);
+  }
 }

@@ -12,7 +12,7 @@ import {
   SpentStoreUnavailableError,
   type SpentTokenStore,
 } from '../src/index.ts';
-import { assertNoLeakedHandles, eventually, randomTokenKey } from './helpers.ts';
+import { assertNoLeakedHandles, eventually, randomTokenKey, stopProcess } from './helpers.ts';
 
 const BUCKET = 'splitrelay-spent-tokens';
 const TIMEOUT_MS = 500;
@@ -58,7 +58,7 @@ describe('NATS outage', { timeout: 60_000 }, () => {
 
   it('a hung server: the claim rejects at the deadline, and its outcome is unknown', async (t) => {
     const key = randomTokenKey();
-    server.process.kill('SIGSTOP');
+    await stopProcess(server.process);
     try {
       const elapsed = await timedRejection(store.claim(key));
       assert.ok(elapsed >= TIMEOUT_MS - 20, `rejected after ${elapsed} ms, before the deadline`);
@@ -75,7 +75,7 @@ describe('NATS outage', { timeout: 60_000 }, () => {
   });
 
   it('a dead server: claims in flight and new ones reject within the deadline', async (t) => {
-    server.process.kill('SIGSTOP');
+    await stopProcess(server.process);
     const inFlight = timedRejection(store.claim(randomTokenKey()));
     await new Promise((resolve) => setTimeout(resolve, 50));
     await server.kill('SIGKILL');
