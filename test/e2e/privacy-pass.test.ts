@@ -278,6 +278,49 @@ test(
   },
 );
 
+test("a wallet that knows the fleet's challenge pays for its first session with no 407; a wrong guess falls back", async () => {
+  const echo = await echoTarget(ADDR.target);
+  try {
+    for (const [originInfo, expected407s] of [
+      [INGRESS_NAME, 0],
+      // Negative control: a challenge the fleet does not send costs one 407, then works.
+      ['not-the-fleet.example', 1],
+    ] as const) {
+      const wallet = new TokenWallet({
+        issuer: world.issuerUrl!,
+        issuerCa: ca(),
+        issuerServername: ISSUER_NAME,
+        credential: world.deployment.issuer!.credential,
+        localAddress: ADDR.client,
+        expectedChallenge: { issuerName: ISSUER_NAME, originInfo },
+      });
+      let challenges = 0;
+      const counting = {
+        authorization: () => wallet.authorization(),
+        challenged: (header: string) => {
+          challenges++;
+          wallet.challenged(header);
+        },
+      };
+      wallet.prefetch();
+      const client = sdkClient(world, { authenticator: counting });
+      try {
+        const flow = await client.connect({ host: ADDR.target, port: echo.port });
+        flow.end('predicted');
+        const parts: Buffer[] = [];
+        for await (const chunk of flow) parts.push(chunk as Buffer);
+        assert.equal(Buffer.concat(parts).toString(), 'predicted');
+        assert.equal(challenges, expected407s, `407s for origin ${originInfo}`);
+      } finally {
+        client.close();
+        wallet.close();
+      }
+    }
+  } finally {
+    await echo.close();
+  }
+});
+
 test('the wallet refuses a challenge naming a key its issuer does not list', async () => {
   const wallet = new TokenWallet({
     issuer: world.issuerUrl!,

@@ -77,6 +77,14 @@ export async function startClient(
         batchSize: config.tokens.batchSize,
         refillBelow: config.tokens.refillBelow,
         timeoutMs: config.timeouts.handshakeMs,
+        ...(config.tokens.predictChallenge
+          ? {
+              expectedChallenge: {
+                issuerName: config.tokens.servername ?? new URL(config.tokens.issuer).hostname,
+                originInfo: config.ingress.servername,
+              },
+            }
+          : {}),
       })
     : undefined;
   // The issuer's directory comes while the first session meets its 407, not after it.

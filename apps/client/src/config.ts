@@ -67,6 +67,12 @@ export const clientConfigSchema = z.strictObject({
         .max(256)
         .default(4)
         .describe('Fetch the next batch when fewer remain.'),
+      predictChallenge: z
+        .boolean()
+        .default(true)
+        .describe(
+          "Fetch tokens at start for the challenge the fleet is expected to send (issuer: servername or the URL's host; origin: the ingress servername), so the first session needs no 407. A wrong guess costs a few tokens and one 407.",
+        ),
     })
     .optional()
     .describe('Privacy Pass tokens for the ingress: one per session, fetched in batches.'),

@@ -130,7 +130,7 @@ export function renderMarkdown(results: Results, svgName: string): string {
     `- ${o.rounds} rounds; in each round every figure is measured for every contender, the order rotating by round. Cells are median (min–max) over rounds; ratios are taken within each round, then summarized.`,
     `- Sizes: bulk ${o.bulkBytes / MiB} MiB per direction, ${o.flows} sequential new flows, ${o.coldStarts} cold starts per round (median), ${o.concurrentFlows} concurrent flows × ${o.concurrentBytes / MiB} MiB.`,
     '- Every flow is TLS 1.3 TLS_AES_128_GCM_SHA256 from the measuring client to the target (127.0.4.1), relayed or not; flows through a relay go through its SOCKS5 port with the same SOCKS5 client (@splitrelay/socks5 codecs).',
-    '- SplitRelay: client app (SOCKS5) → ingress 127.0.2.1 → egress 127.0.3.1, the real apps with their TLS 1.3 AES-128-GCM hops (outer TLS, trunk TLS + h2, inner TLS + h2).',
+    '- SplitRelay: client app (SOCKS5) → ingress 127.0.2.1 → egress 127.0.3.1, the real apps with their TLS 1.3 AES-128-GCM hops (outer TLS, trunk TLS + h2, inner TLS + h2); the client app runs as shipped, bundled (`pnpm run build`, apps/client/dist), the relays from their sources. Privacy Pass is on: an issuer runs beside the relays and each client session pays one token.',
     ...ssh.map(
       (c) =>
         `- ${c.label}: \`${c.command}\` with two throwaway sshd (jump 127.0.5.1, exit 127.0.6.1; the same cipher on both hops via the -F config).`,

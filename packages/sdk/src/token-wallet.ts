@@ -16,6 +16,8 @@ import {
   base64url,
   beginTokenRequest,
   decodeChallenge,
+  encodeChallenge,
+  fromBase64url,
   decodeTokenBatch,
   encodeTokenBatch,
   formatTokenHeader,
@@ -48,6 +50,15 @@ export interface TokenWalletOptions {
   readonly refillBelow?: number;
   readonly timeoutMs?: number;
   readonly localAddress?: string;
+  /**
+   * The challenge the ingress fleet will send, when the client can know it: a fleet's
+   * challenge has no redemption context (RFC 9577 §2.1.1), so it is its issuer's name and its
+   * public name, the same for every client. With the issuer's preferred key it lets
+   * `prefetch()` fetch tokens before the first session, which then needs no 407. A wrong
+   * guess costs the tokens fetched for it and one 407, after which the wallet uses the
+   * challenge the ingress sent.
+   */
+  readonly expectedChallenge?: { readonly issuerName: string; readonly originInfo: string };
 }
 
 interface Book {
@@ -74,6 +85,8 @@ export class TokenWallet implements SessionAuthenticator {
   #fetched = 0;
   /** Sessions waiting for a token right now. */
   #waiting = 0;
+  /** The expected challenge's first tokens, while prefetch() is fetching them. */
+  #predicted: Promise<void> | undefined;
 
   constructor(options: TokenWalletOptions) {
     this.#options = options;
@@ -95,6 +108,40 @@ export class TokenWallet implements SessionAuthenticator {
     this.#directory.catch(() => {
       this.#directory = undefined;
     });
+    const expected = this.#options.expectedChallenge;
+    if (expected !== undefined && this.#book === undefined) {
+      this.#predicted ??= this.#fetchForExpected(expected)
+        .catch(() => {})
+        .finally(() => {
+          this.#predicted = undefined;
+        });
+    }
+  }
+
+  async #fetchForExpected(expected: { issuerName: string; originInfo: string }): Promise<void> {
+    const directory = await this.#directory!;
+    const now = Date.now() / 1000;
+    // The directory lists keys in the issuer's order of preference (RFC 9578 §4).
+    const key = directory['token-keys'].find(
+      (k) => k['token-type'] === TOKEN_TYPE_BLIND_RSA && (k['not-before'] ?? 0) <= now,
+    );
+    if (key === undefined || this.#book !== undefined) return;
+    const challenge = encodeChallenge({
+      tokenType: TOKEN_TYPE_BLIND_RSA,
+      issuerName: expected.issuerName,
+      redemptionContext: new Uint8Array(0),
+      originInfo: [expected.originInfo],
+    });
+    const tokenKey = fromBase64url(key['token-key']);
+    const book: Book = {
+      challenge,
+      tokenKey,
+      id: `${base64url(challenge)}.${base64url(tokenKey)}`,
+      tokens: [],
+      requestUri: directory['issuer-request-uri'],
+    };
+    this.#book = book;
+    await this.#startRefill(book, URGENT_BATCH);
   }
 
   /** Tokens held for the current challenge (for tests and stats). */
@@ -126,6 +173,7 @@ export class TokenWallet implements SessionAuthenticator {
   }
 
   async authorization(): Promise<string | undefined> {
+    await this.#predicted;
     const book = this.#book;
     if (book === undefined) return undefined;
     // Sessions opening together may drain a batch before this one gets a token: wait for the
