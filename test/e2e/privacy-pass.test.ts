@@ -27,7 +27,7 @@ import {
 import { run } from '../kit/run.ts';
 import { echoTarget, httpsTarget } from '../kit/targets.ts';
 import { sdkClient } from '../kit/sdk-client.ts';
-import { TokenWallet } from '@splitrelay/sdk';
+import { TokenWallet, type TokenWalletOptions } from '@splitrelay/sdk';
 import { tlsExchange } from '../kit/raw.ts';
 import { mintToken, tokensFromIssuer, issuerPost, worldChallenge } from '../kit/tokens.ts';
 import { RelayError } from '@splitrelay/errors';
@@ -124,6 +124,17 @@ async function connectWith(
 const detailsOf = (headers: Map<string, string>): string | undefined =>
   /details="([^"]*)"/.exec(headers.get('proxy-status') ?? '')?.[1];
 
+/** A wallet of this world's subscriber, as the SDK's users would make one. */
+const worldWallet = (extra: Partial<TokenWalletOptions> = {}): TokenWallet =>
+  new TokenWallet({
+    issuer: world.issuerUrl!,
+    issuerCa: ca(),
+    issuerServername: ISSUER_NAME,
+    credential: world.deployment.issuer!.credential,
+    localAddress: ADDR.client,
+    ...extra,
+  });
+
 test('the client app fetches tokens from the issuer and its tunnels work', async () => {
   for (let i = 0; i < 3; i++) {
     const res = await run('curl', [
@@ -211,15 +222,7 @@ test('a token spent on one ingress instance is refused on the other', async () =
 
 test('the SDK spends one token per session, over either carrier, and refetches in batches', async () => {
   const echo = await echoTarget(ADDR.target);
-  const wallet = new TokenWallet({
-    issuer: world.issuerUrl!,
-    issuerCa: ca(),
-    issuerServername: ISSUER_NAME,
-    credential: world.deployment.issuer!.credential,
-    batchSize: 4,
-    refillBelow: 1,
-    localAddress: ADDR.client,
-  });
+  const wallet = worldWallet({ batchSize: 4, refillBelow: 1 });
   try {
     for (const carrier of ['connect', 'websocket'] as const) {
       for (let session = 0; session < 3; session++) {
@@ -286,14 +289,7 @@ test("a wallet that knows the fleet's challenge pays for its first session with 
       // Negative control: a challenge the fleet does not send costs one 407, then works.
       ['not-the-fleet.example', 1],
     ] as const) {
-      const wallet = new TokenWallet({
-        issuer: world.issuerUrl!,
-        issuerCa: ca(),
-        issuerServername: ISSUER_NAME,
-        credential: world.deployment.issuer!.credential,
-        localAddress: ADDR.client,
-        expectedChallenge: { issuerName: ISSUER_NAME, originInfo },
-      });
+      const wallet = worldWallet({ expectedChallenge: { issuerName: ISSUER_NAME, originInfo } });
       let challenges = 0;
       const counting = {
         authorization: () => wallet.authorization(),
@@ -322,13 +318,7 @@ test("a wallet that knows the fleet's challenge pays for its first session with 
 });
 
 test('the wallet refuses a challenge naming a key its issuer does not list', async () => {
-  const wallet = new TokenWallet({
-    issuer: world.issuerUrl!,
-    issuerCa: ca(),
-    issuerServername: ISSUER_NAME,
-    credential: world.deployment.issuer!.credential,
-    localAddress: ADDR.client,
-  });
+  const wallet = worldWallet();
   try {
     // An ingress that tags its clients with a key of its own (key consistency, RFC 9576 §6.2).
     wallet.challenged(
