@@ -12,8 +12,8 @@ import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { startApp } from '@splitrelay/local-deployment';
 import { CLIENT_BUNDLE, bundleClient } from '@splitrelay/client-app/bundle';
-import { ADDR, startWorld, type World } from '../kit/world.ts';
-import { httpsTarget, type Listening } from '../kit/targets.ts';
+import { ADDR, startWorld, type World, worldHttpsTarget } from '../kit/world.ts';
+import type { Listening } from '../kit/targets.ts';
 import { run } from '../kit/run.ts';
 
 let world: World;
@@ -23,11 +23,7 @@ before(async () => {
   // `pnpm test` builds first; a single file run builds here.
   if (!existsSync(CLIENT_BUNDLE)) await bundleClient();
   world = await startWorld({ privacyPass: true, clientMain: CLIENT_BUNDLE });
-  target = await httpsTarget(
-    ADDR.target,
-    world.deployment.target.cert,
-    world.deployment.target.key,
-  );
+  target = await worldHttpsTarget(world);
 });
 after(async () => {
   await target?.close();

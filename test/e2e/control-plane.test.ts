@@ -15,8 +15,15 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { connectAs, startNats, type NatsServer } from '@splitrelay/nats-kit';
 import { generateOperatorKey, signEntry, spkiPin } from '@splitrelay/directory';
 import { RelayError } from '@splitrelay/errors';
-import { ADDR, INGRESS_NAME, TARGET_NAME, startWorld, type World } from '../kit/world.ts';
-import { httpsTarget, type Listening } from '../kit/targets.ts';
+import {
+  ADDR,
+  INGRESS_NAME,
+  TARGET_NAME,
+  startWorld,
+  type World,
+  worldHttpsTarget,
+} from '../kit/world.ts';
+import type { Listening } from '../kit/targets.ts';
 import { findLeaks, targetNeedles } from '../kit/leak-check.ts';
 import { run } from '../kit/run.ts';
 import { sdkClient } from '../kit/sdk-client.ts';
@@ -58,11 +65,7 @@ before(async () => {
     logLevel: 'info',
     heartbeatMs: 500,
   });
-  target = await httpsTarget(
-    ADDR.target,
-    world.deployment.target.cert,
-    world.deployment.target.key,
-  );
+  target = await worldHttpsTarget(world);
 });
 after(async () => {
   await target?.close();

@@ -5,8 +5,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADDR, TARGET_NAME, startWorld, type World } from '../kit/world.ts';
-import { httpsTarget, type Listening } from '../kit/targets.ts';
+import { ADDR, TARGET_NAME, startWorld, type World, worldHttpsTarget } from '../kit/world.ts';
+import type { Listening } from '../kit/targets.ts';
 import { run } from '../kit/run.ts';
 import type https from 'node:https';
 import http from 'node:http';
@@ -21,11 +21,7 @@ let target: Listening<https.Server>;
 
 before(async () => {
   world = await startWorld();
-  target = await httpsTarget(
-    ADDR.target,
-    world.deployment.target.cert,
-    world.deployment.target.key,
-  );
+  target = await worldHttpsTarget(world);
 });
 after(async () => {
   await target?.close();

@@ -25,7 +25,7 @@ import {
   type IssuerKey,
 } from '@splitrelay/privacy-pass';
 import { run } from '../kit/run.ts';
-import { echoTarget, httpsTarget } from '../kit/targets.ts';
+import { echoTarget } from '../kit/targets.ts';
 import { sdkClient } from '../kit/sdk-client.ts';
 import { TokenWallet, type TokenWalletOptions } from '@splitrelay/sdk';
 import { tlsExchange } from '../kit/raw.ts';
@@ -39,6 +39,7 @@ import {
   startWorld,
   untilIngressKnows,
   type World,
+  worldHttpsTarget,
 } from '../kit/world.ts';
 
 const SECOND_INGRESS = '127.0.2.2';
@@ -46,7 +47,7 @@ let nats: NatsServer;
 let world: World;
 let second: RunningApp;
 let secondPort: number;
-let target: Awaited<ReturnType<typeof httpsTarget>>;
+let target: Awaited<ReturnType<typeof worldHttpsTarget>>;
 let expiredKey: IssuerKey;
 let expiredTokenKey: string;
 
@@ -71,11 +72,7 @@ before(async () => {
     },
     clientTokens: { batchSize: 8, refillBelow: 2 },
   });
-  target = await httpsTarget(
-    ADDR.target,
-    world.deployment.target.cert,
-    world.deployment.target.key,
-  );
+  target = await worldHttpsTarget(world);
   // A second instance of the same ingress: same operator, same NATS account and bucket.
   const healthPort = await freePort(SECOND_INGRESS);
   const config = {

@@ -15,8 +15,15 @@ import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import type https from 'node:https';
 import { openOuterTunnel } from '@splitrelay/outer-hop';
-import { ADDR, INGRESS_NAME, TARGET_NAME, startWorld, type World } from '../kit/world.ts';
-import { httpsTarget, type Listening } from '../kit/targets.ts';
+import {
+  ADDR,
+  INGRESS_NAME,
+  TARGET_NAME,
+  startWorld,
+  type World,
+  worldHttpsTarget,
+} from '../kit/world.ts';
+import type { Listening } from '../kit/targets.ts';
 import { findLeaks, targetNeedles } from '../kit/leak-check.ts';
 import { run } from '../kit/run.ts';
 import { sdkClient } from '../kit/sdk-client.ts';
@@ -86,11 +93,7 @@ describe('a clean run: neither relay learns what it must not', T, () => {
 
   before(async () => {
     world = await startWorld({ capture: true });
-    target = await httpsTarget(
-      ADDR.target,
-      world.deployment.target.cert,
-      world.deployment.target.key,
-    );
+    target = await worldHttpsTarget(world);
     await curlThroughBothProxies(world, target.port);
     await udpThroughBothRelays(world, target.port);
     await world.stop();

@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import type https from 'node:https';
 import { RelayError } from '@splitrelay/errors';
 import { openOuterTunnel } from '@splitrelay/outer-hop';
-import { ADDR, INGRESS_NAME, startWorld, type World } from '../kit/world.ts';
-import { httpsTarget, type Listening } from '../kit/targets.ts';
+import { ADDR, INGRESS_NAME, startWorld, type World, worldHttpsTarget } from '../kit/world.ts';
+import type { Listening } from '../kit/targets.ts';
 import { run } from '../kit/run.ts';
 
 let world: World;
@@ -17,11 +17,7 @@ let target: Listening<https.Server>;
 
 before(async () => {
   world = await startWorld({ logLevel: 'info' });
-  target = await httpsTarget(
-    ADDR.target,
-    world.deployment.target.cert,
-    world.deployment.target.key,
-  );
+  target = await worldHttpsTarget(world);
 });
 after(async () => {
   await target?.close();

@@ -20,6 +20,7 @@ import {
   type RunningApp,
 } from '@splitrelay/local-deployment';
 import { TEST_CREDENTIALS } from '@splitrelay/nats-kit';
+import { httpsTarget } from './targets.ts';
 
 export const ADDR = {
   client: '127.0.1.1',
@@ -357,4 +358,9 @@ export async function rawInnerTls(world: World, alpn: 'h2' | 'http/1.1'): Promis
   });
   await once(socket, 'secureConnect');
   return socket;
+}
+
+/** The HTTPS target of a world, on its target address with the certificate the local CA gave it. */
+export function worldHttpsTarget(world: World, body?: string) {
+  return httpsTarget(ADDR.target, world.deployment.target.cert, world.deployment.target.key, body);
 }
