@@ -73,6 +73,14 @@ interface Book {
 /** Tokens fetched when a session is waiting for one; the full batch follows in the background. */
 const URGENT_BATCH = 2;
 
+/** The tokens of one (challenge, token key) pair; its id tells two such pairs apart. */
+const newBook = (challenge: Uint8Array, tokenKey: Uint8Array): Book => ({
+  challenge,
+  tokenKey,
+  id: `${base64url(challenge)}.${base64url(tokenKey)}`,
+  tokens: [],
+});
+
 const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class TokenWallet implements SessionAuthenticator {
@@ -132,14 +140,9 @@ export class TokenWallet implements SessionAuthenticator {
       redemptionContext: new Uint8Array(0),
       originInfo: [expected.originInfo],
     });
-    const tokenKey = fromBase64url(key['token-key']);
-    const book: Book = {
-      challenge,
-      tokenKey,
-      id: `${base64url(challenge)}.${base64url(tokenKey)}`,
-      tokens: [],
-      requestUri: directory['issuer-request-uri'],
-    };
+    const book = newBook(challenge, fromBase64url(key['token-key']));
+    // Taken from the issuer's own directory just now: the key is listed.
+    book.requestUri = directory['issuer-request-uri'];
     this.#book = book;
     await this.#startRefill(book, URGENT_BATCH);
   }
@@ -164,12 +167,10 @@ export class TokenWallet implements SessionAuthenticator {
       offer = undefined;
     }
     if (offer === undefined) return;
-    const id = `${base64url(offer.challenge)}.${base64url(offer.tokenKey)}`;
+    const book = newBook(offer.challenge, offer.tokenKey);
     // A 407 means the token sent (if any) was not taken: every token not for this exact
     // challenge and key is presumed useless too, and forgotten.
-    if (this.#book?.id !== id) {
-      this.#book = { challenge: offer.challenge, tokenKey: offer.tokenKey, id, tokens: [] };
-    }
+    if (this.#book?.id !== book.id) this.#book = book;
   }
 
   async authorization(): Promise<string | undefined> {
