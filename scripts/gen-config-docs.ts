@@ -11,7 +11,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { schemaReference } from '../packages/config/src/index.ts';
+import { schemaReference } from '../packages/infra/config/src/index.ts';
 import { ingressConfigSchema } from '../apps/ingress/src/config.ts';
 import { egressConfigSchema } from '../apps/egress/src/config.ts';
 import { clientConfigSchema } from '../apps/client/src/config.ts';

@@ -14,12 +14,12 @@ import type { Duplex } from 'node:stream';
 import { RelayError } from '@splitrelay/errors';
 import { selfSigned } from '@splitrelay/devcerts';
 import type { SplitRelayClient } from '@splitrelay/sdk';
-import { ADDR, INGRESS_NAME, startWorld, type World } from '../kit/world.ts';
-import { echoTarget } from '../kit/targets.ts';
-import { sdkClient } from '../kit/sdk-client.ts';
-import { dnsStub, type DnsStub } from '../kit/dns-stub.ts';
-import { socksConnect, tlsExchange, trunkVerdict } from '../kit/raw.ts';
-import { run } from '../kit/run.ts';
+import { ADDR, INGRESS_NAME, startWorld, type World } from '@splitrelay/test-kit/world';
+import { echoTarget } from '@splitrelay/test-kit/targets';
+import { sdkClient } from '@splitrelay/test-kit/sdk-client';
+import { dnsStub, type DnsStub } from '@splitrelay/test-kit/dns-stub';
+import { socksConnect, tlsExchange, trunkVerdict } from '@splitrelay/test-kit/raw';
+import { run } from '@splitrelay/test-kit/run';
 
 const T = { timeout: 30_000 };
 let world: World;

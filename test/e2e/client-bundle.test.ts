@@ -12,9 +12,9 @@ import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { startApp } from '@splitrelay/local-deployment';
 import { CLIENT_BUNDLE, bundleClient } from '@splitrelay/client-app/bundle';
-import { ADDR, startWorld, type World, worldHttpsTarget } from '../kit/world.ts';
-import type { Listening } from '../kit/targets.ts';
-import { run } from '../kit/run.ts';
+import { ADDR, startWorld, type World, worldHttpsTarget } from '@splitrelay/test-kit/world';
+import type { Listening } from '@splitrelay/test-kit/targets';
+import { run } from '@splitrelay/test-kit/run';
 
 let world: World;
 let target: Listening<https.Server>;

@@ -7,9 +7,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { ADDR, startWorld, type World } from '../kit/world.ts';
-import { echoTarget } from '../kit/targets.ts';
-import { openNetworkHandles, sdkClient } from '../kit/sdk-client.ts';
+import { ADDR, startWorld, type World } from '@splitrelay/test-kit/world';
+import { echoTarget } from '@splitrelay/test-kit/targets';
+import { openNetworkHandles, sdkClient } from '@splitrelay/test-kit/sdk-client';
 
 const FLOWS = 200;
 const BYTES = 1024 * 1024;

@@ -22,12 +22,12 @@ import {
   startWorld,
   type World,
   worldHttpsTarget,
-} from '../kit/world.ts';
-import type { Listening } from '../kit/targets.ts';
-import { findLeaks, targetNeedles } from '../kit/leak-check.ts';
-import { run } from '../kit/run.ts';
-import { sdkClient } from '../kit/sdk-client.ts';
-import { tlsExchange } from '../kit/raw.ts';
+} from '@splitrelay/test-kit/world';
+import type { Listening } from '@splitrelay/test-kit/targets';
+import { findLeaks, targetNeedles } from '@splitrelay/test-kit/leak-check';
+import { run } from '@splitrelay/test-kit/run';
+import { sdkClient } from '@splitrelay/test-kit/sdk-client';
+import { tlsExchange } from '@splitrelay/test-kit/raw';
 
 const T = { timeout: 90_000 };
 let nats: NatsServer;

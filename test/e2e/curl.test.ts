@@ -5,16 +5,22 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADDR, TARGET_NAME, startWorld, type World, worldHttpsTarget } from '../kit/world.ts';
-import type { Listening } from '../kit/targets.ts';
-import { run } from '../kit/run.ts';
+import {
+  ADDR,
+  TARGET_NAME,
+  startWorld,
+  type World,
+  worldHttpsTarget,
+} from '@splitrelay/test-kit/world';
+import type { Listening } from '@splitrelay/test-kit/targets';
+import { run } from '@splitrelay/test-kit/run';
 import type https from 'node:https';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { fetch } from 'undici';
 import { createDispatcher } from '@splitrelay/sdk/dispatcher';
-import { sdkClient } from '../kit/sdk-client.ts';
+import { sdkClient } from '@splitrelay/test-kit/sdk-client';
 
 let world: World;
 let target: Listening<https.Server>;

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
-import { run } from '../kit/run.ts';
+import { run } from '@splitrelay/test-kit/run';
 
 const demoMain = fileURLToPath(new URL('../../apps/demo/src/main.ts', import.meta.url));
 

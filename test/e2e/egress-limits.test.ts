@@ -11,10 +11,10 @@ import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { RelayError } from '@splitrelay/errors';
 import type { SplitRelayClient } from '@splitrelay/sdk';
-import { ADDR, INGRESS_NAME, startWorld, type World } from '../kit/world.ts';
-import { echoTarget } from '../kit/targets.ts';
-import { sdkClient } from '../kit/sdk-client.ts';
-import { tlsExchange } from '../kit/raw.ts';
+import { ADDR, INGRESS_NAME, startWorld, type World } from '@splitrelay/test-kit/world';
+import { echoTarget } from '@splitrelay/test-kit/targets';
+import { sdkClient } from '@splitrelay/test-kit/sdk-client';
+import { tlsExchange } from '@splitrelay/test-kit/raw';
 
 const T = { timeout: 60_000 };
 const RETRY_AFTER = 3;

@@ -12,9 +12,9 @@ import {
   type NatsCluster,
   type NatsServer,
 } from '@splitrelay/nats-kit';
-import { ADDR, startWorld, type World } from '../kit/world.ts';
-import { echoTarget } from '../kit/targets.ts';
-import { sdkClient } from '../kit/sdk-client.ts';
+import { ADDR, startWorld, type World } from '@splitrelay/test-kit/world';
+import { echoTarget } from '@splitrelay/test-kit/targets';
+import { sdkClient } from '@splitrelay/test-kit/sdk-client';
 
 const T = { timeout: 90_000 };
 

@@ -4,7 +4,7 @@
  * already open keep flowing on the old one. Here the egress does not (yet) know the new
  * certificate, which is what makes the switch observable: new sessions are refused at the
  * trunk, the open session is not. (The overlap, both certificates admitted, is tested in
- * packages/trunk/test/identity-rotation.test.ts.)
+ * packages/hops/trunk/test/identity-rotation.test.ts.)
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,9 +13,9 @@ import { once } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { selfSigned } from '@splitrelay/devcerts';
 import { RelayError } from '@splitrelay/errors';
-import { ADDR, startWorld, type World } from '../kit/world.ts';
-import { echoTarget } from '../kit/targets.ts';
-import { sdkClient } from '../kit/sdk-client.ts';
+import { ADDR, startWorld, type World } from '@splitrelay/test-kit/world';
+import { echoTarget } from '@splitrelay/test-kit/targets';
+import { sdkClient } from '@splitrelay/test-kit/sdk-client';
 
 let world: World;
 let echo: Awaited<ReturnType<typeof echoTarget>>;

@@ -9,10 +9,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { selfSigned } from '@splitrelay/devcerts';
 import { spkiPin } from '@splitrelay/directory';
 import { startNats, type NatsServer } from '@splitrelay/nats-kit';
-import { ADDR, INGRESS_NAME, startWorld, type World } from '../kit/world.ts';
-import { echoTarget } from '../kit/targets.ts';
-import { sdkClient } from '../kit/sdk-client.ts';
-import { tlsExchange } from '../kit/raw.ts';
+import { ADDR, INGRESS_NAME, startWorld, type World } from '@splitrelay/test-kit/world';
+import { echoTarget } from '@splitrelay/test-kit/targets';
+import { sdkClient } from '@splitrelay/test-kit/sdk-client';
+import { tlsExchange } from '@splitrelay/test-kit/raw';
 
 let nats: NatsServer;
 let world: World;

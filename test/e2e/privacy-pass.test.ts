@@ -24,12 +24,17 @@ import {
   parseChallengeHeader,
   type IssuerKey,
 } from '@splitrelay/privacy-pass';
-import { run } from '../kit/run.ts';
-import { echoTarget } from '../kit/targets.ts';
-import { sdkClient } from '../kit/sdk-client.ts';
+import { run } from '@splitrelay/test-kit/run';
+import { echoTarget } from '@splitrelay/test-kit/targets';
+import { sdkClient } from '@splitrelay/test-kit/sdk-client';
 import { TokenWallet, type TokenWalletOptions } from '@splitrelay/sdk';
-import { tlsExchange } from '../kit/raw.ts';
-import { mintToken, tokensFromIssuer, issuerPost, worldChallenge } from '../kit/tokens.ts';
+import { tlsExchange } from '@splitrelay/test-kit/raw';
+import {
+  mintToken,
+  tokensFromIssuer,
+  issuerPost,
+  worldChallenge,
+} from '@splitrelay/test-kit/tokens';
 import { RelayError } from '@splitrelay/errors';
 import {
   ADDR,
@@ -40,7 +45,7 @@ import {
   untilIngressKnows,
   type World,
   worldHttpsTarget,
-} from '../kit/world.ts';
+} from '@splitrelay/test-kit/world';
 
 const SECOND_INGRESS = '127.0.2.2';
 let nats: NatsServer;

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startApp, type RunningApp } from '@splitrelay/local-deployment';
-import { ADDR, startWorld, type World } from '../kit/world.ts';
-import { echoTarget } from '../kit/targets.ts';
-import { sdkClient } from '../kit/sdk-client.ts';
+import { ADDR, startWorld, type World } from '@splitrelay/test-kit/world';
+import { echoTarget } from '@splitrelay/test-kit/targets';
+import { sdkClient } from '@splitrelay/test-kit/sdk-client';
 
 let world: World;
 let echo: Awaited<ReturnType<typeof echoTarget>>;

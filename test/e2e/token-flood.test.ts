@@ -20,9 +20,9 @@ import {
   formatTokenHeader,
   tokenKeyId,
 } from '@splitrelay/privacy-pass';
-import { socksConnect } from '../kit/raw.ts';
-import { worldChallenge } from '../kit/tokens.ts';
-import { ADDR, INGRESS_NAME, startWorld, type World } from '../kit/world.ts';
+import { socksConnect } from '@splitrelay/test-kit/raw';
+import { worldChallenge } from '@splitrelay/test-kit/tokens';
+import { ADDR, INGRESS_NAME, startWorld, type World } from '@splitrelay/test-kit/world';
 
 const FLOOD_SOURCE = '127.0.1.2';
 const FLOOD_SIZE = 10_000;

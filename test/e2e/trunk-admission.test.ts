@@ -15,10 +15,10 @@ import { signIngressCert } from '@splitrelay/control-plane';
 import { selfSigned } from '@splitrelay/devcerts';
 import { generateOperatorKey } from '@splitrelay/directory';
 import { connectAs, startNats, type NatsServer } from '@splitrelay/nats-kit';
-import { ADDR, startWorld, type World } from '../kit/world.ts';
-import { echoTarget } from '../kit/targets.ts';
-import { sdkClient } from '../kit/sdk-client.ts';
-import { trunkVerdict } from '../kit/raw.ts';
+import { ADDR, startWorld, type World } from '@splitrelay/test-kit/world';
+import { echoTarget } from '@splitrelay/test-kit/targets';
+import { sdkClient } from '@splitrelay/test-kit/sdk-client';
+import { trunkVerdict } from '@splitrelay/test-kit/raw';
 import { tmpdir } from 'node:os';
 
 const signTool = fileURLToPath(

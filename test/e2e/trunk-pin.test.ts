@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RelayError } from '@splitrelay/errors';
 import { spkiPin } from '@splitrelay/directory';
-import { ADDR, startWorld, type World } from '../kit/world.ts';
-import { echoTarget } from '../kit/targets.ts';
-import { sdkClient } from '../kit/sdk-client.ts';
+import { ADDR, startWorld, type World } from '@splitrelay/test-kit/world';
+import { echoTarget } from '@splitrelay/test-kit/targets';
+import { sdkClient } from '@splitrelay/test-kit/sdk-client';
 
 let world: World;
 let echo: Awaited<ReturnType<typeof echoTarget>>;

@@ -12,8 +12,8 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import fc from 'fast-check';
 import { encodeDatagramCapsule, encodeCapsule, formatUdpPath } from '@splitrelay/connect-udp';
 import type { SplitRelayClient } from '@splitrelay/sdk';
-import { ADDR, rawInnerTls, startWorld, type World } from '../kit/world.ts';
-import { sdkClient } from '../kit/sdk-client.ts';
+import { ADDR, rawInnerTls, startWorld, type World } from '@splitrelay/test-kit/world';
+import { sdkClient } from '@splitrelay/test-kit/sdk-client';
 
 let world: World;
 let echo: dgram.Socket;

@@ -16,8 +16,8 @@ import { once } from 'node:events';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { RelayError } from '@splitrelay/errors';
 import type { SplitRelayClient } from '@splitrelay/sdk';
-import { ADDR, rawInnerTls, startWorld, type World } from '../kit/world.ts';
-import { sdkClient } from '../kit/sdk-client.ts';
+import { ADDR, rawInnerTls, startWorld, type World } from '@splitrelay/test-kit/world';
+import { sdkClient } from '@splitrelay/test-kit/sdk-client';
 
 const COUNT = 1000;
 const MAX_PAYLOAD = 1400;

@@ -8,9 +8,15 @@ import { readFileSync } from 'node:fs';
 import type https from 'node:https';
 import { RelayError } from '@splitrelay/errors';
 import { openOuterTunnel } from '@splitrelay/outer-hop';
-import { ADDR, INGRESS_NAME, startWorld, type World, worldHttpsTarget } from '../kit/world.ts';
-import type { Listening } from '../kit/targets.ts';
-import { run } from '../kit/run.ts';
+import {
+  ADDR,
+  INGRESS_NAME,
+  startWorld,
+  type World,
+  worldHttpsTarget,
+} from '@splitrelay/test-kit/world';
+import type { Listening } from '@splitrelay/test-kit/targets';
+import { run } from '@splitrelay/test-kit/run';
 
 let world: World;
 let target: Listening<https.Server>;

@@ -1,7 +1,7 @@
 /**
  * The SplitRelay side of the bench world: a loopback deployment (PKI, signed directory,
  * configs) and the real egress and ingress apps, as the end-to-end tests build it
- * (test/kit/world.ts), tuned for measuring: quiet logs and a raised open-files limit. Privacy
+ * (tools/test-kit/src/world.ts), tuned for measuring: quiet logs and a raised open-files limit. Privacy
  * Pass is on, as deployed: every client session is paid for with a token from the issuer.
  */
 import { fileURLToPath } from 'node:url';
