@@ -1,5 +1,5 @@
 /** splitrelay-client --config client.json: local SOCKS5 and HTTP proxies through both relays. */
-import { runApp } from '@splitrelay/app-runner';
+import { runApp } from '@splitrelay/service';
 import { clientConfigSchema } from './config.ts';
 import { startClient } from './client.ts';
 

@@ -13,7 +13,7 @@ import { compilePolicy } from '@splitrelay/target-policy';
 import { createTrunkServer } from '@splitrelay/trunk';
 import type { EgressConfig } from './config.ts';
 import { joinControlPlane, type EgressControlPlane } from './control-plane.ts';
-import { serveHealth } from '@splitrelay/io';
+import { serveHealth } from '@splitrelay/service';
 
 export interface RunningEgress {
   readonly address: AddressInfo;

@@ -1,5 +1,5 @@
 /** splitrelay-egress --config egress.json */
-import { runApp } from '@splitrelay/app-runner';
+import { runApp } from '@splitrelay/service';
 import { egressConfigSchema } from './config.ts';
 import { startEgress } from './egress.ts';
 

@@ -10,7 +10,7 @@ import { splitHostPort, readPem, type DeepReadonly } from '@splitrelay/config';
 import { parseEndpoint } from '@splitrelay/directory';
 import { readSignedEntries, readTrustedKeys } from '@splitrelay/directory-source';
 import { RelayError } from '@splitrelay/errors';
-import { serveHealth } from '@splitrelay/io';
+import { serveHealth } from '@splitrelay/service';
 import type { RoleLogger } from '@splitrelay/log';
 import { createOuterHopServer } from '@splitrelay/outer-hop';
 import { TrunkPool } from '@splitrelay/trunk';

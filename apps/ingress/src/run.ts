@@ -1,5 +1,5 @@
 /** splitrelay-ingress --config ingress.json */
-import { runApp } from '@splitrelay/app-runner';
+import { runApp } from '@splitrelay/service';
 import { ingressConfigSchema } from './config.ts';
 import { startIngress } from './ingress.ts';
 

@@ -1,5 +1,5 @@
 /** splitrelay-issuer --config issuer.json */
-import { runApp } from '@splitrelay/app-runner';
+import { runApp } from '@splitrelay/service';
 import { configPathFromArgv, loadConfigFile } from '@splitrelay/config';
 import { issuerConfigSchema } from './config.ts';
 import { startIssuer } from './issuer.ts';

@@ -9,4 +9,4 @@ export {
   type SignedEntryInput,
 } from './deployment.ts';
 export { startApp, records, type RunningApp, type AppName } from './processes.ts';
-export { freePort } from '@splitrelay/io';
+export { freePort } from './free-port.ts';

@@ -9,13 +9,15 @@ import type { Duplex } from 'node:stream';
 import { formatAuthority } from '@splitrelay/authority';
 import { formatUdpPath } from '@splitrelay/connect-udp';
 import { RelayError, codeFromResponse, parseProxyStatus } from '@splitrelay/errors';
-import { assertPinned, withDeadline } from '@splitrelay/io';
 import {
+  assertPinned,
+  relayDeadline,
+  withDeadline,
   H2_MAX_SESSION_MEMORY_MB,
   h2Settings,
   tlsDefaults,
   tuneH2Session,
-} from '@splitrelay/net-tuning';
+} from '@splitrelay/transport';
 import { DatagramStream } from './datagram-stream.ts';
 
 export interface InnerSessionOptions {
@@ -72,10 +74,12 @@ export async function openInnerSession(
   try {
     await withDeadline(
       secured,
-      options.handshakeTimeoutMs,
-      signal,
-      'egress-timeout',
-      'inner TLS handshake timed out',
+      relayDeadline(
+        options.handshakeTimeoutMs,
+        signal,
+        'egress-timeout',
+        'inner TLS handshake timed out',
+      ),
     );
   } catch (err) {
     socket.destroy();
@@ -155,10 +159,12 @@ export async function openInnerSession(
     try {
       const response = await withDeadline(
         answered,
-        options.flowTimeoutMs,
-        flowSignal,
-        'connection-timeout',
-        'egress did not answer in time',
+        relayDeadline(
+          options.flowTimeoutMs,
+          flowSignal,
+          'connection-timeout',
+          'egress did not answer in time',
+        ),
       );
       const status = Number(response[':status']);
       if (status === 200) return stream;
@@ -189,10 +195,12 @@ export async function openInnerSession(
     async openUdp(target, flowSignal) {
       await withDeadline(
         remoteSettings,
-        options.handshakeTimeoutMs,
-        flowSignal,
-        'egress-timeout',
-        'egress sent no settings',
+        relayDeadline(
+          options.handshakeTimeoutMs,
+          flowSignal,
+          'egress-timeout',
+          'egress sent no settings',
+        ),
       );
       if (!session.remoteSettings.enableConnectProtocol) {
         throw new RelayError(

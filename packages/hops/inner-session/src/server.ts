@@ -20,15 +20,16 @@ import {
   toRelayError,
 } from '@splitrelay/errors';
 import { parseUdpPath } from '@splitrelay/connect-udp';
-import { splice, type SpliceStats } from '@splitrelay/io';
-import { DatagramStream } from './datagram-stream.ts';
-import { bridgeUdp, type UdpBridgeStats } from './udp-bridge.ts';
 import {
+  splice,
+  type SpliceStats,
   H2_MAX_SESSION_MEMORY_MB,
   h2Settings,
   tlsDefaults,
   tuneH2Session,
-} from '@splitrelay/net-tuning';
+} from '@splitrelay/transport';
+import { DatagramStream } from './datagram-stream.ts';
+import { bridgeUdp, type UdpBridgeStats } from './udp-bridge.ts';
 
 export interface InnerSessionServerOptions {
   readonly cert: string;

@@ -14,7 +14,7 @@ import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { RelayError, toRelayError } from '@splitrelay/errors';
 import { parseAuthority } from '@splitrelay/authority';
-import { splice } from '@splitrelay/io';
+import { splice } from '@splitrelay/transport';
 import { forwardRequest, parseAbsoluteTarget } from './http-forward.ts';
 import { DEFAULT_PROXY_NAME, endSocketWithError, sendErrorResponse } from './http-responses.ts';
 import type { LocalProxyLogger, Target, TunnelConnector } from './types.ts';

@@ -12,7 +12,7 @@
  */
 import net from 'node:net';
 import { toRelayError } from '@splitrelay/errors';
-import { splice } from '@splitrelay/io';
+import { splice } from '@splitrelay/transport';
 import {
   SocksMethod,
   SocksReply,

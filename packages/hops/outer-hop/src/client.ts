@@ -7,8 +7,7 @@
 import http from 'node:http';
 import tls from 'node:tls';
 import { RelayError, codeFromResponse, parseProxyStatus } from '@splitrelay/errors';
-import { withDeadline } from '@splitrelay/io';
-import { tlsDefaults, tuneSocket } from '@splitrelay/net-tuning';
+import { relayDeadline, withDeadline, tlsDefaults, tuneSocket } from '@splitrelay/transport';
 import type { Duplex } from 'node:stream';
 import type { ClientOptions } from 'ws';
 
@@ -83,10 +82,12 @@ async function openWebSocketTunnel(
   try {
     return await withDeadline(
       opened,
-      options.handshakeTimeoutMs,
-      signal,
-      'egress-timeout',
-      'ingress did not answer in time',
+      relayDeadline(
+        options.handshakeTimeoutMs,
+        signal,
+        'egress-timeout',
+        'ingress did not answer in time',
+      ),
     );
   } catch (err) {
     ws.terminate();
@@ -138,10 +139,12 @@ async function openConnectTunnel(
   try {
     return await withDeadline(
       established,
-      options.handshakeTimeoutMs,
-      signal,
-      'egress-timeout',
-      'ingress did not answer in time',
+      relayDeadline(
+        options.handshakeTimeoutMs,
+        signal,
+        'egress-timeout',
+        'ingress did not answer in time',
+      ),
     );
   } catch (err) {
     socket.destroy();

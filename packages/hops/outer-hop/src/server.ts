@@ -18,14 +18,15 @@ import {
   refusalHeaders,
   toRelayError,
 } from '@splitrelay/errors';
-import { splice, type SpliceStats } from '@splitrelay/io';
 import {
+  splice,
+  type SpliceStats,
   H2_MAX_SESSION_MEMORY_MB,
   h2Settings,
   tlsDefaults,
   tuneH2Session,
   tuneSocket,
-} from '@splitrelay/net-tuning';
+} from '@splitrelay/transport';
 import { acceptWebSocket, createWebSocketServer, egressIdFromWebSocketPath } from './websocket.ts';
 
 export interface TunnelRequest {

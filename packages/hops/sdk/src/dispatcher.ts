@@ -13,7 +13,7 @@ import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { Agent, type buildConnector } from 'undici';
 import { RelayError, toRelayError } from '@splitrelay/errors';
-import { tuneSocket } from '@splitrelay/net-tuning';
+import { tuneSocket } from '@splitrelay/transport';
 import type { Target } from './client.ts';
 
 /** "Give me a Duplex to X" (STYLE.md habit 5); rejects with a RelayError saying why not. */

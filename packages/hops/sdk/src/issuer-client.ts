@@ -6,7 +6,7 @@
  */
 import https from 'node:https';
 import { RelayError } from '@splitrelay/errors';
-import { tlsDefaults, tuneSocket } from '@splitrelay/net-tuning';
+import { tlsDefaults, tuneSocket } from '@splitrelay/transport';
 
 export interface IssuerClientOptions {
   readonly ca?: string | readonly string[];

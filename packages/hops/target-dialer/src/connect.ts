@@ -7,7 +7,7 @@
  */
 import net from 'node:net';
 import { RelayError } from '@splitrelay/errors';
-import { HIGH_WATER_MARK_BYTES } from '@splitrelay/net-tuning';
+import { HIGH_WATER_MARK_BYTES } from '@splitrelay/transport';
 import type { PermittedAddress } from '@splitrelay/target-policy';
 
 export type Connect = (options: net.TcpNetConnectOpts) => net.Socket;

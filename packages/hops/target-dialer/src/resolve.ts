@@ -4,7 +4,7 @@
  */
 import { promises as dns } from 'node:dns';
 import { RelayError } from '@splitrelay/errors';
-import { withDeadline } from './deadline.ts';
+import { withDeadline } from '@splitrelay/transport';
 
 /**
  * Returns every address of a name, as text, in the resolver's order. The signal fires when

@@ -13,8 +13,10 @@ import {
   tlsDefaults,
   tuneH2Session,
   tuneSocket,
-} from '@splitrelay/net-tuning';
-import { assertPinned, withDeadline } from '@splitrelay/io';
+  assertPinned,
+  relayDeadline,
+  withDeadline,
+} from '@splitrelay/transport';
 
 export interface TrunkTarget {
   readonly id: string;
@@ -78,10 +80,12 @@ export class TrunkPool {
     const conn = this.#pick(egress);
     const session = await withDeadline(
       conn.ready,
-      this.#options.connectTimeoutMs,
-      signal,
-      'egress-timeout',
-      'trunk handshake timed out',
+      relayDeadline(
+        this.#options.connectTimeoutMs,
+        signal,
+        'egress-timeout',
+        'trunk handshake timed out',
+      ),
     );
     conn.streams++;
     const stream = session.request({ ':method': 'CONNECT', ':authority': `${egress.id}:443` });
@@ -92,10 +96,12 @@ export class TrunkPool {
     stream.on('error', () => {});
     const [headers] = await withDeadline(
       onceResponse(stream),
-      this.#options.connectTimeoutMs,
-      signal,
-      'egress-timeout',
-      'egress did not answer the tunnel request',
+      relayDeadline(
+        this.#options.connectTimeoutMs,
+        signal,
+        'egress-timeout',
+        'egress did not answer the tunnel request',
+      ),
     ).catch((err: unknown) => {
       stream.destroy();
       throw err;

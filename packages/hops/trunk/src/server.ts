@@ -18,7 +18,7 @@ import {
   tlsDefaults,
   tuneH2Session,
   tuneSocket,
-} from '@splitrelay/net-tuning';
+} from '@splitrelay/transport';
 
 export interface KnownIngress {
   /** Operator-chosen name for logs (never a client's). */

@@ -18,6 +18,7 @@ import {
   type SpentTokenStore,
 } from './store.ts';
 import { assertKvSafeKey } from './token-key.ts';
+import { withDeadline, type DeadlineOptions } from '@splitrelay/transport';
 
 export interface NatsSpentTokenStoreOptions {
   /** JetStream KV bucket, e.g. 'splitrelay-spent-tokens' ([-_a-zA-Z0-9]). */
@@ -75,7 +76,7 @@ export async function openNatsSpentTokenStore(
         openTimeoutMs,
       }),
       // Opening is a handful of requests, each with its own deadline; this bounds them all.
-      4 * openTimeoutMs,
+      deadline(4 * openTimeoutMs),
     );
   } catch (err) {
     if (err instanceof SpentStoreConfigError || err instanceof RangeError) throw err;
@@ -133,7 +134,7 @@ class NatsSpentTokenStore implements SpentTokenStore {
     );
     let result: ClaimResult;
     try {
-      await withDeadline(create, this.#timeoutMs);
+      await withDeadline(create, deadline(this.#timeoutMs));
       result = 'fresh';
     } catch (err) {
       if (!isWrongLastSequence(err)) {
@@ -180,10 +181,6 @@ class DeadlineError extends Error {
 }
 
 /** `work`, or a DeadlineError after `ms`; the timer never outlives the race. */
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+function deadline(ms: number): DeadlineOptions {
+  return { ms, onTimeout: () => new DeadlineError(`no answer within ${ms} ms`) };
 }

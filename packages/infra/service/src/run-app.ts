@@ -11,7 +11,7 @@ import {
   type DeepReadonly,
 } from '@splitrelay/config';
 import { createLogger, type FieldsOf, type RoleLogger, type Role } from '@splitrelay/log';
-import { tuneProcess } from '@splitrelay/net-tuning';
+import { tuneProcess } from '@splitrelay/transport';
 
 export interface Running<R extends Role> {
   /** Fields of the `ready` log line (tests and the demo read it). */
