@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,31 @@ import { once } from 'node:events';
 import { run } from '@splitrelay/test-kit/run';
 
 const demoMain = fileURLToPath(new URL('../../apps/demo/src/main.ts', import.meta.url));
+const quickstart = fileURLToPath(new URL('../../docs/quickstart.md', import.meta.url));
+const testRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * docs/quickstart.md's library example, run exactly as written from a folder whose `.demo`
+ * is this demo's state (the example names `.demo/...` paths, as a reader's checkout has).
+ */
+async function runQuickstartExample(demoDir: string): Promise<void> {
+  const doc = readFileSync(quickstart, 'utf8');
+  const section = doc.slice(doc.indexOf('## Use the client as a library'));
+  const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(code, 'the quickstart has a library example');
+  // Inside the test package, so `@splitrelay/sdk` resolves as it does for a workspace member.
+  const cwd = mkdtempSync(join(testRoot, '.quickstart-'));
+  try {
+    symlinkSync(demoDir, join(cwd, '.demo'));
+    writeFileSync(join(cwd, 'example.ts'), code);
+    const res = await run(process.execPath, ['example.ts'], { cwd });
+    assert.equal(res.code, 0, res.stderr);
+    // Status, the address the target saw (the egress's), and a page.
+    assert.match(res.stdout, /^200 127\.0\.3\.1 [1-9][0-9]*$/m);
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}
 
 test(
   'the demo starts, prints READY, serves curl through both relays, and stops on SIGINT',
@@ -68,6 +93,7 @@ test(
         assert.match(res.stdout, /Hello through SplitRelay/);
         assert.match(res.stdout, /127\.0\.3\.1/);
       }
+      await runQuickstartExample(dir);
       // Privacy Pass was in play: the ingress redeemed tokens the issuer issued.
       const deadline = Date.now() + 8000;
       const redeemed = (): boolean =>

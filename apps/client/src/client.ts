@@ -5,11 +5,10 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo, Server } from 'node:net';
 import { splitHostPort, readPem, type DeepReadonly } from '@splitrelay/config';
-import { readTrustedKeys } from '@splitrelay/directory-source';
-import { ClientDirectory } from './directory.ts';
+import { readTrustedKeys } from '@splitrelay/directory';
 import type { RoleLogger } from '@splitrelay/log';
 import { createHttpProxyServer, createSocksServer } from '@splitrelay/local-proxy';
-import { createSplitRelayClient, TokenWallet } from '@splitrelay/sdk';
+import { createSplitRelayClient } from '@splitrelay/sdk';
 import type { ClientConfig } from './config.ts';
 
 export interface RunningClient {
@@ -38,62 +37,39 @@ export async function startClient(
     servername: config.ingress.servername,
     ...(config.ingress.ca ? { ca: readPem(config.ingress.ca) } : {}),
   };
-  const directory = new ClientDirectory(readTrustedKeys(config.directory.operatorKeys));
-  const directoryFile = config.directory.file;
-  const refresh = async (): Promise<void> => {
-    try {
-      const refused =
-        directoryFile !== undefined
-          ? directory.loadFile(directoryFile)
-          : await directory.fetchFrom(ingressAddress, config.localAddress);
-      if (refused > 0) log.warn('directory entries rejected', { count: refused });
-    } catch (err) {
-      // Fail static: the last verified entries stay until they expire.
-      log.warn('directory refresh failed', { reason: (err as Error).message });
-    }
-  };
-  await refresh();
-  if (directory.entries().size === 0) {
-    // A file without a valid egress is a configuration error; an ingress that has not yet
-    // heard from any egress (over its control plane) is a moment to wait through.
-    if (directoryFile !== undefined) throw new Error('the directory has no valid egress');
-    log.warn('no valid egress yet; retrying', { reason: 'the ingress serves an empty directory' });
-  }
-  const refreshTimer = setInterval(() => void refresh(), config.directory.refreshMs);
-  refreshTimer.unref();
-  // Until the first egress arrives, look again every second rather than every refreshMs.
-  const eager = setInterval(() => {
-    if (directory.entries().size > 0) clearInterval(eager);
-    else void refresh();
-  }, 1000);
-  eager.unref();
-
-  const wallet = config.tokens
-    ? new TokenWallet({
-        issuer: config.tokens.issuer,
-        ...(config.tokens.ca ? { issuerCa: readPem(config.tokens.ca) } : {}),
-        ...(config.tokens.servername ? { issuerServername: config.tokens.servername } : {}),
-        credential: readFileSync(config.tokens.credentialFile, 'utf8').trim(),
-        batchSize: config.tokens.batchSize,
-        refillBelow: config.tokens.refillBelow,
-        timeoutMs: config.timeouts.handshakeMs,
-        ...(config.tokens.predictChallenge
-          ? {
-              expectedChallenge: {
-                issuerName: config.tokens.servername ?? new URL(config.tokens.issuer).hostname,
-                originInfo: config.ingress.servername,
-              },
-            }
-          : {}),
-      })
-    : undefined;
-  // The issuer's directory comes while the first session meets its 407, not after it.
-  wallet?.prefetch();
   const client = createSplitRelayClient({
-    ...(wallet ? { authenticator: wallet } : {}),
     ingress: ingressAddress,
-    directory: () => directory.entries(),
-    health: () => directory.health(),
+    directory: {
+      operatorKeys: readTrustedKeys(config.directory.operatorKeys),
+      ...(config.directory.file !== undefined ? { file: config.directory.file } : {}),
+      refreshMs: config.directory.refreshMs,
+      onProblem: ({ refused, reason }) => {
+        // Fail static: the last verified entries stay until they expire.
+        if (refused !== undefined) log.warn('directory entries rejected', { count: refused });
+        else log.warn('directory refresh failed', { reason: reason ?? 'unknown' });
+      },
+    },
+    ...(config.tokens
+      ? {
+          tokens: {
+            issuer: config.tokens.issuer,
+            ...(config.tokens.ca ? { issuerCa: readPem(config.tokens.ca) } : {}),
+            ...(config.tokens.servername ? { issuerServername: config.tokens.servername } : {}),
+            credential: readFileSync(config.tokens.credentialFile, 'utf8').trim(),
+            batchSize: config.tokens.batchSize,
+            refillBelow: config.tokens.refillBelow,
+            timeoutMs: config.timeouts.handshakeMs,
+            ...(config.tokens.predictChallenge
+              ? {
+                  expectedChallenge: {
+                    issuerName: config.tokens.servername ?? new URL(config.tokens.issuer).hostname,
+                    originInfo: config.ingress.servername,
+                  },
+                }
+              : {}),
+          },
+        }
+      : {}),
     preference: {
       ...(config.egress.id ? { egressId: config.egress.id } : {}),
       ...(config.egress.region ? { region: config.egress.region } : {}),
@@ -103,6 +79,16 @@ export async function startClient(
     flowTimeoutMs: config.timeouts.flowMs,
     ...(config.localAddress ? { localAddress: config.localAddress } : {}),
   });
+  await client.ready;
+  if (client.egresses().size === 0) {
+    // A file without a valid egress is a configuration error; an ingress that has not yet
+    // heard from any egress (over its control plane) is a moment to wait through.
+    if (config.directory.file !== undefined) {
+      client.close();
+      throw new Error('the directory has no valid egress');
+    }
+    log.warn('no valid egress yet; retrying', { reason: 'the ingress serves an empty directory' });
+  }
   const connect = (target: { host: string; port: number }, signal?: AbortSignal) =>
     client.connect(target, signal);
   const servers: Server[] = [];
@@ -129,10 +115,7 @@ export async function startClient(
   return {
     ...result,
     async close() {
-      clearInterval(refreshTimer);
-      clearInterval(eager);
       client.close();
-      wallet?.close();
       await Promise.all(
         servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
       );

@@ -11,9 +11,8 @@ import {
   directoryMessageSchema,
   type IngressCert,
 } from '@splitrelay/control-plane';
+import { claimedEntryId, readSignedEntries, readTrustedKeys } from '@splitrelay/directory';
 import type { DeepReadonly } from '@splitrelay/config';
-import { claimedEntryId } from '@splitrelay/directory';
-import { readSignedEntries, readTrustedKeys } from '@splitrelay/directory-source';
 import type { RoleLogger } from '@splitrelay/log';
 import type { EgressConfig } from './config.ts';
 

@@ -7,8 +7,7 @@
  *   node apps/egress/src/inspect-directory.ts --file directory.json --operator-key operator.pub
  */
 import { readFileSync } from 'node:fs';
-import { verifyDirectory } from '@splitrelay/directory';
-import { readTrustedKeys } from '@splitrelay/directory-source';
+import { verifyDirectory, readTrustedKeys } from '@splitrelay/directory';
 import { cliArgs } from '@splitrelay/config';
 
 const usage =

@@ -17,8 +17,9 @@ import {
   spkiPin,
   verifyEntry,
   type SignedEntry,
+  readSignedEntries,
+  writeDirectoryFile,
 } from '@splitrelay/directory';
-import { readSignedEntries, writeDirectoryFile } from '@splitrelay/directory-source';
 import { cliArgs } from '@splitrelay/config';
 
 const usage =

@@ -14,7 +14,7 @@ import {
 import type { DeepReadonly } from '@splitrelay/config';
 import type { RoleLogger } from '@splitrelay/log';
 import type { IngressConfig } from './config.ts';
-import type { EgressView } from './egress-view.ts';
+import type { EgressView } from '@splitrelay/control-plane';
 
 export interface IngressControlPlane {
   /** The connection, for the spent-token store and the issuer's key announcements. */

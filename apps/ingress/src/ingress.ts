@@ -7,8 +7,13 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:tls';
 import { splitHostPort, readPem, type DeepReadonly } from '@splitrelay/config';
-import { parseEndpoint } from '@splitrelay/directory';
-import { readSignedEntries, readTrustedKeys } from '@splitrelay/directory-source';
+import {
+  DIRECTORY_PATH,
+  EGRESS_HEALTH_PATH,
+  parseEndpoint,
+  readSignedEntries,
+  readTrustedKeys,
+} from '@splitrelay/directory';
 import { RelayError } from '@splitrelay/errors';
 import { serveHealth } from '@splitrelay/service';
 import type { RoleLogger } from '@splitrelay/log';
@@ -16,11 +21,8 @@ import { createOuterHopServer } from '@splitrelay/outer-hop';
 import { TrunkPool } from '@splitrelay/trunk';
 import type { IngressConfig } from './config.ts';
 import { joinControlPlane, type IngressControlPlane } from './control-plane.ts';
-import { EgressView } from './egress-view.ts';
+import { EgressView } from '@splitrelay/control-plane';
 import { setUpAdmission } from './admission-setup.ts';
-
-export const DIRECTORY_PATH = '/.well-known/splitrelay/directory';
-export const EGRESS_HEALTH_PATH = '/.well-known/splitrelay/egress-health';
 
 export interface RunningIngress {
   readonly address: AddressInfo;

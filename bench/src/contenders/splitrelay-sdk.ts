@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadDirectoryFile, readTrustedKeys } from '@splitrelay/directory-source';
+import { loadDirectoryFile, readTrustedKeys } from '@splitrelay/directory';
 import { TokenWallet, createSplitRelayClient, type SplitRelayClient } from '@splitrelay/sdk';
 import { ADDR, INGRESS_NAME, ISSUER_NAME } from '../kit/addresses.ts';
 import type { Relays } from '../kit/relays.ts';

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { loadDirectoryFile, readTrustedKeys } from '@splitrelay/directory-source';
+import { loadDirectoryFile, readTrustedKeys } from '@splitrelay/directory';
 import { openInnerSession, type InnerSession } from '@splitrelay/inner-session';
 import { RelayError } from '@splitrelay/errors';
 import { openOuterTunnel } from '@splitrelay/outer-hop';

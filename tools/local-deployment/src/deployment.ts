@@ -8,8 +8,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDevPki, type DevCertSpec } from '@splitrelay/devcerts';
-import { writeDirectoryFile } from '@splitrelay/directory-source';
 import {
+  writeDirectoryFile,
   directoryFile,
   generateOperatorKey,
   keyIdOf,

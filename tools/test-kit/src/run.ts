@@ -7,9 +7,20 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-export function run(cmd: string, args: readonly string[], timeoutMs = 20_000): Promise<RunResult> {
+export interface RunOptions {
+  readonly timeoutMs?: number;
+  readonly cwd?: string;
+}
+
+export function run(
+  cmd: string,
+  args: readonly string[],
+  options: number | RunOptions = {},
+): Promise<RunResult> {
+  const { timeoutMs = 20_000, cwd } =
+    typeof options === 'number' ? { timeoutMs: options } : options;
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -1,6 +1,5 @@
 /** The SDK client of a world, in the test process (so its handles can be checked). */
 import { readFileSync } from 'node:fs';
-import { loadDirectoryFile, readTrustedKeys } from '@splitrelay/directory-source';
 import {
   createSplitRelayClient,
   type SplitRelayClient,
@@ -12,11 +11,6 @@ export function sdkClient(
   world: World,
   extra: Partial<SplitRelayClientOptions> = {},
 ): SplitRelayClient {
-  const verified = loadDirectoryFile(
-    world.deployment.directoryFile,
-    readTrustedKeys([{ publicKey: world.deployment.operatorPublicKey }]),
-    Math.floor(Date.now() / 1000),
-  );
   return createSplitRelayClient({
     ingress: {
       host: ADDR.ingress,
@@ -24,7 +18,8 @@ export function sdkClient(
       servername: INGRESS_NAME,
       ca: readFileSync(world.deployment.caCert, 'utf8'),
     },
-    directory: () => verified.entries,
+    // As a real client: the signed directory from the ingress, verified against the operator key.
+    directory: { operatorKeys: [readFileSync(world.deployment.operatorPublicKey, 'utf8')] },
     localAddress: ADDR.client,
     ...extra,
   });

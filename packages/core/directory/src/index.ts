@@ -1,5 +1,13 @@
 export { DirectoryError, isDirectoryError, type DirectoryErrorCode } from './errors.ts';
-export { entrySchema, entryFields, EGRESS_ID, MAX_TLS_PINS, type Entry } from './entry.ts';
+export {
+  entrySchema,
+  entryFields,
+  keyIdSchema,
+  EGRESS_ID,
+  MAX_TLS_PINS,
+  describeIssues,
+  type Entry,
+} from './entry.ts';
 export { parseEndpoint, type Endpoint } from './endpoint.ts';
 export { spkiPin, isSpkiPin } from './pin.ts';
 export {
@@ -10,12 +18,23 @@ export {
   type TrustedKeys,
 } from './keys.ts';
 export {
+  signedEnvelopeSchema,
+  signatureContext,
+  signDocument,
+  openDocument,
+  checkWindow,
+  unverifiedPayload,
+  decodeBase64url,
+  decodeJson,
+  MAX_PAYLOAD_BYTES,
+  type SignedEnvelope,
+} from './envelope.ts';
+export {
   signEntry,
   claimedEntryId,
   verifyEntry,
   signedEntrySchema,
   SIGNATURE_CONTEXT,
-  MAX_PAYLOAD_BYTES,
   type SignedEntry,
 } from './signed-entry.ts';
 export {
@@ -26,3 +45,20 @@ export {
   type Rejection,
   type VerifiedDirectory,
 } from './directory-file.ts';
+export {
+  VersionedStore,
+  type ApplyResult,
+  type RejectReason,
+  type Held,
+  type Versioned,
+  type Verifier,
+} from './versioned-store.ts';
+export { DirectoryStore } from './directory-store.ts';
+export {
+  loadDirectoryFile,
+  readSignedEntries,
+  readTrustedKeys,
+  writeDirectoryFile,
+  type OperatorKeyFile,
+} from './files.ts';
+export { DIRECTORY_PATH, EGRESS_HEALTH_PATH } from './well-known.ts';

@@ -9,12 +9,18 @@ export function pinOf(label: string): string {
   return createHash('sha256').update(label).digest('base64');
 }
 
-export function operator(): { kid: string; privateKey: KeyObject; publicKeyPem: string } {
+export function operator(): {
+  kid: string;
+  privateKey: KeyObject;
+  publicKeyPem: string;
+  trusted: Readonly<Record<string, string>>;
+} {
   const key = generateOperatorKey();
   return {
     kid: key.kid,
     privateKey: createPrivateKey(key.privateKeyPem),
     publicKeyPem: key.publicKeyPem,
+    trusted: { [key.kid]: key.publicKeyPem },
   };
 }
 

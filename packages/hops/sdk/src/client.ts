@@ -5,7 +5,7 @@
  * session per egress carries every flow; it is opened on first use and reopened when it dies.
  */
 import type { Duplex } from 'node:stream';
-import type { Entry } from '@splitrelay/directory';
+import { keyIdOf, type Entry, type TrustedKeys } from '@splitrelay/directory';
 import { RelayError } from '@splitrelay/errors';
 import {
   openInnerSession,
@@ -14,20 +14,43 @@ import {
 } from '@splitrelay/inner-session';
 import { openOuterTunnel, type IngressAddress } from '@splitrelay/outer-hop';
 import { chooseEgress, type EgressPreference } from './egress-choice.ts';
-import type { SessionAuthenticator } from './token-wallet.ts';
+import { EgressDirectory } from './egress-directory.ts';
+import { TokenWallet, type SessionAuthenticator, type TokenWalletOptions } from './token-wallet.ts';
+
+/**
+ * The directory the client verifies itself: the egress operators' public keys (PEM by key
+ * id), and where the signed entries come from (the ingress's well-known directory unless a
+ * file is named). Refreshed every `refreshMs`; a failed refresh keeps the last verified state.
+ */
+export interface DirectoryOptions {
+  /** PEM public keys (their key ids are derived), or PEMs / KeyObjects by key id. */
+  readonly operatorKeys: readonly string[] | TrustedKeys;
+  readonly file?: string;
+  readonly refreshMs?: number;
+  /** Told about refused entries and failed refreshes. */
+  readonly onProblem?: (problem: { refused?: number; reason?: string }) => void;
+}
 
 export interface SplitRelayClientOptions {
   readonly ingress: IngressAddress;
-  /** Verified directory entries (see @splitrelay/directory `verifyDirectory`). */
-  readonly directory: () => ReadonlyMap<string, Entry>;
+  /**
+   * The verified egress directory: options to fetch and verify it (the usual case), or a
+   * function giving entries the caller verified itself.
+   */
+  readonly directory: DirectoryOptions | (() => ReadonlyMap<string, Entry>);
   readonly preference?: EgressPreference;
-  /** Egress health as the ingress reports it; 'down' and 'draining' egresses are avoided. */
+  /**
+   * Egress health as the ingress reports it; 'down' and 'draining' egresses are avoided.
+   * Fetched with the directory when the client fetches it.
+   */
   readonly health?: () => ReadonlyMap<string, string>;
   /** Source address for the connection to the ingress. */
   readonly localAddress?: string;
   /** How the outer hop is carried: HTTP/1.1 CONNECT (default) or WebSocket. */
   readonly carrier?: 'connect' | 'websocket';
-  /** Privacy Pass tokens for the ingress (a TokenWallet); absent, sessions carry none. */
+  /** Privacy Pass tokens from the access network's issuer, for an ingress that asks for them. */
+  readonly tokens?: TokenWalletOptions;
+  /** Or any other authenticator of sessions (overrides `tokens`); absent, sessions carry none. */
   readonly authenticator?: SessionAuthenticator;
   readonly handshakeTimeoutMs?: number;
   readonly flowTimeoutMs?: number;
@@ -45,6 +68,10 @@ export interface SplitRelayClient {
   openUdp(target: Target, signal?: AbortSignal): Promise<DatagramStream>;
   /** Inner sessions currently open, by egress id. */
   sessions(): string[];
+  /** Resolves once the directory's first fetch was tried (at once for a caller's directory). */
+  readonly ready: Promise<void>;
+  /** The verified egresses the client can use now, by id. */
+  egresses(): ReadonlyMap<string, Entry>;
   close(): void;
 }
 
@@ -54,6 +81,32 @@ export function createSplitRelayClient(options: SplitRelayClientOptions): SplitR
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const sessions = new Map<string, Promise<InnerSession>>();
   let closed = false;
+  const owned = typeof options.directory === 'function' ? undefined : options.directory;
+  const egressDirectory = owned
+    ? new EgressDirectory({
+        operatorKeys: Array.isArray(owned.operatorKeys)
+          ? Object.fromEntries(owned.operatorKeys.map((pem: string) => [keyIdOf(pem), pem]))
+          : (owned.operatorKeys as TrustedKeys),
+        source: owned.file
+          ? { file: owned.file }
+          : { ingress: options.ingress, localAddress: options.localAddress },
+        ...(owned.refreshMs !== undefined ? { refreshMs: owned.refreshMs } : {}),
+        ...(owned.onProblem ? { onProblem: owned.onProblem } : {}),
+      })
+    : undefined;
+  const entries =
+    typeof options.directory === 'function'
+      ? options.directory
+      : () => (egressDirectory as EgressDirectory).entries();
+  const health = options.health ?? (egressDirectory ? () => egressDirectory.health() : undefined);
+  const ready = egressDirectory ? egressDirectory.start() : Promise.resolve();
+  const wallet =
+    options.authenticator === undefined && options.tokens
+      ? new TokenWallet(options.tokens)
+      : undefined;
+  // The issuer's directory comes while the first session meets its 407, not after it.
+  wallet?.prefetch();
+  const authenticator = options.authenticator ?? wallet;
 
   function sessionFor(egress: Entry, signal?: AbortSignal): Promise<InnerSession> {
     const existing = sessions.get(egress.id);
@@ -83,7 +136,7 @@ export function createSplitRelayClient(options: SplitRelayClientOptions): SplitR
    * made once more with a token for it (RFC 9577's challenge-response, once per client run).
    */
   async function openAuthenticatedTunnel(egressId: string, signal?: AbortSignal): Promise<Duplex> {
-    const auth = options.authenticator;
+    const auth = authenticator;
     for (let attempt = 0; ; attempt++) {
       const authorization = await auth?.authorization();
       try {
@@ -115,18 +168,33 @@ export function createSplitRelayClient(options: SplitRelayClientOptions): SplitR
     signal?: AbortSignal,
   ): Promise<T> {
     if (closed) throw new RelayError('internal', 'client is closed');
+    await ready;
     const failed = new Set<string>();
-    for (const [id, status] of options.health?.() ?? []) {
+    for (const [id, status] of health?.() ?? []) {
       if (status === 'down' || status === 'draining') failed.add(id);
     }
-    // Bounded: a dead cached session is replaced once, and an egress that cannot be
-    // reached is swapped for another (the ingress says which failures are worth it).
+    // Bounded: a dead cached session is replaced once, an egress that cannot be reached is
+    // swapped for another (the ingress says which failures are worth it), and a pin that no
+    // longer matches sends the client back to the directory once.
+    let refreshedForPin = false;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const egress = chooseEgress(options.directory(), options.preference ?? {}, now(), failed);
+      const egress = chooseEgress(entries(), options.preference ?? {}, now(), failed);
       let session: InnerSession;
       try {
         session = await sessionFor(egress, signal);
       } catch (err) {
+        // A key rotated since this client's last refresh: the ingress already serves the entry
+        // that pins the new key (operators pin both keys before switching), so look once more.
+        if (
+          egressDirectory &&
+          !refreshedForPin &&
+          err instanceof RelayError &&
+          err.code === 'pin-mismatch'
+        ) {
+          refreshedForPin = true;
+          await egressDirectory.refresh().catch(() => 0);
+          continue;
+        }
         failed.add(egress.id);
         if (attempt >= 2 || !(err instanceof RelayError) || !err.retryable) throw err;
         // The ingress itself said "not now" (Retry-After): another egress would not help.
@@ -152,8 +220,12 @@ export function createSplitRelayClient(options: SplitRelayClientOptions): SplitR
     connect,
     openUdp,
     sessions: () => [...sessions.keys()],
+    ready,
+    egresses: () => entries(),
     close(): void {
       closed = true;
+      egressDirectory?.stop();
+      wallet?.close();
       for (const opening of sessions.values())
         opening.then(
           (s) => s.close(),

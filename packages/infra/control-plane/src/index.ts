@@ -58,8 +58,6 @@ export {
   type HealthTableOptions,
   type HealthView,
 } from './health-table.ts';
-export { type ApplyResult, type RejectReason } from './versioned-store.ts';
-export { DirectoryStore } from './directory-store.ts';
 export {
   signIngressCert,
   verifyIngressCert,
@@ -90,3 +88,4 @@ export {
   type HealthSample,
   type HeartbeatOptions,
 } from './heartbeat.ts';
+export { EgressView, type ControlPlaneState } from './egress-view.ts';

@@ -2,10 +2,9 @@
  * What an egress holds from the control plane about the trunk: the ingress certificates the
  * ingress operator currently vouches for, by ingress id. Pure, like DirectoryStore.
  */
-import type { TrustedKeys } from '@splitrelay/directory';
+import { VersionedStore, type ApplyResult, type TrustedKeys } from '@splitrelay/directory';
 import { ingressCertPin, verifyIngressCert, type IngressCert } from './ingress-cert.ts';
 import type { SignedIngressCert } from './schemas.ts';
-import { VersionedStore, type ApplyResult } from './versioned-store.ts';
 
 export class IngressCertStore {
   readonly #store = new VersionedStore<IngressCert>(verifyIngressCert);

@@ -10,41 +10,35 @@
  * Failures are DirectoryErrors with the directory's codes ('bad-signature', 'unknown-key',
  * 'expired', 'not-yet-valid', 'malformed'), so both signed kinds are counted alike.
  */
-import { Buffer } from 'node:buffer';
 import type { KeyObject } from 'node:crypto';
 import {
   DirectoryError,
-  MAX_PAYLOAD_BYTES,
-  signedEntrySchema,
+  checkWindow,
+  describeIssues,
+  openDocument,
+  signDocument,
+  signatureContext,
   spkiPin,
   trustedKeyMap,
   type TrustedKeys,
 } from '@splitrelay/directory';
-import type { z } from 'zod';
-import { decodeJson, signBytes, verifiedBytes } from './envelope.ts';
 import {
   ingressCertPayloadSchema,
   type IngressCertPayload,
   type SignedIngressCert,
 } from './schemas.ts';
 
-export const INGRESS_CERT_CONTEXT: Uint8Array = Buffer.from(
-  'splitrelay-ingress-cert-v1\0',
-  'latin1',
-);
+export const INGRESS_CERT_CONTEXT: Uint8Array = signatureContext('ingress-cert');
 
 export type IngressCert = Readonly<IngressCertPayload>;
-
-function describe(error: z.ZodError): string {
-  return error.issues
-    .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`)
-    .join('; ');
-}
 
 function parsePayload(input: unknown): IngressCert {
   const parsed = ingressCertPayloadSchema.safeParse(input);
   if (!parsed.success) {
-    throw new DirectoryError('malformed', `ingress cert is malformed: ${describe(parsed.error)}`);
+    throw new DirectoryError(
+      'malformed',
+      `ingress cert is malformed: ${describeIssues(parsed.error)}`,
+    );
   }
   return Object.freeze(parsed.data);
 }
@@ -55,14 +49,7 @@ export function signIngressCert(
   privateKey: KeyObject,
   kid: string,
 ): SignedIngressCert {
-  const bytes = Buffer.from(JSON.stringify(parsePayload(cert)), 'utf8');
-  if (bytes.length > MAX_PAYLOAD_BYTES) {
-    throw new DirectoryError(
-      'malformed',
-      `ingress cert is malformed: over ${MAX_PAYLOAD_BYTES} bytes`,
-    );
-  }
-  return signBytes(INGRESS_CERT_CONTEXT, bytes, privateKey, kid);
+  return signDocument(INGRESS_CERT_CONTEXT, parsePayload(cert), privateKey, kid, 'ingress cert');
 }
 
 /**
@@ -78,23 +65,9 @@ export function verifyIngressCert(
 ): IngressCert {
   const keys = trustedKeyMap(trustedKeys);
   if (!Number.isFinite(nowSeconds)) throw new TypeError('nowSeconds must be finite unix seconds');
-  const envelope = signedEntrySchema.safeParse(signed);
-  if (!envelope.success) {
-    throw new DirectoryError(
-      'malformed',
-      `signed ingress cert is malformed: ${describe(envelope.error)}`,
-    );
-  }
-  const bytes = verifiedBytes(INGRESS_CERT_CONTEXT, envelope.data, keys);
-  const json = decodeJson(bytes);
-  if (json === undefined) {
-    throw new DirectoryError('malformed', 'ingress cert is malformed: payload is not UTF-8 JSON');
-  }
-  const cert = parsePayload(json);
-  if (nowSeconds < cert.notBefore) {
-    throw new DirectoryError('not-yet-valid', 'ingress cert is not valid yet');
-  }
-  if (nowSeconds >= cert.notAfter) throw new DirectoryError('expired', 'ingress cert has expired');
+  const { value } = openDocument(INGRESS_CERT_CONTEXT, signed, keys, 'ingress cert');
+  const cert = parsePayload(value);
+  checkWindow(cert, nowSeconds, 'ingress cert');
   return cert;
 }
 

@@ -12,7 +12,7 @@
  */
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
-import { decodeBase64url } from './envelope.ts';
+import { decodeBase64url } from '@splitrelay/directory';
 import { RELAY_ID } from './subjects.ts';
 
 /** RFC 9578 token type 0x0002: publicly verifiable Blind RSA (2048-bit modulus). */

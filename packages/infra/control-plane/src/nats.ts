@@ -7,7 +7,7 @@ import { Buffer } from 'node:buffer';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { RelayError } from '@splitrelay/errors';
 import type { z } from 'zod';
-import { decodeJson } from './envelope.ts';
+import { decodeJson } from '@splitrelay/directory';
 import { messageId, schemaFor, type MessageOf } from './schemas.ts';
 import { familyWildcard, parseSubject, subjectFor, type AnyFamily } from './subjects.ts';
 

@@ -8,7 +8,7 @@
 import { X509Certificate } from 'node:crypto';
 import { entrySchema, signedEntrySchema, type SignedEntry } from '@splitrelay/directory';
 import { z } from 'zod';
-import { unverifiedPayload } from './envelope.ts';
+import { unverifiedPayload } from '@splitrelay/directory';
 import { issuerKeysMessageSchema, type IssuerKeysMessage } from './issuer-keys.ts';
 import { RELAY_ID, type AnyFamily } from './subjects.ts';
 
@@ -109,7 +109,7 @@ function signedMessageSchema(inner: z.ZodType) {
       ctx.addIssue({ code: 'custom', path: ['kid'], message: 'must be 16 hex digits (keyIdOf)' });
     }
     if (typeof envelope.payload !== 'string') return;
-    const payload = unverifiedPayload(envelope.payload);
+    const payload = unverifiedPayload(envelope);
     if (payload === undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -166,8 +166,7 @@ export function messageId(family: AnyFamily, message: unknown): string | undefin
   }
   let body: unknown = message;
   if (family === 'directory' || family === 'ingress-cert') {
-    const payload = (message as { payload?: unknown }).payload;
-    body = typeof payload === 'string' ? unverifiedPayload(payload) : undefined;
+    body = unverifiedPayload(message);
   }
   if (typeof body !== 'object' || body === null) return undefined;
   const id = (body as { id?: unknown }).id;

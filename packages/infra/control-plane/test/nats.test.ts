@@ -6,10 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { signEntry } from '@splitrelay/directory';
+import { DirectoryStore, signEntry } from '@splitrelay/directory';
 import { RelayError } from '@splitrelay/errors';
 import {
-  DirectoryStore,
   HealthTable,
   Heartbeat,
   IngressCertStore,

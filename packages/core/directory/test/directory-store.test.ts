@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { signEntry, verifyDirectory, type SignedEntry } from '@splitrelay/directory';
-import { DirectoryStore } from '../src/index.ts';
+import { DirectoryStore, signEntry, verifyDirectory, type SignedEntry } from '../src/index.ts';
 import { NOW, entryFor, operator, pinOf } from './fixtures.ts';
 
 const op = operator();

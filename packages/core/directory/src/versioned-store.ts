@@ -6,7 +6,8 @@
  * An entry that has expired is hidden from reads but still remembered, so its version stays
  * the floor: replaying an older, still-valid signed version can never roll a relay back.
  */
-import { isDirectoryError, type DirectoryErrorCode, type TrustedKeys } from '@splitrelay/directory';
+import { isDirectoryError, type DirectoryErrorCode } from './errors.ts';
+import type { TrustedKeys } from './keys.ts';
 
 export type RejectReason = DirectoryErrorCode | 'stale-version' | 'id-mismatch';
 

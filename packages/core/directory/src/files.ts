@@ -1,17 +1,13 @@
 /**
- * The shell around the directory core: reads a directory file and the operator keys it is
- * verified against. The static file is one source of signed entries; the control plane will
- * be another, with the same verification.
+ * Directory files and the operator keys they are verified against, as an operator's tools
+ * and the apps read and write them. The static file is one source of signed entries; the
+ * control plane is the other, with the same verification.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import {
-  DirectoryError,
-  type DirectoryFile,
-  keyIdOf,
-  verifyDirectory,
-  type VerifiedDirectory,
-} from '@splitrelay/directory';
+import { verifyDirectory, type DirectoryFile, type VerifiedDirectory } from './directory-file.ts';
+import { DirectoryError } from './errors.ts';
+import { keyIdOf } from './keys.ts';
 
 export interface OperatorKeyFile {
   /** Key id; derived from the key when absent. */

@@ -3,14 +3,10 @@
  * entries by egress id, each kept as the SignedEntry it arrived as, so `toFile` hands
  * clients exactly what the egress operator signed (never re-signed, never rebuilt).
  */
-import {
-  directoryFile,
-  verifyEntry,
-  type DirectoryFile,
-  type Entry,
-  type SignedEntry,
-  type TrustedKeys,
-} from '@splitrelay/directory';
+import { directoryFile, type DirectoryFile } from './directory-file.ts';
+import type { Entry } from './entry.ts';
+import type { TrustedKeys } from './keys.ts';
+import { verifyEntry, type SignedEntry } from './signed-entry.ts';
 import { VersionedStore, type ApplyResult } from './versioned-store.ts';
 
 export class DirectoryStore {

@@ -7,11 +7,12 @@
  */
 import {
   DirectoryStore,
-  HealthTable,
-  type Health,
-  type HealthStatus,
-} from '@splitrelay/control-plane';
-import type { DirectoryFile, Entry, TrustedKeys } from '@splitrelay/directory';
+  type DirectoryFile,
+  type Entry,
+  type TrustedKeys,
+} from '@splitrelay/directory';
+import { HealthTable, type HealthStatus } from './health-table.ts';
+import type { Health } from './schemas.ts';
 import { RelayError } from '@splitrelay/errors';
 
 export type ControlPlaneState = 'static' | 'ok' | 'stale';

@@ -10,12 +10,10 @@ import {
   claimedEntryId,
   directoryFile,
   generateOperatorKey,
-  signEntry,
-} from '@splitrelay/directory';
-import {
   loadDirectoryFile,
   readSignedEntries,
   readTrustedKeys,
+  signEntry,
   writeDirectoryFile,
 } from '../src/index.ts';
 

@@ -1,7 +1,0 @@
-export {
-  loadDirectoryFile,
-  readSignedEntries,
-  readTrustedKeys,
-  writeDirectoryFile,
-  type OperatorKeyFile,
-} from './file-source.ts';
