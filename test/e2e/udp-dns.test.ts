@@ -71,6 +71,11 @@ test(
     // The DNS server named by a name: the egress resolves it, the client never does.
     const byName = await ask({ host: DNS_NAME, port: DNS_PORT }, 0x4321);
     assert.deepEqual(byName.addresses, ['192.0.2.77']);
+    // dnsmasq answers before its log line reaches this process's pipe reader: wait for it.
+    const deadline = Date.now() + 5000;
+    while (dnsmasq.queries().length < 2 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const log = dnsmasq.queries();
     assert.ok(log.length >= 2, log.join('\n'));
     assert.ok(

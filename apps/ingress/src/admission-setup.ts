@@ -3,23 +3,26 @@
  * Privacy Pass the issuer key ring and the spent-token store (NATS KV shared by the fleet when
  * there is a control plane, this process's memory when there is not).
  */
-import { RateLimiter } from '@splitrelay/abuse-limits';
+import { RateLimiter, SessionRateLimit } from '@splitrelay/abuse-limits';
 import type { DeepReadonly } from '@splitrelay/config';
 import type { ControlPlaneClient } from '@splitrelay/control-plane';
 import type { RoleLogger } from '@splitrelay/log';
+import { TokenKeyRing, TokenRedeemer } from '@splitrelay/privacy-pass';
 import {
   createMemorySpentTokenStore,
   openNatsSpentTokenStore,
   SpentStoreUnavailableError,
+  spentTokenKey,
   type NatsSpentTokenStoreOptions,
   type SpentTokenStore,
 } from '@splitrelay/spent-tokens';
-import { SessionAdmission } from './admission.ts';
 import type { IngressConfig } from './config.ts';
-import { TokenKeyRing } from './token-keys.ts';
 
 export interface IngressAdmission {
-  readonly admission: SessionAdmission;
+  /** New sessions per client address. */
+  readonly rate: SessionRateLimit;
+  /** One Privacy Pass token per session; absent when the ingress asks for none. */
+  readonly redeemer: TokenRedeemer | undefined;
   readonly tokenKeys: TokenKeyRing | undefined;
   readonly spentTokens: SpentTokenStore | undefined;
 }
@@ -35,19 +38,17 @@ export async function setUpAdmission(
   controlPlane: ControlPlaneClient | undefined,
   log: RoleLogger<'ingress'>,
 ): Promise<IngressAdmission> {
-  const rate = new RateLimiter({
-    ratePerSecond: config.rateLimit.sessionsPerSecond,
-    burst: config.rateLimit.burst,
-    maxKeys: config.rateLimit.maxAddresses,
-  });
+  const rate = new SessionRateLimit(
+    new RateLimiter({
+      ratePerSecond: config.rateLimit.sessionsPerSecond,
+      burst: config.rateLimit.burst,
+      maxKeys: config.rateLimit.maxAddresses,
+    }),
+  );
   const pp = config.privacyPass;
   if (pp === undefined) {
     log.warn('privacy pass is off: any client that reaches this ingress may open sessions');
-    return {
-      admission: new SessionAdmission({ rate }),
-      tokenKeys: undefined,
-      spentTokens: undefined,
-    };
+    return { rate, redeemer: undefined, tokenKeys: undefined, spentTokens: undefined };
   }
   const tokenKeys = new TokenKeyRing(pp.spentTokens.ttlSeconds);
   for (const reason of tokenKeys.add(pp.keys)) log.error('issuer key refused', { reason });
@@ -80,17 +81,14 @@ export async function setUpAdmission(
         maxEntries: MEMORY_STORE_MAX_ENTRIES,
       });
 
-  const admission = new SessionAdmission({
-    rate,
-    privacyPass: {
-      issuerName: pp.issuerName,
-      origin: pp.origin,
-      keys: tokenKeys,
-      spent: spentTokens,
-      maxHeaderChars: pp.maxHeaderChars,
-    },
+  const redeemer = new TokenRedeemer({
+    issuerName: pp.issuerName,
+    origin: pp.origin,
+    keys: tokenKeys,
+    spent: { claim: (keyId, nonce) => spentTokens.claim(spentTokenKey(keyId, nonce)) },
+    maxHeaderChars: pp.maxHeaderChars,
   });
-  return { admission, tokenKeys, spentTokens };
+  return { rate, redeemer, tokenKeys, spentTokens };
 }
 
 /**

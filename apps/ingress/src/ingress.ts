@@ -14,6 +14,7 @@ import {
   readSignedEntries,
   readTrustedKeys,
 } from '@splitrelay/directory';
+import { SESSION_RATE_REFUSAL } from '@splitrelay/abuse-limits';
 import { RelayError } from '@splitrelay/errors';
 import { serveHealth } from '@splitrelay/service';
 import type { RoleLogger } from '@splitrelay/log';
@@ -74,7 +75,7 @@ export async function startIngress(
       capacity: config.trunk.maxStreamsPerConnection * config.trunk.maxConnectionsPerEgress,
     }));
   }
-  const { admission, tokenKeys, spentTokens } = await setUpAdmission(
+  const { rate, redeemer, tokenKeys, spentTokens } = await setUpAdmission(
     config.admission,
     controlPlane?.client,
     log,
@@ -101,7 +102,8 @@ export async function startIngress(
     async openTunnel({ egressId, clientAddr, proxyAuthorization }, signal) {
       // The egress is checked first so a token is never spent on a tunnel refused anyway.
       const entry = view.admit(egressId);
-      await admission.admit(clientAddr, proxyAuthorization);
+      rate.admit(clientAddr);
+      await redeemer?.redeem(proxyAuthorization);
       const endpoint = parseEndpoint(entry.endpoint);
       if (!endpoint) throw new RelayError('unknown-egress', 'egress endpoint is invalid');
       const stream = await pool.open(
@@ -135,7 +137,7 @@ export async function startIngress(
     () =>
       log.info('stats', {
         ...counters,
-        ...admissionStats(admission.counters),
+        ...admissionStats(rate.refused, redeemer?.counters ?? {}),
         sessions: openSessions,
         reason: `control plane: ${view.state}`,
       }),
@@ -191,10 +193,16 @@ export async function startIngress(
   };
 }
 
-function admissionStats(counters: Readonly<Record<string, number>>): {
-  tokensRedeemed: number;
-  admissionRefusals: Record<string, number>;
-} {
+function admissionStats(
+  rateRefused: number,
+  counters: Readonly<Record<string, number>>,
+): { tokensRedeemed: number; admissionRefusals: Record<string, number> } {
   const { redeemed = 0, ...refusals } = counters;
-  return { tokensRedeemed: redeemed, admissionRefusals: refusals };
+  return {
+    tokensRedeemed: redeemed,
+    admissionRefusals: {
+      ...refusals,
+      ...(rateRefused > 0 ? { [SESSION_RATE_REFUSAL]: rateRefused } : {}),
+    },
+  };
 }

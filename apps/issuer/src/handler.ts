@@ -14,8 +14,12 @@ import http2, { type Http2ServerRequest, type Http2ServerResponse } from 'node:h
 import { MEDIA_TYPES, type IssuerKey } from '@splitrelay/privacy-pass';
 import type { Attester } from './attester.ts';
 import { issueAll, parseTokenRequests, requestForm, responseMediaType } from './issuance.ts';
-import { ISSUER_DIRECTORY_PATH, TOKEN_REQUEST_PATH, type KeySet } from './key-set.ts';
-import type { TokenRateLimiter } from './rate-limit.ts';
+import {
+  ISSUER_DIRECTORY_PATH,
+  TOKEN_REQUEST_PATH,
+  type IssuerKeySet,
+} from '@splitrelay/privacy-pass';
+import type { WindowQuota } from '@splitrelay/abuse-limits';
 import { Refusal, type RefusalCode } from './refusal.ts';
 
 type Request = IncomingMessage | Http2ServerRequest;
@@ -25,9 +29,9 @@ type Response = ServerResponse | Http2ServerResponse;
 export const BODY_TIMEOUT_MS = 10_000;
 
 export interface HandlerDeps {
-  readonly keys: () => KeySet;
+  readonly keys: () => IssuerKeySet;
   readonly attester: () => Attester;
-  readonly limiter: TokenRateLimiter;
+  readonly limiter: WindowQuota;
   readonly maxRequestBytes: number;
   readonly maxBatch: number;
   /** Unix milliseconds. */

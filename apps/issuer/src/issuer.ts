@@ -14,9 +14,10 @@ import { FileAttester, type Attester } from './attester.ts';
 import type { IssuerConfig } from './config.ts';
 import { joinControlPlane, type IssuerControlPlane } from './control-plane.ts';
 import { createHandler } from './handler.ts';
-import type { KeySet } from './key-set.ts';
+import { issuerKeysMessage } from '@splitrelay/control-plane';
+import type { IssuerKeySet } from '@splitrelay/privacy-pass';
 import { loadKeySet } from './load-keys.ts';
-import { TokenRateLimiter } from './rate-limit.ts';
+import { WindowQuota } from '@splitrelay/abuse-limits';
 import type { RefusalCode } from './refusal.ts';
 
 export interface RunningIssuer {
@@ -56,9 +57,9 @@ export async function startIssuer(
   options: IssuerOptions = {},
 ): Promise<RunningIssuer> {
   const now = options.now ?? Date.now;
-  let keys: KeySet = await loadKeySet(config.keys);
+  let keys: IssuerKeySet = await loadKeySet(config.keys);
   const attester = makeAttester(config.attester);
-  const limiter = new TokenRateLimiter(config.limits.tokensPerSubscriberPerHour);
+  const limiter = new WindowQuota(config.limits.tokensPerSubscriberPerHour);
   const nowSeconds = (): number => Math.floor(now() / 1000);
 
   let issued = 0;
@@ -123,7 +124,12 @@ export async function startIssuer(
   if (config.controlPlane) {
     const cp = config.controlPlane;
     controlPlane = await joinControlPlane(cp, log, () =>
-      keys.announcement(cp.issuerId, config.issuerName, now()),
+      issuerKeysMessage(
+        cp.issuerId,
+        config.issuerName,
+        now(),
+        keys.announced(Math.floor(now() / 1000)),
+      ),
     );
   }
 

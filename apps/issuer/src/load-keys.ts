@@ -1,11 +1,15 @@
-/** Reads the configured token keys from their files into a KeySet (at start and on SIGHUP). */
+/** Reads the configured token keys from their files into an IssuerKeySet (at start and on SIGHUP). */
 import { readFile } from 'node:fs/promises';
 import type { DeepReadonly } from '@splitrelay/config';
-import { loadIssuerKey, TOKEN_TYPE_BLIND_RSA } from '@splitrelay/privacy-pass';
+import {
+  IssuerKeySet,
+  loadIssuerKey,
+  TOKEN_TYPE_BLIND_RSA,
+  type ScheduledKey,
+} from '@splitrelay/privacy-pass';
 import type { IssuerConfig } from './config.ts';
-import { KeySet, type ScheduledKey } from './key-set.ts';
 
-export async function loadKeySet(keys: DeepReadonly<IssuerConfig['keys']>): Promise<KeySet> {
+export async function loadKeySet(keys: DeepReadonly<IssuerConfig['keys']>): Promise<IssuerKeySet> {
   const scheduled: ScheduledKey[] = [];
   for (const [i, k] of keys.entries()) {
     let pem: string;
@@ -30,5 +34,5 @@ export async function loadKeySet(keys: DeepReadonly<IssuerConfig['keys']>): Prom
       );
     }
   }
-  return new KeySet(scheduled);
+  return new IssuerKeySet(scheduled);
 }

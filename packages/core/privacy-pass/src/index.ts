@@ -42,6 +42,7 @@ export { beginTokenRequest, type PendingToken } from './client.ts';
 export { BATCH_MEDIA_TYPES, encodeTokenBatch, decodeTokenBatch } from './batch.ts';
 export {
   ISSUER_DIRECTORY_PATH,
+  MAX_TOKEN_KEY_CHARS,
   MEDIA_TYPES,
   issuerDirectorySchema,
   tokenKeyEntrySchema,
@@ -49,3 +50,23 @@ export {
   selectTokenKey,
   type IssuerDirectory,
 } from './issuer-directory.ts';
+export {
+  isValidAt,
+  windowsOverlap,
+  byPreference,
+  preferredAt,
+  type KeyWindow,
+} from './key-window.ts';
+export { TokenKeyRing, type KeyAnnouncement, type KeyLookup, type RingKey } from './key-ring.ts';
+export {
+  TokenRedeemer,
+  type RedemptionCounters,
+  type SpentTokenLedger,
+  type TokenRedeemerOptions,
+} from './redemption.ts';
+export {
+  IssuerKeySet,
+  DIRECTORY_MAX_AGE_SECONDS,
+  TOKEN_REQUEST_PATH,
+  type ScheduledKey,
+} from './issuer-key-set.ts';

@@ -21,10 +21,10 @@ export {
   issuerKeysMessageSchema,
   issuerKeySchema,
   issuerKeysValidAt,
+  issuerKeysMessage,
   isTokenKey,
   ISSUER_TOKEN_TYPE,
   MAX_ISSUER_KEYS,
-  MAX_TOKEN_KEY_CHARS,
   type IssuerKey,
   type IssuerKeysMessage,
 } from './issuer-keys.ts';

@@ -10,18 +10,21 @@
  * tokenKey is the RFC 9578 §6.5 Token Key: the RSASSA-PSS SubjectPublicKeyInfo of a 2048-bit
  * RSA key (token type 0x0002, Blind RSA), the same bytes the issuer directory lists.
  */
-import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { decodeBase64url } from '@splitrelay/directory';
+import {
+  MAX_TOKEN_KEY_CHARS,
+  TOKEN_TYPE_BLIND_RSA,
+  importTokenKey,
+  isValidAt,
+  type KeyAnnouncement,
+} from '@splitrelay/privacy-pass';
 import { RELAY_ID } from './subjects.ts';
 
 /** RFC 9578 token type 0x0002: publicly verifiable Blind RSA (2048-bit modulus). */
-export const ISSUER_TOKEN_TYPE = 2;
-/** A 2048-bit RSA(-PSS) SPKI is about 300-350 bytes; this leaves room and nothing more. */
-export const MAX_TOKEN_KEY_CHARS = 700;
+export const ISSUER_TOKEN_TYPE = TOKEN_TYPE_BLIND_RSA;
 /** Several keys overlap during a rotation; more than this is a configuration mistake. */
 export const MAX_ISSUER_KEYS = 16;
-const RSA_MODULUS_BITS = 2048;
 /** Year 2286 in unix milliseconds / seconds: anything later is a unit mistake. */
 const MAX_UNIX_MS = 10_000_000_000_000;
 const MAX_UNIX_SECONDS = 10_000_000_000;
@@ -29,33 +32,18 @@ const MAX_UNIX_SECONDS = 10_000_000_000;
 const DNS_NAME =
   /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
-/** Length of a DER SEQUENCE with its header, or undefined if `der` does not start with one. */
-function derSequenceLength(der: Uint8Array): number | undefined {
-  if (der.length < 2 || der[0] !== 0x30) return undefined;
-  const first = der[1]!;
-  if (first < 0x80) return 2 + first;
-  const n = first & 0x7f;
-  if (n === 0 || n > 2 || der.length < 2 + n) return undefined;
-  let length = 0;
-  for (let i = 0; i < n; i++) length = length * 256 + der[2 + i]!;
-  return 2 + n + length;
-}
-
 /**
- * Canonical unpadded base64url of exactly one DER SubjectPublicKeyInfo of a 2048-bit RSA key
- * with the RSASSA-PSS OID (RFC 9578 §6.5). OpenSSL ignores bytes after the SPKI, so they are
- * refused here, or they would be a place to hide anything.
+ * Canonical unpadded base64url of exactly one RFC 9578 §6.5 token key (a 2048-bit RSASSA-PSS
+ * SubjectPublicKeyInfo, checked byte for byte by the Privacy Pass codec), so no announcement
+ * can carry a key an ingress would not use, or bytes hidden after one.
  */
 export function isTokenKey(text: string): boolean {
   if (text.length > MAX_TOKEN_KEY_CHARS) return false;
   const der = decodeBase64url(text);
-  if (der === undefined || derSequenceLength(der) !== der.length) return false;
+  if (der === undefined) return false;
   try {
-    const key = createPublicKey({ key: der, format: 'der', type: 'spki' });
-    return (
-      key.asymmetricKeyType === 'rsa-pss' &&
-      key.asymmetricKeyDetails?.modulusLength === RSA_MODULUS_BITS
-    );
+    importTokenKey(der);
+    return true;
   } catch {
     return false;
   }
@@ -105,5 +93,25 @@ export function issuerKeysValidAt(
   message: IssuerKeysMessage,
   nowSeconds: number,
 ): readonly IssuerKey[] {
-  return message.keys.filter((k) => k.notBefore <= nowSeconds && nowSeconds < k.notAfter);
+  return message.keys.filter((k) => isValidAt(k, nowSeconds));
+}
+
+/**
+ * An issuer's announcement of its keys (issuing now or later, newest first), or undefined when
+ * none is left to announce. `sentAtMs` orders one issuer's announcements.
+ */
+export function issuerKeysMessage(
+  issuerId: string,
+  issuerName: string,
+  sentAtMs: number,
+  keys: readonly KeyAnnouncement[],
+): IssuerKeysMessage | undefined {
+  if (keys.length === 0) return undefined;
+  return {
+    v: 1,
+    issuerId,
+    issuerName,
+    sentAt: Math.floor(sentAtMs),
+    keys: keys.map((k) => ({ tokenType: ISSUER_TOKEN_TYPE, ...k })),
+  };
 }

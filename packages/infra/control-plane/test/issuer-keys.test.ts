@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { RelayError } from '@splitrelay/errors';
+import { IssuerKeySet, generateIssuerKeyPem, loadIssuerKey } from '@splitrelay/privacy-pass';
 import {
   FAMILIES,
   ISSUER_KEYS_WILDCARD,
@@ -18,6 +19,7 @@ import {
   issuerKeysMessageSchema,
   issuerKeysSubject,
   issuerKeysValidAt,
+  issuerKeysMessage,
   isTokenKey,
   messageId,
   parseSubject,
@@ -37,8 +39,9 @@ function rsaPssSpki(bits = 2048): Buffer {
   });
 }
 
-const KEY_A = rsaPssSpki().toString('base64url');
-const KEY_B = rsaPssSpki().toString('base64url');
+// Real RFC 9578 §6.5 token keys (RSASSA-PSS, SHA-384, salt 48), as the issuer makes them.
+const KEY_A = Buffer.from(generateIssuerKeyPem().tokenKey).toString('base64url');
+const KEY_B = Buffer.from(generateIssuerKeyPem().tokenKey).toString('base64url');
 
 function message(overrides: Partial<Record<keyof IssuerKeysMessage, unknown>> = {}) {
   return {
@@ -130,6 +133,8 @@ test('fields take no free text and keys must be 2048-bit RSA SPKIs, spelled cano
     `${KEY_A.slice(0, -1)}`,
     Buffer.concat([der, Buffer.from('203.0.113.7')]).toString('base64url'),
     rsaPssSpki(1024).toString('base64url'),
+    // RSASSA-PSS without the token type's SHA-384 parameters: not a type 0x0002 token key.
+    rsaPssSpki(2048).toString('base64url'),
     generateKeyPairSync('ec', { namedCurve: 'P-256' })
       .publicKey.export({ type: 'spki', format: 'der' })
       .toString('base64url'),
@@ -171,6 +176,28 @@ test('fields take no free text and keys must be 2048-bit RSA SPKIs, spelled cano
   for (const overrides of bad) {
     assert.equal(accepts(message(overrides)), false, JSON.stringify(overrides).slice(0, 80));
   }
+});
+
+test("an issuer's key set, announced, passes the schema and lists scheduled keys too", async () => {
+  const [a, b] = await Promise.all(
+    [0, 1].map(async () => loadIssuerKey(generateIssuerKeyPem().privateKeyPem)),
+  );
+  const set = new IssuerKeySet([
+    { key: a!, notBefore: NOW - 100, notAfter: NOW + 100 },
+    { key: b!, notBefore: NOW + 50, notAfter: NOW + 5000 },
+  ]);
+  const m = issuerKeysMessage('issuer-1', 'issuer.splitrelay.test', NOW_MS + 7, set.announced(NOW));
+  assert.ok(m);
+  assert.deepEqual(issuerKeysMessageSchema.parse(m), m);
+  assert.equal(m.sentAt, NOW_MS + 7);
+  assert.deepEqual(
+    m.keys.map((k) => [k.notBefore, k.notAfter]),
+    [
+      [NOW + 50, NOW + 5000],
+      [NOW - 100, NOW + 100],
+    ],
+  );
+  assert.equal(issuerKeysMessage('issuer-1', 'issuer.splitrelay.test', NOW_MS, []), undefined);
 });
 
 test('random JSON is never accepted and never makes the schema throw', () => {

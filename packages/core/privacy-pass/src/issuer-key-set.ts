@@ -1,39 +1,27 @@
 /**
- * The issuer's token keys and their windows. A key issues while now is in
+ * An issuer's token keys and their windows. A key issues while now is in
  * [notBefore, notAfter); several overlap during a rotation, and the newest (latest
  * notBefore) comes first, which is the order of preference in the directory (RFC 9578 §4).
  * Pure: every question takes the time (unix seconds).
  */
-import {
-  ISSUER_DIRECTORY_PATH,
-  TOKEN_TYPE_BLIND_RSA,
-  base64url,
-  buildIssuerDirectory,
-  type IssuerDirectory,
-  type IssuerKey,
-} from '@splitrelay/privacy-pass';
-import type { IssuerKeysMessage } from '@splitrelay/control-plane';
+import { base64url } from './base64url.ts';
+import { buildIssuerDirectory, type IssuerDirectory } from './issuer-directory.ts';
+import type { IssuerKey } from './issuer.ts';
+import type { KeyAnnouncement } from './key-ring.ts';
+import { byPreference, isValidAt, windowsOverlap, type KeyWindow } from './key-window.ts';
 
-export interface ScheduledKey {
+export interface ScheduledKey extends KeyWindow {
   readonly key: IssuerKey;
-  /** Unix seconds, inclusive. */
-  readonly notBefore: number;
-  /** Unix seconds, exclusive. */
-  readonly notAfter: number;
 }
 
 /** Where token requests go: `issuer-request-uri` in the directory, relative to it. */
 export const TOKEN_REQUEST_PATH = '/token-request';
-export { ISSUER_DIRECTORY_PATH };
 /** Upper bound of the directory's max-age, in seconds (it is also cut at the next key change). */
 export const DIRECTORY_MAX_AGE_SECONDS = 3600;
 
-const overlaps = (a: ScheduledKey, b: ScheduledKey): boolean =>
-  a.notBefore < b.notAfter && b.notBefore < a.notAfter;
-
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
-export class KeySet {
+export class IssuerKeySet {
   readonly #keys: readonly ScheduledKey[];
 
   /**
@@ -49,14 +37,14 @@ export class KeySet {
         if (hex(a.key.tokenKey.id) === hex(b.key.tokenKey.id)) {
           throw new Error(`keys ${i} and ${j} are the same key`);
         }
-        if (overlaps(a, b) && a.key.tokenKey.truncatedId === b.key.tokenKey.truncatedId) {
+        if (windowsOverlap(a, b) && a.key.tokenKey.truncatedId === b.key.tokenKey.truncatedId) {
           throw new Error(
             `keys ${i} and ${j} overlap and share the truncated key id ${a.key.tokenKey.truncatedId}: generate another key`,
           );
         }
       }
     }
-    this.#keys = [...keys].sort((a, b) => b.notBefore - a.notBefore || a.notAfter - b.notAfter);
+    this.#keys = [...keys].sort(byPreference);
   }
 
   get size(): number {
@@ -65,7 +53,7 @@ export class KeySet {
 
   /** Keys that issue now, newest first. */
   validAt(nowSeconds: number): ScheduledKey[] {
-    return this.#keys.filter((k) => k.notBefore <= nowSeconds && nowSeconds < k.notAfter);
+    return this.#keys.filter((k) => isValidAt(k, nowSeconds));
   }
 
   /** Keys not yet expired (issuing now or later), newest first: what ingresses are told. */
@@ -102,22 +90,16 @@ export class KeySet {
     );
   }
 
-  /** The control-plane announcement, or undefined when no key is left to announce. */
-  announcement(issuerId: string, issuerName: string, nowMs: number): IssuerKeysMessage | undefined {
-    const keys = this.unexpiredAt(Math.floor(nowMs / 1000));
-    if (keys.length === 0) return undefined;
-    return {
-      v: 1,
-      issuerId,
-      issuerName,
-      sentAt: Math.floor(nowMs),
-      keys: keys.map((k) => ({
-        tokenType: TOKEN_TYPE_BLIND_RSA,
-        // Canonical unpadded base64url, as the control-plane schema requires.
-        tokenKey: base64url(k.key.tokenKey.spki),
-        notBefore: k.notBefore,
-        notAfter: k.notAfter,
-      })),
-    };
+  /**
+   * The keys ingresses are told about (issuing now or later), newest first, in the form an
+   * announcement carries them: base64url SPKI and window.
+   */
+  announced(nowSeconds: number): KeyAnnouncement[] {
+    return this.unexpiredAt(nowSeconds).map((k) => ({
+      // Canonical unpadded base64url, as the control-plane schema requires.
+      tokenKey: base64url(k.key.tokenKey.spki),
+      notBefore: k.notBefore,
+      notAfter: k.notAfter,
+    }));
   }
 }

@@ -1,15 +1,17 @@
 /**
- * Tokens per subscriber per window (an hour), counted in tokens, not requests, so a batch of
- * 16 costs 16. Fixed windows that start at a subscriber's first token: simple, and the
- * Retry-After a refusal carries is exact. Pure: the caller passes the time (unix ms).
+ * A quota per key per fixed window (an hour by default), counted in units, not requests: the
+ * issuer counts tokens per subscriber, so a batch of 16 costs 16. Windows start at a key's
+ * first unit: simple, and the Retry-After a refusal carries is exact. Pure: the caller passes
+ * the time (unix ms). A token bucket (RateLimiter) smooths a rate; this caps a total, which
+ * is the issuance policy an operator states ("2,000 tokens an hour").
  *
- * It holds one counter per subscriber seen in the last window and nothing else: not which
- * keys, not when each token went out.
+ * It holds one counter per key seen in the last window and nothing else: for the issuer, not
+ * which keys, not when each token went out.
  */
 
 export const HOUR_MS = 3_600_000;
 
-export type Take =
+export type QuotaTake =
   | { readonly ok: true; readonly remaining: number }
   | {
       readonly ok: false;
@@ -25,7 +27,7 @@ interface Window {
   refused: boolean;
 }
 
-export class TokenRateLimiter {
+export class WindowQuota {
   readonly #perWindow: number;
   readonly #windowMs: number;
   readonly #windows = new Map<string, Window>();
@@ -51,7 +53,7 @@ export class TokenRateLimiter {
     return w;
   }
 
-  #refuse(w: Window, nowMs: number): Take {
+  #refuse(w: Window, nowMs: number): QuotaTake {
     const first = !w.refused;
     w.refused = true;
     const retryAfterSeconds = Math.max(1, Math.ceil((w.start + this.#windowMs - nowMs) / 1000));
@@ -59,14 +61,14 @@ export class TokenRateLimiter {
   }
 
   /** Whether `count` more tokens would be allowed now, without taking them. */
-  check(subscriber: string, nowMs: number, count = 1): Take {
+  check(subscriber: string, nowMs: number, count = 1): QuotaTake {
     const w = this.#window(subscriber, nowMs);
     if (w.used + count > this.#perWindow) return this.#refuse(w, nowMs);
     return { ok: true, remaining: this.#perWindow - w.used };
   }
 
   /** Takes `count` tokens, all or none. */
-  take(subscriber: string, nowMs: number, count: number): Take {
+  take(subscriber: string, nowMs: number, count: number): QuotaTake {
     const result = this.check(subscriber, nowMs, count);
     if (!result.ok) return result;
     const w = this.#window(subscriber, nowMs);

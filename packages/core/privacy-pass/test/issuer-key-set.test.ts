@@ -1,15 +1,16 @@
-/** Key windows, preference order, the directory, the announcement, and truncated-id clashes. */
+/** Key windows, preference order, the directory, what is announced, and truncated-id clashes. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { issuerKeysMessageSchema } from '@splitrelay/control-plane';
 import {
+  DIRECTORY_MAX_AGE_SECONDS,
+  IssuerKeySet,
   fromBase64url,
   generateIssuerKeyPem,
   issuerDirectorySchema,
   loadIssuerKey,
   type IssuerKey,
-} from '@splitrelay/privacy-pass';
-import { DIRECTORY_MAX_AGE_SECONDS, KeySet, type ScheduledKey } from '../src/key-set.ts';
+  type ScheduledKey,
+} from '../src/index.ts';
 
 const T = 1_800_000_000;
 const pool: IssuerKey[] = [];
@@ -26,7 +27,7 @@ const at = (key: IssuerKey, notBefore: number, notAfter: number): ScheduledKey =
 const hex = (k: ScheduledKey): string => Buffer.from(k.key.tokenKey.spki).toString('hex');
 
 test('validAt: windows are [notBefore, notAfter), newest notBefore first', () => {
-  const set = new KeySet([
+  const set = new IssuerKeySet([
     at(a, T - 100, T + 100),
     at(b, T, T + 200),
     at(c, T + 100, T + 300),
@@ -44,7 +45,7 @@ test('validAt: windows are [notBefore, notAfter), newest notBefore first', () =>
 });
 
 test('the directory lists the valid keys (schema-valid), cacheable until the next change', () => {
-  const set = new KeySet([at(a, T - 100, T + 100), at(b, T, T + 5000)]);
+  const set = new IssuerKeySet([at(a, T - 100, T + 100), at(b, T, T + 5000)]);
   const dir = set.directory(T);
   issuerDirectorySchema.parse(dir);
   assert.equal(dir['issuer-request-uri'], '/token-request');
@@ -62,32 +63,27 @@ test('the directory lists the valid keys (schema-valid), cacheable until the nex
   assert.equal(set.directoryMaxAge(T + 5000), DIRECTORY_MAX_AGE_SECONDS);
 });
 
-test('the announcement passes the control-plane schema and lists scheduled keys too', () => {
-  const set = new KeySet([
+test('announced: keys issuing now or later, newest first, as base64url SPKI', () => {
+  const set = new IssuerKeySet([
     at(a, T - 100, T + 100),
     at(b, T + 50, T + 5000),
     at(c, T - 500, T - 100),
   ]);
-  const message = set.announcement('issuer-1', 'issuer.splitrelay.test', T * 1000 + 7);
-  assert.ok(message);
-  assert.deepEqual(issuerKeysMessageSchema.parse(message), message);
-  assert.equal(message.sentAt, T * 1000 + 7);
+  const keys = set.announced(T);
   assert.deepEqual(
-    message.keys.map((k) => [k.notBefore, k.notAfter]),
+    keys.map((k) => [k.notBefore, k.notAfter]),
     [
       [T + 50, T + 5000],
       [T - 100, T + 100],
     ],
   );
-  assert.equal(
-    set.announcement('issuer-1', 'issuer.splitrelay.test', (T + 5000) * 1000),
-    undefined,
-  );
+  assert.deepEqual(fromBase64url(keys[0]!.tokenKey), b.tokenKey.spki);
+  assert.deepEqual(set.announced(T + 5000), []);
 });
 
 test('refuses a key listed twice and overlapping keys that share a truncated id', () => {
-  assert.throws(() => new KeySet([at(a, T, T + 10), at(a, T + 20, T + 30)]), /same key/);
-  assert.throws(() => new KeySet([at(a, T + 10, T)]), /notAfter/);
+  assert.throws(() => new IssuerKeySet([at(a, T, T + 10), at(a, T + 20, T + 30)]), /same key/);
+  assert.throws(() => new IssuerKeySet([at(a, T + 10, T)]), /notAfter/);
   // Another key with a's truncated id (1 in 256 keys has one; made up here to save minutes of
   // key generation): a request could not say which one it means, and both would "sign" it.
   const twin: IssuerKey = {
@@ -95,9 +91,9 @@ test('refuses a key listed twice and overlapping keys that share a truncated id'
     tokenKey: { ...b.tokenKey, truncatedId: a.tokenKey.truncatedId },
   };
   assert.throws(
-    () => new KeySet([at(a, T, T + 100), at(twin, T + 50, T + 150)]),
+    () => new IssuerKeySet([at(a, T, T + 100), at(twin, T + 50, T + 150)]),
     /truncated key id/,
   );
   // Windows that do not overlap may share it.
-  assert.equal(new KeySet([at(a, T, T + 100), at(twin, T + 100, T + 200)]).size, 2);
+  assert.equal(new IssuerKeySet([at(a, T, T + 100), at(twin, T + 100, T + 200)]).size, 2);
 });

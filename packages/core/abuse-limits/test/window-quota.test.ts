@@ -1,13 +1,13 @@
-/** The per-subscriber token limiter: counts tokens, exact Retry-After, fixed windows. */
+/** The window quota (the issuer's per-subscriber token limit): counts units, exact Retry-After, fixed windows. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { HOUR_MS, TokenRateLimiter } from '../src/rate-limit.ts';
+import { HOUR_MS, WindowQuota } from '../src/index.ts';
 
 const T0 = 1_800_000_000_000;
 
 test('a batch counts each token, and a batch that would overflow takes nothing', () => {
-  const limiter = new TokenRateLimiter(20);
+  const limiter = new WindowQuota(20);
   assert.deepEqual(limiter.take('alice', T0, 16), { ok: true, remaining: 4 });
   const refused = limiter.take('alice', T0 + 1000, 5);
   assert.equal(refused.ok, false);
@@ -18,7 +18,7 @@ test('a batch counts each token, and a batch that would overflow takes nothing',
 });
 
 test('Retry-After is the rest of the window, the first refusal is flagged, then it resets', () => {
-  const limiter = new TokenRateLimiter(1);
+  const limiter = new WindowQuota(1);
   limiter.take('alice', T0, 1);
   const a = limiter.check('alice', T0 + 1500);
   const b = limiter.check('alice', T0 + 2000);
@@ -28,7 +28,7 @@ test('Retry-After is the rest of the window, the first refusal is flagged, then 
 });
 
 test('refund gives tokens back; prune forgets ended windows', () => {
-  const limiter = new TokenRateLimiter(3);
+  const limiter = new WindowQuota(3);
   limiter.take('alice', T0, 3);
   limiter.refund('alice', 2);
   assert.deepEqual(limiter.take('alice', T0, 2), { ok: true, remaining: 0 });
@@ -48,7 +48,7 @@ test('never more than the limit per window, whatever the sequence (fast-check)',
         maxLength: 60,
       }),
       (limit, steps) => {
-        const limiter = new TokenRateLimiter(limit);
+        const limiter = new WindowQuota(limit);
         let now = T0;
         let windowStart: number | undefined;
         let used = 0;

@@ -1,19 +1,18 @@
 /**
- * The issuer keys this ingress redeems tokens for. Keys arrive from the issuer over the
- * ingress operator's own NATS account (or from the config), each with a validity window.
+ * The issuer keys an ingress redeems tokens for. Keys arrive from the issuer over the ingress
+ * operator's own control-plane account (or from the config), each with a validity window.
  */
-import { base64url, fromBase64url, importTokenKey, type TokenKey } from '@splitrelay/privacy-pass';
+import { base64url, fromBase64url } from './base64url.ts';
+import { isValidAt, preferredAt, type KeyWindow } from './key-window.ts';
+import { importTokenKey, type TokenKey } from './token-key.ts';
 
-export interface KeyAnnouncement {
-  readonly tokenKey: string; // base64url SPKI
-  readonly notBefore: number; // unix seconds
-  readonly notAfter: number;
+/** A token key as announced or configured: base64url of its SPKI, and its window. */
+export interface KeyAnnouncement extends KeyWindow {
+  readonly tokenKey: string;
 }
 
-export interface RingKey {
+export interface RingKey extends KeyWindow {
   readonly key: TokenKey;
-  readonly notBefore: number;
-  readonly notAfter: number;
 }
 
 export type KeyLookup =
@@ -92,19 +91,13 @@ export class TokenKeyRing {
     let k = this.#configured.get(id);
     for (const a of this.#announced.values()) k ??= a.keys.get(id);
     if (k === undefined) return { refused: 'unknown token key' };
-    if (nowSeconds < k.notBefore || nowSeconds >= k.notAfter)
-      return { refused: 'expired token key' };
+    if (!isValidAt(k, nowSeconds)) return { refused: 'expired token key' };
     return { found: k };
   }
 
   /** The key challenges name: the newest one valid now (clients fetch tokens for it). */
   current(nowSeconds: number): RingKey | undefined {
-    let best: RingKey | undefined;
-    for (const k of this.#all()) {
-      if (nowSeconds < k.notBefore || nowSeconds >= k.notAfter) continue;
-      if (best === undefined || k.notBefore > best.notBefore) best = k;
-    }
-    return best;
+    return preferredAt(this.#all(), nowSeconds);
   }
 
   /** For health: the windows of the keys held, by base64url key id prefix. */

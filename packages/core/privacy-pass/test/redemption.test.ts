@@ -1,9 +1,15 @@
+/**
+ * Redemption at the ingress, against a ledger double (a Set): the order of the checks, each
+ * refusal with its reason and a fresh challenge, and failing closed.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RateLimiter } from '@splitrelay/abuse-limits';
+import { Buffer } from 'node:buffer';
 import { RelayError } from '@splitrelay/errors';
 import {
   TOKEN_TYPE_BLIND_RSA,
+  TokenKeyRing,
+  TokenRedeemer,
   base64url,
   beginTokenRequest,
   encodeChallenge,
@@ -12,14 +18,8 @@ import {
   issueTokenResponse,
   loadIssuerKey,
   parseChallengeHeader,
-} from '@splitrelay/privacy-pass';
-import {
-  SpentStoreUnavailableError,
-  createMemorySpentTokenStore,
-  type SpentTokenStore,
-} from '@splitrelay/spent-tokens';
-import { SessionAdmission } from '../src/admission.ts';
-import { TokenKeyRing } from '../src/token-keys.ts';
+  type SpentTokenLedger,
+} from '../src/index.ts';
 
 const NOW = 1_800_000_000;
 const ISSUER = 'issuer.splitrelay.test';
@@ -43,10 +43,22 @@ async function mintToken(challenge = challengeFor(), key = issuerKey): Promise<U
   return pending.finalize(await issueTokenResponse(pending.request, [key]));
 }
 
-function admissionWith(
-  spent: SpentTokenStore = createMemorySpentTokenStore({ ttlMs: 86_400_000, maxEntries: 1000 }),
-  rate?: RateLimiter,
-): SessionAdmission {
+/** The fleet-wide record, as a Set; `claims` counts what reached it. */
+function ledger(): SpentTokenLedger & { claims: number } {
+  const seen = new Set<string>();
+  return {
+    claims: 0,
+    async claim(keyId, nonce) {
+      this.claims++;
+      const key = `${Buffer.from(keyId).toString('hex')}.${Buffer.from(nonce).toString('hex')}`;
+      if (seen.has(key)) return 'spent';
+      seen.add(key);
+      return 'fresh';
+    },
+  };
+}
+
+function redeemerWith(spent: SpentTokenLedger = ledger()): TokenRedeemer {
   const keys = new TokenKeyRing(8 * 86400);
   assert.deepEqual(
     keys.add([
@@ -56,9 +68,12 @@ function admissionWith(
     ]),
     [],
   );
-  return new SessionAdmission({
-    ...(rate ? { rate } : {}),
-    privacyPass: { issuerName: ISSUER, origin: ORIGIN, keys, spent, maxHeaderChars: 1024 },
+  return new TokenRedeemer({
+    issuerName: ISSUER,
+    origin: ORIGIN,
+    keys,
+    spent,
+    maxHeaderChars: 1024,
     now: () => NOW * 1000,
   });
 }
@@ -74,7 +89,7 @@ async function refusal(p: Promise<void>): Promise<RelayError> {
 }
 
 test('no token: 407 with a challenge naming the current key', async () => {
-  const err = await refusal(admissionWith().admit('127.0.0.5', undefined));
+  const err = await refusal(redeemerWith().redeem(undefined));
   assert.equal(err.status, 407);
   assert.equal(err.code, 'token-required');
   const [offer] = parseChallengeHeader(err.headers['proxy-authenticate']!);
@@ -83,17 +98,18 @@ test('no token: 407 with a challenge naming the current key', async () => {
 });
 
 test('a good token opens one session; the same token again is refused as spent', async () => {
-  const admission = admissionWith();
+  const admission = redeemerWith();
   const header = formatTokenHeader(await mintToken());
-  await admission.admit('127.0.0.5', header);
-  const again = await refusal(admission.admit('127.0.0.6', header));
+  await admission.redeem(header);
+  const again = await refusal(admission.redeem(header));
   assert.equal(again.status, 407);
   assert.equal(again.details, 'token already spent');
   assert.equal(admission.counters.redeemed, 1);
 });
 
-test('each bad token is refused with its own reason', async () => {
-  const admission = admissionWith();
+test('each bad token is refused with its own reason, and none reaches the ledger', async () => {
+  const spent = ledger();
+  const admission = redeemerWith(spent);
   const cases: [string, string][] = [
     ['PrivateToken token="AAAA"', 'malformed token'],
     ['Basic dXNlcjpwYXNz', 'malformed token'],
@@ -110,42 +126,47 @@ test('each bad token is refused with its own reason', async () => {
   forged[forged.length - 1]! ^= 1;
   cases.push([formatTokenHeader(forged), 'token signature does not verify']);
   for (const [header, reason] of cases) {
-    const err = await refusal(admission.admit('127.0.0.5', header));
+    const err = await refusal(admission.redeem(header));
     assert.equal(err.details, reason, header.slice(0, 40));
     assert.equal(err.status, 407);
     assert.ok(err.headers['proxy-authenticate']?.startsWith('PrivateToken '));
   }
   assert.equal(admission.counters.redeemed ?? 0, 0);
+  // Cheapest checks first: a forged, foreign or malformed token never costs a ledger claim.
+  assert.equal(spent.claims, 0);
+  await admission.redeem(formatTokenHeader(await mintToken()));
+  assert.equal(spent.claims, 1, 'the spy sees a claim for a genuine token');
 });
 
-test('an unreachable spent-token store fails closed with 503', async () => {
-  const down: SpentTokenStore = {
-    healthy: false,
-    claim: () => Promise.reject(new SpentStoreUnavailableError('down')),
-    close: async () => {},
+test('a ledger that cannot answer fails closed with 503; another error is not swallowed', async () => {
+  const down: SpentTokenLedger = {
+    claim: () => Promise.reject(new RelayError('auth-unavailable', 'store down')),
   };
-  const err = await refusal(
-    admissionWith(down).admit('127.0.0.5', formatTokenHeader(await mintToken())),
-  );
+  const err = await refusal(redeemerWith(down).redeem(formatTokenHeader(await mintToken())));
   assert.equal(err.status, 503);
   assert.equal(err.code, 'auth-unavailable');
+  assert.equal(err.details, 'token store unavailable; redemption fails closed');
   assert.ok(err.retryAfterSeconds !== undefined);
+  const broken: SpentTokenLedger = { claim: () => Promise.reject(new TypeError('bug')) };
+  await assert.rejects(
+    redeemerWith(broken).redeem(formatTokenHeader(await mintToken())),
+    TypeError,
+  );
 });
 
-test('the rate limit comes before any token work, per address', async () => {
-  let clock = NOW * 1000;
-  const rate = new RateLimiter({ ratePerSecond: 1, burst: 2, maxKeys: 100, now: () => clock });
-  const admission = admissionWith(undefined, rate);
-  for (let i = 0; i < 2; i++) {
-    assert.equal((await refusal(admission.admit('127.0.0.5', undefined))).status, 407);
-  }
-  const limited = await refusal(admission.admit('127.0.0.5', formatTokenHeader(await mintToken())));
-  assert.equal(limited.status, 429);
-  assert.ok((limited.retryAfterSeconds ?? 0) >= 1);
-  // Another address is not affected.
-  assert.equal((await refusal(admission.admit('127.0.0.9', undefined))).status, 407);
-  clock += 1000;
-  assert.equal((await refusal(admission.admit('127.0.0.5', undefined))).status, 407);
+test('with no valid key at all, a refusal is 503 rather than a challenge no token can meet', async () => {
+  const keys = new TokenKeyRing(8 * 86400);
+  const redeemer = new TokenRedeemer({
+    issuerName: ISSUER,
+    origin: ORIGIN,
+    keys,
+    spent: ledger(),
+    maxHeaderChars: 1024,
+    now: () => NOW * 1000,
+  });
+  const err = await refusal(redeemer.redeem(undefined));
+  assert.equal(err.status, 503);
+  assert.equal(err.details, 'no issuer key is valid now');
 });
 
 test('keys living longer than the spent-token memory are refused', () => {
