@@ -2,6 +2,10 @@
 // in docs/design.md), and the ingress cannot import the code that parses the inner session.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { ISOLATION_RULES } from './tools/architecture/src/rules.ts';
+
+/** What the ingress must not import (tools/architecture checks its whole closure too). */
+const ingressForbidden = ISOLATION_RULES.find((r) => r.app === '@splitrelay/ingress-app').forbidden;
 
 const ioModules = [
   'node:net',
@@ -60,12 +64,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: [
-                '@splitrelay/inner-session',
-                '@splitrelay/inner-session/*',
-                '@splitrelay/target-dialer',
-                '@splitrelay/target-policy',
-              ],
+              group: ingressForbidden.flatMap((name) => [name, `${name}/*`]),
               message:
                 'The ingress must not contain code that parses the inner session or decides targets.',
             },

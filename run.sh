@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 say() { printf '\033[1m[splitrelay]\033[0m %s\n' "$*" >&2; }
 
 # Corepack refuses the registry reachable here unless integrity keys are disabled
-# (DESIGN.md "Runtime"); it then installs the pnpm version package.json pins.
+# (docs/design.md, "Runtime"); it then installs the pnpm version package.json pins.
 export COREPACK_INTEGRITY_KEYS=0 COREPACK_ENABLE_DOWNLOAD_PROMPT=0
 
 if ! command -v pnpm >/dev/null 2>&1; then

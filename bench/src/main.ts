@@ -50,7 +50,7 @@ const say = (line: string): void => {
     `[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}\n`,
   );
 };
-// The measuring client moves bytes like the relays do (DESIGN.md "Performance facts").
+// The measuring client moves bytes like the relays do (docs/design.md, "Performance facts").
 setDefaultHighWaterMark(false, 1024 * 1024);
 // Ask for more open files than the hard limit allows; each child gets what it can have.
 const FD_LIMIT = 200_000;

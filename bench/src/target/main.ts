@@ -20,7 +20,7 @@ const { values } = parseArgs({
 });
 if (!values.host || !values.cert || !values.key) throw new Error('usage: --host --cert --key');
 
-// Same stream tuning as the relays (DESIGN.md "Performance facts"), so the target is not the
+// Same stream tuning as the relays (docs/design.md, "Performance facts"), so the target is not the
 // bottleneck of any contender.
 setDefaultHighWaterMark(false, 1024 * 1024);
 const CHUNK = Buffer.alloc(1024 * 1024);

@@ -31,7 +31,7 @@ export type DecodeResult<T> =
   | { readonly ok: true; readonly value: T; readonly bytesRead: number }
   | { readonly ok: false; readonly incomplete: true };
 
-export const incomplete: { readonly ok: false; readonly incomplete: true } = Object.freeze({
+const incomplete: { readonly ok: false; readonly incomplete: true } = Object.freeze({
   ok: false,
   incomplete: true,
 });

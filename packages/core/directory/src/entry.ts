@@ -11,7 +11,7 @@ import { isSpkiPin } from './pin.ts';
 
 /** Egress ids are DNS labels, so one can stand as the host in `CONNECT egress-id:443`. */
 export const EGRESS_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-export const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
 // A letter first: a region must not be able to spell an address.
 const REGION = /^[A-Za-z][A-Za-z0-9-]{0,63}$/;
 export const MAX_TLS_PINS = 4;

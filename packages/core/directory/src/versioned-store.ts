@@ -21,7 +21,7 @@ export interface Versioned {
   readonly notAfter: number;
 }
 
-export interface Signed {
+interface Signed {
   readonly payload: string;
   readonly sig: string;
   readonly kid: string;

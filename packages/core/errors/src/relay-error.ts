@@ -1,7 +1,7 @@
 /**
  * One error type for every layer of the relay. Each code already knows its HTTP status,
  * its RFC 9209 Proxy-Status error type, who is at fault and whether a retry may help, so
- * a handler writes exactly that and nothing else (STYLE.md habits 3 and 6).
+ * a handler writes exactly that and nothing else.
  */
 
 /** RFC 9209 §2.3 error types used by SplitRelay. */
@@ -28,6 +28,8 @@ export type ProxyErrorType =
 export type Fault = 'downstream' | 'peer-relay' | 'upstream' | 'internal';
 
 interface CodeSpec {
+  /** What the refusal means, for the generated error table (docs/errors.md). */
+  readonly summary: string;
   readonly status: number;
   readonly proxyError: ProxyErrorType;
   readonly fault: Fault;
@@ -36,30 +38,36 @@ interface CodeSpec {
 
 const specs = {
   'malformed-request': {
+    summary: 'a malformed request or target',
     status: 400,
     proxyError: 'http_request_error',
     fault: 'downstream',
     retryable: false,
   },
   'headers-too-large': {
+    summary: 'a request head over the size limit',
     status: 431,
     proxyError: 'http_request_error',
     fault: 'downstream',
     retryable: false,
   },
   'method-not-allowed': {
+    summary: 'a method or protocol this relay does not serve',
     status: 405,
     proxyError: 'http_request_denied',
     fault: 'downstream',
     retryable: false,
   },
   'unknown-egress': {
+    summary:
+      'an egress not in the signed directory (or a target named to the ingress: never an open proxy)',
     status: 403,
     proxyError: 'http_request_denied',
     fault: 'downstream',
     retryable: false,
   },
   'egress-unavailable': {
+    summary: 'the egress could not be reached',
     status: 502,
     proxyError: 'destination_unavailable',
     fault: 'peer-relay',
@@ -67,56 +75,77 @@ const specs = {
   },
   // Health says the egress is down: the ingress refuses at once, with Retry-After.
   'egress-down': {
+    summary: 'health says the egress is down or draining',
     status: 503,
     proxyError: 'destination_unavailable',
     fault: 'peer-relay',
     retryable: true,
   },
   'egress-timeout': {
+    summary: 'the egress did not answer in time',
     status: 504,
     proxyError: 'connection_timeout',
     fault: 'peer-relay',
     retryable: true,
   },
   'target-prohibited': {
+    summary: 'a target address the policy refuses (private, loopback, metadata, ...)',
     status: 403,
     proxyError: 'destination_ip_prohibited',
     fault: 'downstream',
     retryable: false,
   },
   'port-prohibited': {
+    summary: 'a target port the policy refuses',
     status: 403,
     proxyError: 'http_request_denied',
     fault: 'downstream',
     retryable: false,
   },
-  'dns-error': { status: 502, proxyError: 'dns_error', fault: 'upstream', retryable: false },
-  'dns-timeout': { status: 504, proxyError: 'dns_timeout', fault: 'upstream', retryable: true },
+  'dns-error': {
+    summary: 'the target name did not resolve (at the egress)',
+    status: 502,
+    proxyError: 'dns_error',
+    fault: 'upstream',
+    retryable: false,
+  },
+  'dns-timeout': {
+    summary: 'the target name did not resolve in time',
+    status: 504,
+    proxyError: 'dns_timeout',
+    fault: 'upstream',
+    retryable: true,
+  },
   'connection-refused': {
+    summary: 'the target refused the connection',
     status: 502,
     proxyError: 'connection_refused',
     fault: 'upstream',
     retryable: true,
   },
   'connection-timeout': {
+    summary: 'the target did not accept in time',
     status: 504,
     proxyError: 'connection_timeout',
     fault: 'upstream',
     retryable: true,
   },
   'destination-unreachable': {
+    summary: 'no route to the target',
     status: 502,
     proxyError: 'destination_ip_unroutable',
     fault: 'upstream',
     retryable: true,
   },
   'connection-terminated': {
+    summary: 'the connection ended before an answer',
     status: 502,
     proxyError: 'connection_terminated',
     fault: 'upstream',
     retryable: true,
   },
   'idle-timeout': {
+    summary: 'no byte moved either way for too long',
     status: 504,
     proxyError: 'connection_read_timeout',
     fault: 'downstream',
@@ -125,12 +154,14 @@ const specs = {
   // Privacy Pass (RFC 9577): no token, or one that does not redeem. Answered with a fresh
   // challenge in Proxy-Authenticate, so the client can fetch a token and try again.
   'token-required': {
+    summary: 'no Privacy Pass token (407 with a challenge)',
     status: 407,
     proxyError: 'http_request_denied',
     fault: 'downstream',
     retryable: false,
   },
   'token-invalid': {
+    summary: 'a bad, foreign, expired or spent token (407 with a fresh challenge)',
     status: 407,
     proxyError: 'http_request_denied',
     fault: 'downstream',
@@ -138,6 +169,7 @@ const specs = {
   },
   // Too many new sessions from one client address: slow down, then retry.
   'rate-limited': {
+    summary: 'too many new sessions from one client address',
     status: 429,
     proxyError: 'http_request_denied',
     fault: 'downstream',
@@ -145,36 +177,42 @@ const specs = {
   },
   // The spent-token store cannot answer: redemption fails closed rather than allow a replay.
   'auth-unavailable': {
+    summary: 'the spent-token store cannot answer: redemption fails closed',
     status: 503,
     proxyError: 'proxy_internal_error',
     fault: 'internal',
     retryable: true,
   },
   'limit-reached': {
+    summary: 'a session or flow cap is reached',
     status: 503,
     proxyError: 'connection_limit_reached',
     fault: 'internal',
     retryable: true,
   },
   'tls-failed': {
+    summary: 'a TLS handshake failed (an unknown ingress certificate is refused in the handshake)',
     status: 502,
     proxyError: 'tls_protocol_error',
     fault: 'peer-relay',
     retryable: true,
   },
   'pin-mismatch': {
+    summary: 'the egress key is not one the directory pins',
     status: 502,
     proxyError: 'tls_certificate_error',
     fault: 'peer-relay',
     retryable: false,
   },
   'config-invalid': {
+    summary: 'the relay is misconfigured',
     status: 500,
     proxyError: 'proxy_configuration_error',
     fault: 'internal',
     retryable: false,
   },
   internal: {
+    summary: 'a bug: never a reason that could leak anything',
     status: 500,
     proxyError: 'proxy_internal_error',
     fault: 'internal',

@@ -1,7 +1,7 @@
 /**
  * The one error every decoder, parser and key loader in this package throws. `reason` is a
  * stable string the caller switches on; the message is fixed per reason so nothing taken
- * from the input (a header, a key) can reach a log or the wire through it (STYLE.md habit 7).
+ * from the input (a header, a key) can reach a log or the wire through it.
  */
 export type PrivacyPassErrorReason =
   | 'malformed' // bytes or header that do not parse

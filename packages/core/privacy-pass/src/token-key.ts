@@ -74,7 +74,7 @@ function rsaPublicKeyFromPssSpki(spki: Uint8Array): Uint8Array {
 }
 
 /** A 2048-bit RSA KeyObject from canonical PKCS#1 DER, or 'bad-key'. */
-export function rsaPublicKeyObject(rsaPublicKey: Uint8Array): KeyObject {
+function rsaPublicKeyObject(rsaPublicKey: Uint8Array): KeyObject {
   let key: KeyObject;
   try {
     key = createPublicKey({ key: Buffer.from(rsaPublicKey), format: 'der', type: 'pkcs1' });

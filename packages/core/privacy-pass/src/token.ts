@@ -19,8 +19,8 @@ export const TOKEN_TYPE_BLIND_RSA = 0x0002;
 /** Authenticator length for type 2: the RSA modulus length in bytes. */
 export const NK = 256;
 export const NONCE_LENGTH = 32;
-export const DIGEST_LENGTH = 32;
-export const TOKEN_KEY_ID_LENGTH = 32;
+const DIGEST_LENGTH = 32;
+const TOKEN_KEY_ID_LENGTH = 32;
 export const AUTHENTICATOR_INPUT_LENGTH = 2 + NONCE_LENGTH + DIGEST_LENGTH + TOKEN_KEY_ID_LENGTH; // 98
 export const TOKEN_LENGTH = 2 + 32 + 32 + 32 + 256; // 354
 

@@ -1,5 +1,5 @@
 /**
- * Interoperability with @cloudflare/privacypass-ts, the library DESIGN.md names: a token this
+ * Interoperability with @cloudflare/privacypass-ts, the reference implementation: a token this
  * package blinds and finalizes verifies there, and a token request that library blinds is
  * signed here and finalizes there. (This package blinds with node:crypto, ~20× faster.)
  */

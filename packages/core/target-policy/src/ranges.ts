@@ -81,7 +81,7 @@ export function builtinMatch(ip: IpAddress): BuiltinRange | undefined {
  * 64:ff9b:1::/48 (RFC 8215) is absent on purpose: where its IPv4 sits depends on the prefix
  * length the operator carved out of it (RFC 6052 §2.2), so it cannot be decoded here.
  */
-export type Embedding = 'mapped' | 'translated' | 'nat64' | '6to4';
+type Embedding = 'mapped' | 'translated' | 'nat64' | '6to4';
 
 const embeddings: ReadonlyArray<{ kind: Embedding; cidr: Cidr; offset: number; label: string }> = [
   { kind: 'mapped', cidr: cidr('::ffff:0:0/96'), offset: 12, label: 'IPv4-mapped' },

@@ -276,7 +276,7 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
       socket.once('secure', () => {
         clearTimeout(timer);
         // A server-side TLSSocket built by hand keeps `secureConnecting` set, and the h2
-        // server then never starts the session (DESIGN.md "Performance facts").
+        // server then never starts the session (docs/design.md, "Performance facts").
         (socket as unknown as { secureConnecting: boolean }).secureConnecting = false;
         if (socket.alpnProtocol === 'h2') h2.emit('connection', socket);
         else h1.emit('connection', socket);

@@ -6,7 +6,7 @@ export interface Target {
 }
 
 /**
- * "Give me a Duplex to X" (STYLE.md habit 5). The local proxies know nothing about relays:
+ * "Give me a Duplex to X" (docs/design.md, "The code"). The local proxies know nothing about relays:
  * whatever the connector does (a tunnel through ingress and egress, or a plain socket in
  * tests), it resolves a connected byte stream or rejects with a RelayError whose code says
  * what the client is told. `signal` aborts when the local client goes away first.

@@ -2,7 +2,7 @@
  * Client side of the outer hop: one TLS connection to the ingress per inner session, with
  * an HTTP/1.1 CONNECT naming the egress. The inner TLS then runs directly on this
  * TLSSocket, which Node stacks natively (faster than TLS over an h2 stream, see
- * DESIGN.md "Performance facts").
+ * docs/design.md, "Performance facts").
  */
 import http from 'node:http';
 import tls from 'node:tls';

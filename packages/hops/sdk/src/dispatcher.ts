@@ -16,7 +16,7 @@ import { RelayError, toRelayError } from '@splitrelay/errors';
 import { tuneSocket } from '@splitrelay/transport';
 import type { Target } from './client.ts';
 
-/** "Give me a Duplex to X" (STYLE.md habit 5); rejects with a RelayError saying why not. */
+/** "Give me a Duplex to X" (docs/design.md, "The code"); rejects with a RelayError saying why not. */
 export type FlowConnector = (target: Target, signal?: AbortSignal) => Promise<Duplex>;
 
 export interface DispatcherOptions {
@@ -88,7 +88,7 @@ export function flowConnector(
         }
         flow = opened;
         // A flow that is a real TCP socket (a direct connector, the tests) must not wait on
-        // Nagle: tls.connect does not turn it off (DESIGN.md "Performance facts").
+        // Nagle: tls.connect does not turn it off (docs/design.md, "Performance facts").
         if (opened instanceof net.Socket) tuneSocket(opened);
         if (!https) {
           settle(null, opened);

@@ -1,6 +1,6 @@
 /**
  * Which egress a new inner session goes to: a pure decision over the verified directory,
- * so the policy is testable without sockets (STYLE.md habit 4).
+ * so the policy is testable without sockets: deciding is apart from dialling.
  */
 import type { Entry } from '@splitrelay/directory';
 import { RelayError } from '@splitrelay/errors';

@@ -68,7 +68,7 @@ after(async () => {
   await subscriber.close();
   await raw.drain();
   await server.stop();
-  // Closed clients and a stopped server leave nothing behind (STYLE.md habit 11).
+  // Closed clients and a stopped server leave nothing behind.
   await sleep(20);
   assert.deepEqual(handles(), baseline);
 });

@@ -72,10 +72,7 @@ async function streamInfo(jsm: JetStreamManager, stream: string): Promise<Stream
 }
 
 /** Refuses a bucket whose records could disappear before `spec.ttlMs`. */
-export function checkBucket(
-  config: StreamConfig,
-  spec: Pick<BucketSpec, 'bucket' | 'ttlMs'>,
-): void {
+function checkBucket(config: StreamConfig, spec: Pick<BucketSpec, 'bucket' | 'ttlMs'>): void {
   const name = `bucket ${spec.bucket}`;
   if (!config.subjects?.includes(`$KV.${spec.bucket}.>`)) {
     throw new SpentStoreConfigError(`${name} exists but is not a KV bucket`);

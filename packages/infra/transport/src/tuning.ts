@@ -1,5 +1,5 @@
 /**
- * The data path's measured knobs, in one place (DESIGN.md "Performance facts"). Every hop
+ * The data path's measured knobs, in one place (docs/design.md, "Performance facts"). Every hop
  * imports these instead of choosing its own numbers.
  */
 import { setDefaultHighWaterMark } from 'node:stream';
