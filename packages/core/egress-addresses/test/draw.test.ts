@@ -97,24 +97,32 @@ function serial(labels: readonly number[]) {
 
 const N = 47_000; // 1000 expected per address
 
-test('seeded: session draws are uniform over the pool, across prefixes of different sizes', () => {
+test('seeded: session draws are uniform over the pool, across prefixes of different sizes', (t) => {
   const labels = sessionLabels(seededRng('uniform'), N);
   const r = chiSquare(counts(labels), uniform);
+  t.diagnostic(`chi2=${r.statistic.toFixed(1)} df=${r.df} p=${r.p.toFixed(3)}`);
   assert.ok(r.p > SEEDED_ALPHA, `chi2=${r.statistic.toFixed(1)} df=${r.df} p=${r.p}`);
   // Every address was drawn, including the /31's and the /32's.
   assert.ok(counts(labels).every((c) => c > 0));
 });
 
-test('seeded: consecutive session draws are independent (serial test)', () => {
+test('seeded: consecutive session draws are independent (serial test)', (t) => {
   const r = serial(sessionLabels(seededRng('serial'), N));
+  t.diagnostic(`chi2=${r.statistic.toFixed(1)} df=${r.df} p=${r.p.toFixed(3)}`);
   assert.ok(r.p > SEEDED_ALPHA, `chi2=${r.statistic.toFixed(1)} df=${r.df} p=${r.p}`);
 });
 
-test('crypto randomness: uniform and independent at alpha 1e-6 each', () => {
+test('crypto randomness: uniform and independent at alpha 1e-6 each', (t) => {
+  const started = performance.now();
   const labels = sessionLabels(cryptoRng, N);
+  const ms = performance.now() - started;
+  t.diagnostic(
+    `${N} sessions opened in ${ms.toFixed(0)} ms (${((N / ms) * 1000).toFixed(0)}/s, both families drawn)`,
+  );
   const u = chiSquare(counts(labels), uniform);
-  assert.ok(u.p > CRYPTO_ALPHA, `uniformity chi2=${u.statistic.toFixed(1)} p=${u.p}`);
   const s = serial(labels);
+  t.diagnostic(`uniformity p=${u.p.toFixed(3)}, serial p=${s.p.toFixed(3)}`);
+  assert.ok(u.p > CRYPTO_ALPHA, `uniformity chi2=${u.statistic.toFixed(1)} p=${u.p}`);
   assert.ok(s.p > CRYPTO_ALPHA, `serial chi2=${s.statistic.toFixed(1)} p=${s.p}`);
 });
 
@@ -138,7 +146,7 @@ test('IPv6 draws are uniform over subnets and interface identifiers', () => {
   }
 });
 
-test('negative control: a modulo-biased draw fails the uniformity test', () => {
+test('negative control: a modulo-biased draw fails the uniformity test', (t) => {
   const rng = seededRng('biased');
   const addresses = [...v4Labels.keys()];
   // 256 % 47 = 21: the first 21 addresses come up 6/256 of the time, the rest 5/256.
@@ -146,10 +154,11 @@ test('negative control: a modulo-biased draw fails the uniformity test', () => {
     label(addresses[(rng(1)[0] as number) % K] as string),
   );
   const r = chiSquare(counts(labels), uniform);
+  t.diagnostic(`chi2=${r.statistic.toFixed(1)} df=${r.df} p=${r.p.toExponential(1)}`);
   assert.ok(r.p < CRYPTO_ALPHA, `the biased draw passed: p=${r.p}`);
 });
 
-test('negative control: a sticky draw (keeps the last address half the time) fails the serial test', () => {
+test('negative control: a sticky draw (keeps the last address half the time) fails the serial test', (t) => {
   const rng = seededRng('sticky');
   let last: number | undefined;
   const labels = Array.from({ length: N }, () => {
@@ -159,10 +168,11 @@ test('negative control: a sticky draw (keeps the last address half the time) fai
   });
   // Every address is still equally likely on average; only the pairs give it away.
   const r = serial(labels);
+  t.diagnostic(`chi2=${r.statistic.toFixed(1)} df=${r.df} p=${r.p.toExponential(1)}`);
   assert.ok(r.p < CRYPTO_ALPHA, `the sticky draw passed: p=${r.p}`);
 });
 
-test('negative control: a stable mapping (hash of a client id) fails the serial test', () => {
+test('negative control: a stable mapping (hash of a client id) fails the serial test', (t) => {
   // 2,350 clients open 20 sessions each, one after another. Hashing the client id spreads
   // clients evenly over the pool, but a client's sessions all share one address.
   const addresses = [...v4Labels.keys()];
@@ -173,6 +183,7 @@ test('negative control: a stable mapping (hash of a client id) fails the serial 
     for (let s = 0; s < 20; s++) labels.push(label(addresses[pick] as string));
   }
   const r = serial(labels);
+  t.diagnostic(`chi2=${r.statistic.toFixed(1)} df=${r.df} p=${r.p.toExponential(1)}`);
   assert.ok(r.p < CRYPTO_ALPHA, `the stable mapping passed: p=${r.p}`);
 });
 
