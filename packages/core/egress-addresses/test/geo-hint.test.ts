@@ -192,3 +192,9 @@ test('matching region codes: subdivision, then countryDefaults, then a country-l
     ['de', 'default'],
   );
 });
+
+test('every strict prefix of a region-code field is refused', () => {
+  const field = '"DE,DE-BY"';
+  assert.deepEqual(parseRegionHint(field), { kind: 'region', country: 'DE', subdivision: 'DE-BY' });
+  for (let i = 0; i < field.length; i++) invalidHint(() => parseRegionHint(field.slice(0, i)));
+});

@@ -135,3 +135,9 @@ test('property: arbitrary text either parses or fails with invalid-geofeed, neve
     { numRuns: 1000 },
   );
 });
+
+test('every strict prefix of a valid entry line is refused', () => {
+  const line = '2001:db8:b0::/63,DE,DE-BY,München,';
+  assert.equal(parseGeofeed(line).length, 1);
+  for (let i = 1; i < line.length; i++) invalidFeed(line.slice(0, i));
+});
