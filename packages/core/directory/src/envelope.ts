@@ -23,14 +23,19 @@ export const MAX_PAYLOAD_BYTES = 16 * 1024;
 const SIGNATURE_BYTES = 64;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
-export const signedEnvelopeSchema = z.strictObject({
-  payload: z
-    .string()
-    .min(1)
-    .max(Math.ceil((MAX_PAYLOAD_BYTES * 4) / 3)),
-  sig: z.string().length(Math.ceil((SIGNATURE_BYTES * 4) / 3)),
-  kid: keyIdSchema,
-});
+/** The envelope's shape, for documents of at most `maxPayloadBytes`. */
+export function envelopeSchema(maxPayloadBytes: number) {
+  return z.strictObject({
+    payload: z
+      .string()
+      .min(1)
+      .max(Math.ceil((maxPayloadBytes * 4) / 3)),
+    sig: z.string().length(Math.ceil((SIGNATURE_BYTES * 4) / 3)),
+    kid: keyIdSchema,
+  });
+}
+
+export const signedEnvelopeSchema = envelopeSchema(MAX_PAYLOAD_BYTES);
 
 export type SignedEnvelope = z.output<typeof signedEnvelopeSchema>;
 
@@ -75,13 +80,14 @@ export function signDocument(
   privateKey: KeyObject,
   kid: string,
   what: string,
+  maxPayloadBytes = MAX_PAYLOAD_BYTES,
 ): SignedEnvelope {
   if (privateKey.type !== 'private' || privateKey.asymmetricKeyType !== 'ed25519') {
     throw new TypeError('privateKey must be an Ed25519 private key');
   }
   const payload = Buffer.from(JSON.stringify(value), 'utf8');
-  if (payload.length > MAX_PAYLOAD_BYTES) {
-    throw new DirectoryError('malformed', `${what} is malformed: over ${MAX_PAYLOAD_BYTES} bytes`);
+  if (payload.length > maxPayloadBytes) {
+    throw new DirectoryError('malformed', `${what} is malformed: over ${maxPayloadBytes} bytes`);
   }
   const sig = sign(null, Buffer.concat([context, payload]), privateKey);
   return { payload: payload.toString('base64url'), sig: sig.toString('base64url'), kid };
@@ -97,8 +103,11 @@ export function openDocument(
   signed: unknown,
   keys: ReadonlyMap<string, KeyObject>,
   what: string,
+  maxPayloadBytes = MAX_PAYLOAD_BYTES,
 ): { kid: string; value: unknown } {
-  const envelope = signedEnvelopeSchema.safeParse(signed);
+  const envelope = (
+    maxPayloadBytes === MAX_PAYLOAD_BYTES ? signedEnvelopeSchema : envelopeSchema(maxPayloadBytes)
+  ).safeParse(signed);
   if (!envelope.success) {
     const issues = envelope.error.issues
       .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`)

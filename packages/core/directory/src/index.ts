@@ -19,6 +19,7 @@ export {
 } from './keys.ts';
 export {
   signedEnvelopeSchema,
+  envelopeSchema,
   signatureContext,
   signDocument,
   openDocument,

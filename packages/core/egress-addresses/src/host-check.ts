@@ -1,0 +1,125 @@
+/**
+ * Which pool prefixes this host cannot send from, judged from its local routing table.
+ *
+ * A source address is usable when the kernel accepts packets for it as local, which is
+ * exactly the `local` routes of table local: each configured address gets a host route
+ * there, and a whole range bound without configuring its addresses ("AnyIP") is one route:
+ *
+ *   ip route add local 192.0.2.0/24 dev lo          ip -6 route add local 2001:db8:1::/64 dev lo
+ *
+ * The shell gathers the table with `ip -j -4 route show table local` and
+ * `ip -j -6 route show table local` (or netlink RTM_GETROUTE for table 255) and hands the
+ * parsed JSON to `localRoutesFromIpJson`. Binding with IP_FREEBIND or net.ipv6.ip_nonlocal_bind
+ * would succeed without such a route, but replies would then reach the host only if the
+ * upstream routes the prefix to it, which nothing on the host can check, so those prefixes
+ * are reported here too. Upstream routing (the prefix announced or routed to this host) is
+ * the operator's to check from outside.
+ */
+import {
+  formatPrefix,
+  parseAddress,
+  parsePrefix,
+  prefixEnd,
+  type IpFamily,
+  type Prefix,
+} from './prefix.ts';
+import type { AddressPools } from './pools.ts';
+
+export interface UnusablePrefix {
+  readonly region: string;
+  readonly family: IpFamily;
+  readonly prefix: string;
+  /** 'not-local': no usable address of it is local; 'partly-local': some are, some not. */
+  readonly reason: 'not-local' | 'partly-local';
+}
+
+/**
+ * The `local` routes in `ip -j route show table local` output (one array or several
+ * concatenated), as prefixes; a bare `dst` is a host route. Other route types and entries
+ * that do not parse are skipped: this reads the kernel's own output, not hostile input.
+ */
+export function localRoutesFromIpJson(...outputs: unknown[]): Prefix[] {
+  const out: Prefix[] = [];
+  for (const output of outputs) {
+    if (!Array.isArray(output)) continue;
+    for (const route of output as unknown[]) {
+      if (typeof route !== 'object' || route === null) continue;
+      const { type, dst } = route as { type?: unknown; dst?: unknown };
+      if (type !== 'local' || typeof dst !== 'string') continue;
+      const p = localPrefix(dst);
+      if (p !== undefined) out.push(p);
+    }
+  }
+  return out;
+}
+
+function localPrefix(dst: string): Prefix | undefined {
+  if (dst.includes('/')) {
+    const r = parsePrefix(dst);
+    return r.ok ? r.prefix : undefined;
+  }
+  const a = parseAddress(dst);
+  return a === undefined
+    ? undefined
+    : { family: a.family, network: a.value, length: a.family === 4 ? 32 : 128 };
+}
+
+/** Sorted, merged [first, last] intervals of the routes of one family. */
+function mergedIntervals(routes: readonly Prefix[], family: IpFamily): [bigint, bigint][] {
+  const spans = routes
+    .filter((r) => r.family === family)
+    .map((r): [bigint, bigint] => [r.network, prefixEnd(r)])
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const merged: [bigint, bigint][] = [];
+  for (const span of spans) {
+    const last = merged.at(-1);
+    if (last !== undefined && span[0] <= last[1] + 1n) {
+      if (span[1] > last[1]) last[1] = span[1];
+    } else {
+      merged.push([span[0], span[1]]);
+    }
+  }
+  return merged;
+}
+
+/** Addresses of [first, last] inside the merged intervals. */
+function coveredCount(merged: readonly [bigint, bigint][], first: bigint, last: bigint): bigint {
+  let n = 0n;
+  for (const [a, b] of merged) {
+    const lo = a > first ? a : first;
+    const hi = b < last ? b : last;
+    if (lo <= hi) n += hi - lo + 1n;
+  }
+  return n;
+}
+
+/**
+ * Every pool prefix with usable addresses that are not local here. For IPv4 only the
+ * addresses a draw can return count (not the network and broadcast of a /30 or shorter).
+ */
+export function unusablePrefixes(
+  pools: AddressPools,
+  localRoutes: readonly Prefix[],
+): UnusablePrefix[] {
+  const merged = { 4: mergedIntervals(localRoutes, 4), 6: mergedIntervals(localRoutes, 6) };
+  const problems: UnusablePrefix[] = [];
+  for (const region of pools.regions) {
+    for (const pool of [region.ipv4, region.ipv6]) {
+      if (pool === undefined) continue;
+      for (const { prefix } of pool.prefixes) {
+        const trim = prefix.family === 4 && prefix.length <= 30 ? 1n : 0n;
+        const first = prefix.network + trim;
+        const last = prefixEnd(prefix) - trim;
+        const covered = coveredCount(merged[prefix.family], first, last);
+        if (covered === last - first + 1n) continue;
+        problems.push({
+          region: region.id,
+          family: prefix.family,
+          prefix: formatPrefix(prefix),
+          reason: covered === 0n ? 'not-local' : 'partly-local',
+        });
+      }
+    }
+  }
+  return problems;
+}
