@@ -414,8 +414,11 @@ class LabRun implements Lab {
     );
     this.#finalEvidence();
     const cleanup = await cleanLab(this.id, this.#p.manifest.read(), this.#p.grace);
-    // Every Node child handle is released before destroy() resolves.
-    await Promise.allSettled(this.#p.table.all().map((p) => p.exited));
+    // Every Node child handle is released before destroy() resolves: 'close' comes after the
+    // exit and the stdio streams, and libuv frees the handle in the close phase that follows
+    // (after this turn's immediates, before the next turn's timers).
+    await Promise.allSettled(this.#p.table.all().map((p) => bounded(p.closed, 2_000)));
+    await new Promise((resolve) => setImmediate(() => setTimeout(resolve, 0)));
     return this.#finish(stats, cleanup);
   }
 
@@ -450,6 +453,14 @@ class LabRun implements Lab {
   #alive(): void {
     if (this.destroyed) throw new LabError('destroyed', `lab ${this.id} was destroyed`);
   }
+}
+
+function bounded(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise((resolve) => (timer = setTimeout(resolve, ms))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 function checkRole(role: Role): Role {

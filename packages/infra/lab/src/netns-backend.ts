@@ -12,7 +12,7 @@ export function netnsBackend(topology: Topology): Backend {
   const limitations: string[] = [];
   if (topology.firewall === 'none') {
     limitations.push(
-      'the router has no packet filter (neither nft nor iptables is installed): reachability is enforced by routes only, so a process that adds a route reaches a forbidden role',
+      'the router has no packet filter: reachability is enforced by routes only, which do not enforce direction (a role may open connections to every peer it has a route to for replies, e.g. the egress to the ingress), and a process that adds a route reaches a forbidden role',
     );
   }
   if (!topology.ipv6)

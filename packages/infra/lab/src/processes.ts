@@ -45,6 +45,8 @@ export interface LabProcess {
   /** The Node child (its stdin/stdout/stderr are streams only when asked for with 'pipe'). */
   readonly child: ChildProcess;
   readonly exited: Promise<ProcessExit>;
+  /** Resolves once the process has exited and its stdio streams are closed. */
+  readonly closed: Promise<void>;
   readonly running: boolean;
   /** Resolves with the first output line matching `pattern` (stdout and stderr), bounded by time. */
   waitForOutput(pattern: RegExp, options?: { timeoutMs?: number }): Promise<string>;
@@ -131,9 +133,15 @@ export class ProcessTable {
     const pid = child.pid;
     const who = identity(pid);
     host.manifest.append({ t: 'process', pid, startTime: who.startTime, role, name });
-    if (options.stdout === 'pipe') tee(child.stdout, stdoutFile);
-    if (options.stderr === 'pipe') tee(child.stderr, stderrFile);
+    const copies = [
+      options.stdout === 'pipe' ? tee(child.stdout, stdoutFile) : undefined,
+      options.stderr === 'pipe' ? tee(child.stderr, stderrFile) : undefined,
+    ];
     let exit: ProcessExit | undefined;
+    const closed = Promise.all([
+      new Promise<void>((resolve) => child.once('close', () => resolve())),
+      ...copies,
+    ]).then(() => undefined);
     const exited = (async (): Promise<ProcessExit> => {
       const [code, signal] = (await once(child, 'exit').catch(() => [null, null])) as [
         number | null,
@@ -150,6 +158,7 @@ export class ProcessTable {
       stderrFile,
       child,
       exited,
+      closed,
       get running() {
         return exit === undefined;
       },
@@ -191,11 +200,13 @@ function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 60) || 'process';
 }
 
-function tee(stream: Readable | null, file: string): void {
-  if (!stream) return;
+/** Copies a child's stream into its evidence file; resolves once the file is closed. */
+function tee(stream: Readable | null, file: string): Promise<void> | undefined {
+  if (!stream) return undefined;
   const out = createWriteStream(file, { flags: 'a' });
   stream.on('data', (chunk: Buffer) => out.write(chunk));
   stream.once('close', () => out.end());
+  return new Promise((resolve) => out.once('close', () => resolve()));
 }
 
 /**
