@@ -6,10 +6,13 @@
  *   1. its environment carries SPLITRELAY_LAB=<id> (every lab process and its descendants,
  *      unless one clears its environment);
  *   2. it lives in one of the lab's network namespaces (whatever started it);
- *   3. it is a recorded (pid, start time), or in the process group of one: lab processes
- *      lead their own groups, and a group id cannot be reused while a member lives.
+ *   3. it is a recorded (pid, start time), or in the process group led by one that still
+ *      runs (lab processes lead their own groups).
  *
- * The caller's own process is never selected, whatever its environment says.
+ * A pid or group number counts only with a matching start time: a process recorded after it
+ * had already exited (no start time), or a group whose leader is gone, is left to rules 1 and
+ * 2, so a reused number never selects a stranger. The caller's own process is never selected,
+ * whatever its environment says.
  */
 import {
   environValue,
@@ -44,16 +47,14 @@ export function findLabProcesses(query: LabProcessQuery): ProcessIdentity[] {
       const ino = netnsInodeOf(pid);
       belongs = ino !== undefined && inodes.has(ino);
     }
-    if (!belongs && recordedStart.has(pid)) {
+    if (!belongs) {
       const start = recordedStart.get(pid);
-      belongs = start === undefined || start === stat.startTime;
+      belongs = start !== undefined && start === stat.startTime;
     }
-    if (!belongs && recordedStart.has(stat.pgid) && stat.pgid !== pid) {
-      // A group whose leader is alive but is another process than the one recorded is a new
-      // group that merely reuses the number.
-      const leader = procStat(stat.pgid);
+    if (!belongs && stat.pgid !== pid) {
       const start = recordedStart.get(stat.pgid);
-      belongs = leader === undefined || start === undefined || leader.startTime === start;
+      const leader = start === undefined ? undefined : procStat(stat.pgid);
+      belongs = leader !== undefined && leader.startTime === start;
     }
     if (belongs) found.push({ pid, startTime: stat.startTime });
   }
