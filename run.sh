@@ -39,6 +39,12 @@ if [ "${1:-}" = test ]; then
   command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
 fi
+# The auditor's lab (and its tests): namespaces and veths, packet captures, the router's filter.
+if [ "${1:-}" = test ] || [ "${1:-}" = audit ]; then
+  command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || missing+=(iproute2)
+  command -v tcpdump >/dev/null 2>&1 || [ -x /usr/bin/tcpdump ] || [ -x /usr/sbin/tcpdump ] || missing+=(tcpdump)
+  command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing+=(nftables)
+fi
 if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 
 say "installing dependencies (Node 26 comes with them as the 'node' package)"

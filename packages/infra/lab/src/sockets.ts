@@ -1,0 +1,189 @@
+/**
+ * Socket tables as data: who had which connection open, from `ss -tunap` or, where ss is
+ * missing, from /proc/net/{tcp,tcp6,udp,udp6}. Pure parsers, so they are tested on fixtures.
+ *
+ * `ss -tunapH` prints one socket per line (no header with -H):
+ *
+ *   Netid State  Recv-Q Send-Q Local-Address:Port  Peer-Address:Port  Process
+ *   tcp   ESTAB  0      0      198.51.100.2:8443   192.0.2.2:51234    users:(("node",pid=7,fd=21))
+ *   tcp   LISTEN 0      511    *:8443              *:*                (dual-stack: family 6)
+ *   udp   UNCONN 0      0      [2001:db8:0:7::2]:53 [::]:*
+ *
+ * /proc/net/tcp (and udp; tcp6 and udp6 have 32-digit addresses) prints, after a header line:
+ *
+ *   sl  local_address rem_address   st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...
+ *   0:  0100007F:0277 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0   0       12345 ...
+ *
+ * Addresses there are the kernel's 32-bit words printed as native integers, so on a
+ * little-endian machine each word's bytes are reversed; ports are big-endian hex. The owner of
+ * a /proc socket is found by its inode (sockets.ts only parses; the sampler maps inodes to pids).
+ */
+import { formatIpv4, formatIpv6 } from './ip-text.ts';
+
+export interface Endpoint {
+  /** Text address as ss prints it (RFC 5952 for IPv6), or "*" for any address of both families. */
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface SocketOwner {
+  readonly name: string | undefined;
+  readonly pid: number;
+  readonly fd: number | undefined;
+}
+
+export interface SocketEntry {
+  readonly protocol: 'tcp' | 'udp';
+  readonly family: 4 | 6;
+  /** ss's state names: ESTAB, LISTEN, SYN-SENT, TIME-WAIT, UNCONN... */
+  readonly state: string;
+  readonly local: Endpoint;
+  /** Undefined when there is no peer (a listener, an unconnected UDP socket). */
+  readonly remote: Endpoint | undefined;
+  readonly owners: readonly SocketOwner[];
+  /** Socket inode (from /proc only). */
+  readonly inode?: number;
+}
+
+const OWNER = /\("((?:[^"\\]|\\.)*)",pid=(\d+)(?:,fd=(\d+))?\)/g;
+
+/** Parses `ss -tunapH` (or `ss -tunap`: a header line is skipped). Unparseable lines are skipped. */
+export function parseSs(text: string): SocketEntry[] {
+  const entries: SocketEntry[] = [];
+  for (const line of text.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 6) continue;
+    const [netid, state, , , local, peer] = fields as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    if (netid !== 'tcp' && netid !== 'udp') continue;
+    const l = parseSsEndpoint(local);
+    const r = parseSsEndpoint(peer);
+    if (l === undefined || r === undefined) continue;
+    const rest = fields.slice(6).join(' ');
+    const owners: SocketOwner[] = [];
+    for (const m of rest.matchAll(OWNER)) {
+      owners.push({
+        name: m[1],
+        pid: Number(m[2]),
+        fd: m[3] === undefined ? undefined : Number(m[3]),
+      });
+    }
+    entries.push({
+      protocol: netid,
+      family: l.family,
+      state,
+      local: { address: l.address, port: l.port ?? 0 },
+      remote:
+        r.port === undefined || isUnspecified(r.address)
+          ? undefined
+          : { address: r.address, port: r.port },
+      owners,
+    });
+  }
+  return entries;
+}
+
+function parseSsEndpoint(
+  text: string,
+): { address: string; port: number | undefined; family: 4 | 6 } | undefined {
+  const colon = text.lastIndexOf(':');
+  if (colon <= 0) return undefined;
+  let host = text.slice(0, colon);
+  const portText = text.slice(colon + 1);
+  let port: number | undefined;
+  if (portText === '*') port = undefined;
+  else if (/^[0-9]{1,5}$/.test(portText) && Number(portText) <= 65535) port = Number(portText);
+  else return undefined;
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  const scope = host.indexOf('%');
+  if (scope >= 0) host = host.slice(0, scope);
+  if (host === '*') return { address: '*', port, family: 6 };
+  if (host.includes(':')) return { address: host, port, family: 6 };
+  if (/^[0-9]{1,3}(\.[0-9]{1,3}){3}$/.test(host)) return { address: host, port, family: 4 };
+  return undefined;
+}
+
+function isUnspecified(address: string): boolean {
+  return address === '*' || address === '0.0.0.0' || address === '::';
+}
+
+const TCP_STATES: Readonly<Record<number, string>> = {
+  0x01: 'ESTAB',
+  0x02: 'SYN-SENT',
+  0x03: 'SYN-RECV',
+  0x04: 'FIN-WAIT-1',
+  0x05: 'FIN-WAIT-2',
+  0x06: 'TIME-WAIT',
+  0x07: 'UNCONN',
+  0x08: 'CLOSE-WAIT',
+  0x09: 'LAST-ACK',
+  0x0a: 'LISTEN',
+  0x0b: 'CLOSING',
+  0x0c: 'NEW-SYN-RECV',
+};
+
+export interface ProcNetOptions {
+  readonly protocol: 'tcp' | 'udp';
+  readonly family: 4 | 6;
+  /** Byte order the kernel printed words in: the machine's (os.endianness() === 'LE'). */
+  readonly littleEndian: boolean;
+}
+
+/** Parses one of /proc/net/{tcp,tcp6,udp,udp6}. Owners are left empty (see the header). */
+export function parseProcNet(text: string, options: ProcNetOptions): SocketEntry[] {
+  const entries: SocketEntry[] = [];
+  for (const line of text.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 10 || !/^[0-9]+:$/.test(fields[0]!)) continue;
+    const local = parseProcEndpoint(fields[1]!, options);
+    const remote = parseProcEndpoint(fields[2]!, options);
+    const st = /^[0-9A-Fa-f]{2}$/.test(fields[3]!) ? parseInt(fields[3]!, 16) : undefined;
+    const inode = /^[0-9]+$/.test(fields[9]!) ? Number(fields[9]) : undefined;
+    if (local === undefined || remote === undefined || st === undefined) continue;
+    let state = TCP_STATES[st] ?? `0x${fields[3]}`;
+    if (options.protocol === 'udp') state = st === 0x01 ? 'ESTAB' : 'UNCONN';
+    entries.push({
+      protocol: options.protocol,
+      family: options.family,
+      state,
+      local,
+      remote: remote.port === 0 && isUnspecified(remote.address) ? undefined : remote,
+      owners: [],
+      ...(inode === undefined ? {} : { inode }),
+    });
+  }
+  return entries;
+}
+
+function parseProcEndpoint(text: string, options: ProcNetOptions): Endpoint | undefined {
+  const m = /^([0-9A-Fa-f]+):([0-9A-Fa-f]{4})$/.exec(text);
+  if (!m) return undefined;
+  const hex = m[1]!;
+  const words = options.family === 4 ? 1 : 4;
+  if (hex.length !== words * 8) return undefined;
+  const bytes = new Uint8Array(words * 4);
+  for (let w = 0; w < words; w++) {
+    for (let b = 0; b < 4; b++) {
+      const byte = parseInt(hex.slice(w * 8 + b * 2, w * 8 + b * 2 + 2), 16);
+      bytes[w * 4 + (options.littleEndian ? 3 - b : b)] = byte;
+    }
+  }
+  const address = options.family === 4 ? formatIpv4(bytes) : formatIpv6(bytes);
+  return { address, port: parseInt(m[2]!, 16) };
+}
+
+/** Sets the owners of /proc entries from an inode → owners map built by the sampler. */
+export function withOwners(
+  entries: readonly SocketEntry[],
+  owners: ReadonlyMap<number, readonly SocketOwner[]>,
+): SocketEntry[] {
+  return entries.map((e) =>
+    e.inode !== undefined && owners.has(e.inode) ? { ...e, owners: owners.get(e.inode)! } : e,
+  );
+}
