@@ -116,7 +116,9 @@ export class CaptureParser {
       const error = new EvidenceError(
         'incomplete',
         this.#bufOffset,
-        this.#format === undefined ? 'capture ends inside its file header' : 'capture ends inside a record',
+        this.#format === undefined
+          ? 'capture ends inside its file header'
+          : 'capture ends inside a record',
       );
       this.#failure = { error };
       throw error;
@@ -125,9 +127,10 @@ export class CaptureParser {
 
   #consume(): void {
     for (;;) {
-      const used = this.#format === 'pcapng' || (this.#format === undefined && this.#isPcapng())
-        ? this.#pcapngBlock()
-        : this.#pcapUnit();
+      const used =
+        this.#format === 'pcapng' || (this.#format === undefined && this.#isPcapng())
+          ? this.#pcapngBlock()
+          : this.#pcapUnit();
       if (used === 0) return;
       this.#buf = this.#buf.subarray(used);
       this.#bufOffset += used;
@@ -152,7 +155,8 @@ export class CaptureParser {
       this.#little = magic.little;
       this.#nanos = magic.nanos;
       const major = u16(b, 4, this.#little) as number;
-      if (major !== 2) throw new EvidenceError('unsupported', this.#bufOffset + 4, 'pcap major version is not 2');
+      if (major !== 2)
+        throw new EvidenceError('unsupported', this.#bufOffset + 4, 'pcap major version is not 2');
       // The upper bits carry FCS information (draft-ietf-opsawg-pcap §4): the link type is the low 16.
       this.#pcapLinkType = (u32(b, 20, this.#little) as number) & 0xffff;
       this.#onInfo?.({ format: 'pcap', littleEndian: this.#little });
@@ -164,13 +168,25 @@ export class CaptureParser {
     const captured = u32(b, 8, this.#little) as number;
     const original = u32(b, 12, this.#little) as number;
     if (captured > this.#maxPacket) {
-      throw new EvidenceError('too-large', this.#bufOffset + 8, `captured length above ${this.#maxPacket}`);
+      throw new EvidenceError(
+        'too-large',
+        this.#bufOffset + 8,
+        `captured length above ${this.#maxPacket}`,
+      );
     }
     if (fraction >= (this.#nanos ? 1e9 : 1e6)) {
       throw new EvidenceError('invalid', this.#bufOffset + 4, 'timestamp fraction out of range');
     }
     if (b.length < 16 + captured) return 0;
-    this.#emit(this.#pcapLinkType, seconds, this.#nanos ? fraction : fraction * 1000, original, b, 16, captured);
+    this.#emit(
+      this.#pcapLinkType,
+      seconds,
+      this.#nanos ? fraction : fraction * 1000,
+      original,
+      b,
+      16,
+      captured,
+    );
     return 16 + captured;
   }
 
@@ -187,21 +203,38 @@ export class CaptureParser {
     }
     const length = u32(b, 4, little) as number;
     if (length < 12 || length % 4 !== 0) {
-      throw new EvidenceError('invalid', this.#bufOffset + 4, 'pcapng block length not a multiple of 4 and at least 12');
+      throw new EvidenceError(
+        'invalid',
+        this.#bufOffset + 4,
+        'pcapng block length not a multiple of 4 and at least 12',
+      );
     }
     if (length > this.#maxPacket + BLOCK_OVERHEAD) {
-      throw new EvidenceError('too-large', this.#bufOffset + 4, 'pcapng block above the size limit');
+      throw new EvidenceError(
+        'too-large',
+        this.#bufOffset + 4,
+        'pcapng block above the size limit',
+      );
     }
     if (b.length < length) return 0;
     if (u32(b, length - 4, little) !== length) {
-      throw new EvidenceError('invalid', this.#bufOffset + length - 4, 'pcapng trailing block length differs');
+      throw new EvidenceError(
+        'invalid',
+        this.#bufOffset + length - 4,
+        'pcapng trailing block length differs',
+      );
     }
     const body = b.subarray(8, length - 4);
     const bodyOffset = 8;
     if (type === SHB) {
-      if (body.length < 16) throw new EvidenceError('invalid', this.#bufOffset, 'short section header');
+      if (body.length < 16)
+        throw new EvidenceError('invalid', this.#bufOffset, 'short section header');
       if (u16(body, 4, little) !== 1) {
-        throw new EvidenceError('unsupported', this.#bufOffset + 12, 'pcapng major version is not 1');
+        throw new EvidenceError(
+          'unsupported',
+          this.#bufOffset + 12,
+          'pcapng major version is not 1',
+        );
       }
       const first = this.#format === undefined;
       this.#format = 'pcapng';
@@ -213,7 +246,8 @@ export class CaptureParser {
     if (this.#format === undefined) throw this.#unsupported();
     switch (type) {
       case 1: {
-        if (body.length < 8) throw new EvidenceError('invalid', this.#bufOffset, 'short interface description');
+        if (body.length < 8)
+          throw new EvidenceError('invalid', this.#bufOffset, 'short interface description');
         this.#interfaces.push({
           linkType: u16(body, 0, little) as number,
           snapLength: u32(body, 4, little) as number,
@@ -223,7 +257,8 @@ export class CaptureParser {
       }
       case 6:
       case 2: {
-        if (body.length < 20) throw new EvidenceError('invalid', this.#bufOffset, 'short packet block');
+        if (body.length < 20)
+          throw new EvidenceError('invalid', this.#bufOffset, 'short packet block');
         const id = type === 6 ? (u32(body, 0, little) as number) : (u16(body, 0, little) as number);
         const iface = this.#iface(id);
         const high = BigInt(u32(body, 4, little) as number);
@@ -231,16 +266,29 @@ export class CaptureParser {
         const captured = u32(body, 12, little) as number;
         const original = u32(body, 16, little) as number;
         if (captured > body.length - 20) {
-          throw new EvidenceError('invalid', this.#bufOffset + bodyOffset + 12, 'captured length beyond its block');
+          throw new EvidenceError(
+            'invalid',
+            this.#bufOffset + bodyOffset + 12,
+            'captured length beyond its block',
+          );
         }
         const units = (high << 32n) | low;
         const seconds = units / iface.unitsPerSecond;
         const nanos = ((units % iface.unitsPerSecond) * 1_000_000_000n) / iface.unitsPerSecond;
-        this.#emit(iface.linkType, Number(seconds), Number(nanos), original, b, bodyOffset + 20, captured);
+        this.#emit(
+          iface.linkType,
+          Number(seconds),
+          Number(nanos),
+          original,
+          b,
+          bodyOffset + 20,
+          captured,
+        );
         return length;
       }
       case 3: {
-        if (body.length < 4) throw new EvidenceError('invalid', this.#bufOffset, 'short simple packet block');
+        if (body.length < 4)
+          throw new EvidenceError('invalid', this.#bufOffset, 'short simple packet block');
         const iface = this.#iface(0);
         const original = u32(body, 0, little) as number;
         const room = body.length - 4;
@@ -260,12 +308,17 @@ export class CaptureParser {
       const code = u16(options, at, this.#little) as number;
       const len = u16(options, at + 2, this.#little) as number;
       if (code === 0) break;
-      if (at + 4 + len > options.length) throw new EvidenceError('invalid', offset + at, 'option beyond its block');
+      if (at + 4 + len > options.length)
+        throw new EvidenceError('invalid', offset + at, 'option beyond its block');
       if (code === 9 && len >= 1) {
         const v = options[at + 4] as number;
         const exp = BigInt(v & 0x7f);
         if ((v & 0x80) === 0 ? exp > 18n : exp > 62n) {
-          throw new EvidenceError('unsupported', offset + at + 4, 'timestamp resolution out of range');
+          throw new EvidenceError(
+            'unsupported',
+            offset + at + 4,
+            'timestamp resolution out of range',
+          );
         }
         return (v & 0x80) === 0 ? 10n ** exp : 1n << exp;
       }
@@ -276,7 +329,8 @@ export class CaptureParser {
 
   #iface(id: number): Interface {
     const iface = this.#interfaces[id];
-    if (!iface) throw new EvidenceError('invalid', this.#bufOffset, 'packet names an undescribed interface');
+    if (!iface)
+      throw new EvidenceError('invalid', this.#bufOffset, 'packet names an undescribed interface');
     return iface;
   }
 
@@ -328,7 +382,10 @@ export interface ParsedCapture {
 }
 
 /** A whole file at once; a strict prefix that ends inside a record throws 'incomplete'. */
-export function parseCapture(bytes: Uint8Array, options: { maxPacketBytes?: number } = {}): ParsedCapture {
+export function parseCapture(
+  bytes: Uint8Array,
+  options: { maxPacketBytes?: number } = {},
+): ParsedCapture {
   const packets: CapturedPacket[] = [];
   let info: CaptureInfo | undefined;
   const parser = new CaptureParser({

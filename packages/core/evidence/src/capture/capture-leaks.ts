@@ -35,11 +35,17 @@ export function findLeaksInCapture(
       const pieces: StreamPiece[] = [];
       let size = 0;
       for (const d of datagrams) {
-        pieces.push({ streamOffset: size, length: d.payload.length, packet: d.packet, fileOffset: d.fileOffset });
+        pieces.push({
+          streamOffset: size,
+          length: d.payload.length,
+          packet: d.packet,
+          fileOffset: d.fileOffset,
+        });
         size += d.payload.length;
       }
       const bytes = new Uint8Array(size);
-      for (const [i, d] of datagrams.entries()) bytes.set(d.payload, (pieces[i] as StreamPiece).streamOffset);
+      for (const [i, d] of datagrams.entries())
+        bytes.set(d.payload, (pieces[i] as StreamPiece).streamOffset);
       const [from, to] = fromInitiator ? [f.initiator, f.responder] : [f.responder, f.initiator];
       streams.set(`udp ${f.id} ${endpoint(from)} → ${endpoint(to)}`, {
         bytes,

@@ -55,12 +55,7 @@ export interface UdpLayer {
 }
 
 export type LayerProblem =
-  | 'unsupported-link'
-  | 'not-ip'
-  | 'truncated'
-  | 'malformed'
-  | 'ip-fragment'
-  | 'other-transport';
+  'unsupported-link' | 'not-ip' | 'truncated' | 'malformed' | 'ip-fragment' | 'other-transport';
 
 export interface DissectedPacket {
   readonly number: number;
@@ -80,7 +75,10 @@ const ETHERTYPE_IPV6 = 0x86dd;
 const VLAN_TAGS = new Set([0x8100, 0x88a8, 0x9100]);
 
 /** Offset of the IP header and its EtherType, or a problem. */
-function linkPayload(linkType: number, d: Uint8Array): { at: number; ethertype?: number } | LayerProblem {
+function linkPayload(
+  linkType: number,
+  d: Uint8Array,
+): { at: number; ethertype?: number } | LayerProblem {
   switch (linkType) {
     case 1: {
       let at = 12;
@@ -106,10 +104,15 @@ function linkPayload(linkType: number, d: Uint8Array): { at: number; ethertype?:
     case 0: {
       if (d.length < 4) return 'truncated';
       const be = u32be(d, 0) as number;
-      const le = ((d[3] as number) << 24) | ((d[2] as number) << 16) | ((d[1] as number) << 8) | (d[0] as number);
+      const le =
+        ((d[3] as number) << 24) |
+        ((d[2] as number) << 16) |
+        ((d[1] as number) << 8) |
+        (d[0] as number);
       const family = be < 256 ? be : le;
       if (family === 2) return { at: 4, ethertype: ETHERTYPE_IPV4 };
-      if (family === 24 || family === 28 || family === 30) return { at: 4, ethertype: ETHERTYPE_IPV6 };
+      if (family === 24 || family === 28 || family === 30)
+        return { at: 4, ethertype: ETHERTYPE_IPV6 };
       return 'not-ip';
     }
     default:
@@ -163,7 +166,12 @@ function parseIPv6Header(d: Uint8Array, at: number): IpParse | LayerProblem {
   for (let n = 0; n < 8; n++) {
     if (next === 0 || next === 43 || next === 60 || next === 51 || next === 44) {
       if (d.length < p + 8 || p + 8 > datagramEnd) return 'truncated';
-      const len = next === 44 ? 8 : next === 51 ? ((d[p + 1] as number) + 2) * 4 : ((d[p + 1] as number) + 1) * 8;
+      const len =
+        next === 44
+          ? 8
+          : next === 51
+            ? ((d[p + 1] as number) + 2) * 4
+            : ((d[p + 1] as number) + 1) * 8;
       if (next === 44) fragment = ((u16be(d, p + 2) as number) & 0xfff9) !== 0;
       next = d[p] as number;
       p += len;
@@ -192,7 +200,8 @@ export function dissectPacket(packet: CapturedPacket): DissectedPacket {
   const base = { number: packet.number, fileOffset: packet.fileOffset };
   const link = linkPayload(packet.linkType, d);
   if (typeof link === 'string') return { ...base, problem: link };
-  let version = link.ethertype === ETHERTYPE_IPV4 ? 4 : link.ethertype === ETHERTYPE_IPV6 ? 6 : undefined;
+  let version =
+    link.ethertype === ETHERTYPE_IPV4 ? 4 : link.ethertype === ETHERTYPE_IPV6 ? 6 : undefined;
   if (link.ethertype === undefined) {
     const nibble = d[link.at] === undefined ? undefined : (d[link.at] as number) >> 4;
     if (nibble === undefined) return { ...base, problem: 'truncated' };

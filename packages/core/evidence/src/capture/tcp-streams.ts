@@ -84,7 +84,13 @@ class Direction {
   truncated = false;
   fin = false;
 
-  constructor(readonly maxStream: number, readonly maxPending: number) {}
+  readonly maxStream: number;
+  readonly maxPending: number;
+
+  constructor(maxStream: number, maxPending: number) {
+    this.maxStream = maxStream;
+    this.maxPending = maxPending;
+  }
 
   syn(seq: number): void {
     this.base ??= (seq + 1) % MOD;
@@ -113,7 +119,8 @@ class Direction {
     }
     this.pending.push({ at: this.next + ahead, data, packet, fileOffset });
     this.pendingBytes += data.length;
-    if (this.pendingBytes > this.maxPending || this.pending.length > MAX_PENDING_SEGMENTS) this.#skipToPending();
+    if (this.pendingBytes > this.maxPending || this.pending.length > MAX_PENDING_SEGMENTS)
+      this.#skipToPending();
   }
 
   finish(): TcpStream {
@@ -149,7 +156,7 @@ class Direction {
 
   /** Delivers waiting segments that now touch or overlap the stream's end. */
   #drain(): void {
-    for (let progressed = true; progressed; ) {
+    for (let progressed = true; progressed;) {
       progressed = false;
       for (let i = 0; i < this.pending.length; i++) {
         const p = this.pending[i] as Pending;
@@ -198,7 +205,10 @@ const pairKey = (a: Endpoint, b: Endpoint): string => {
   return `${x}>${y}`;
 };
 
-export function reassembleTcp(packets: readonly DissectedPacket[], options: ReassemblyOptions = {}): TcpConnection[] {
+export function reassembleTcp(
+  packets: readonly DissectedPacket[],
+  options: ReassemblyOptions = {},
+): TcpConnection[] {
   const maxStream = options.maxStreamBytes ?? 64 * 1024 * 1024;
   const maxPending = options.maxPendingBytes ?? 1024 * 1024;
   const open = new Map<string, Building>();
@@ -262,7 +272,10 @@ export function reassembleTcp(packets: readonly DissectedPacket[], options: Reas
 }
 
 /** The packet and file offset of a stream byte, or undefined past the end. */
-export function locate(stream: TcpStream, streamOffset: number): { packet: number; fileOffset: number } | undefined {
+export function locate(
+  stream: TcpStream,
+  streamOffset: number,
+): { packet: number; fileOffset: number } | undefined {
   let lo = 0;
   let hi = stream.pieces.length - 1;
   while (lo <= hi) {
@@ -270,7 +283,11 @@ export function locate(stream: TcpStream, streamOffset: number): { packet: numbe
     const piece = stream.pieces[mid] as StreamPiece;
     if (streamOffset < piece.streamOffset) hi = mid - 1;
     else if (streamOffset >= piece.streamOffset + piece.length) lo = mid + 1;
-    else return { packet: piece.packet, fileOffset: piece.fileOffset + (streamOffset - piece.streamOffset) };
+    else
+      return {
+        packet: piece.packet,
+        fileOffset: piece.fileOffset + (streamOffset - piece.streamOffset),
+      };
   }
   return undefined;
 }

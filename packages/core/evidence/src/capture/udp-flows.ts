@@ -20,7 +20,10 @@ export interface UdpFlow {
 }
 
 export function udpFlows(packets: readonly DissectedPacket[]): UdpFlow[] {
-  const flows = new Map<string, { id: number; initiator: Endpoint; responder: Endpoint; datagrams: UdpDatagram[] }>();
+  const flows = new Map<
+    string,
+    { id: number; initiator: Endpoint; responder: Endpoint; datagrams: UdpDatagram[] }
+  >();
   for (const p of packets) {
     if (!p.ip || !p.udp) continue;
     const src = `${p.ip.src}|${p.udp.srcPort}`;

@@ -57,7 +57,8 @@ export function planBase64(needle: Uint8Array): Base64Plan[] {
     let fullTo = -1;
     for (let j = first; j <= last; j++) {
       let mask = 0;
-      for (let b = Math.max(6 * j, lo); b < Math.min(6 * j + 6, hi); b++) mask |= 1 << (5 - (b - 6 * j));
+      for (let b = Math.max(6 * j, lo); b < Math.min(6 * j + 6, hi); b++)
+        mask |= 1 << (5 - (b - 6 * j));
       if (mask === 63) {
         if (fullFrom < 0) fullFrom = j;
         fullTo = j;
@@ -68,7 +69,13 @@ export function planBase64(needle: Uint8Array): Base64Plan[] {
     if (fullFrom < 0) continue;
     const middle = encoded.slice(fullFrom, fullTo + 1);
     const url = middle.replace(/\+/g, '-').replace(/\//g, '_');
-    plans.push({ middles: url === middle ? [middle] : [middle, url], middleAt: fullFrom, edges, first, last });
+    plans.push({
+      middles: url === middle ? [middle] : [middle, url],
+      middleAt: fullFrom,
+      edges,
+      first,
+      last,
+    });
   }
   return plans;
 }
@@ -83,14 +90,22 @@ export function findBase64(text: string, plans: readonly Base64Plan[], limit: nu
   const found = new Map<number, TextRange>();
   for (const plan of plans) {
     for (const middle of plan.middles) {
-      for (let p = text.indexOf(middle); p >= 0 && found.size < limit; p = text.indexOf(middle, p + 1)) {
+      for (
+        let p = text.indexOf(middle);
+        p >= 0 && found.size < limit;
+        p = text.indexOf(middle, p + 1)
+      ) {
         const origin = p - plan.middleAt;
         if (origin + plan.first < 0 || origin + plan.last >= text.length) continue;
         const ok = plan.edges.every((e) => {
           const v = value(text.charCodeAt(origin + e.at));
           return v >= 0 && (v & e.mask) === e.bits;
         });
-        if (ok) found.set(origin + plan.first, { offset: origin + plan.first, length: plan.last - plan.first + 1 });
+        if (ok)
+          found.set(origin + plan.first, {
+            offset: origin + plan.first,
+            length: plan.last - plan.first + 1,
+          });
       }
     }
   }

@@ -80,17 +80,23 @@ function runNeedle(needle: Needle, h: Prepared, limit: number): Range[] {
       const hay = needle.caseInsensitive ? h.lower : h.bytes;
       const n = needle.bytes;
       for (let at = hay.indexOf(n); at >= 0 && out.length < limit; at = hay.indexOf(n, at + 1)) {
-        if (!needle.boundary || needle.boundary(hay, at, at + n.length)) out.push({ offset: at, length: n.length });
+        if (!needle.boundary || needle.boundary(hay, at, at + n.length))
+          out.push({ offset: at, length: n.length });
       }
       return out;
     }
     case 'gapped': {
       const hay = h.bytes;
       const total = needle.head.length + needle.gap + needle.tail.length;
-      for (let at = hay.indexOf(needle.head); at >= 0 && out.length < limit; at = hay.indexOf(needle.head, at + 1)) {
+      for (
+        let at = hay.indexOf(needle.head);
+        at >= 0 && out.length < limit;
+        at = hay.indexOf(needle.head, at + 1)
+      ) {
         const tailAt = at + needle.head.length + needle.gap;
         if (tailAt + needle.tail.length > hay.length) break;
-        if (hay.subarray(tailAt, tailAt + needle.tail.length).equals(needle.tail)) out.push({ offset: at, length: total });
+        if (hay.subarray(tailAt, tailAt + needle.tail.length).equals(needle.tail))
+          out.push({ offset: at, length: total });
       }
       return out;
     }
@@ -113,7 +119,8 @@ function allowedRanges(h: Prepared, allow: readonly (string | Uint8Array)[]): Ra
   for (const a of allow) {
     const n = typeof a === 'string' ? Buffer.from(a, 'utf8') : asBuffer(a);
     if (n.length === 0) continue;
-    for (let at = h.bytes.indexOf(n); at >= 0; at = h.bytes.indexOf(n, at + 1)) out.push({ offset: at, length: n.length });
+    for (let at = h.bytes.indexOf(n); at >= 0; at = h.bytes.indexOf(n, at + 1))
+      out.push({ offset: at, length: n.length });
   }
   return out;
 }

@@ -31,7 +31,13 @@
  * ingress sees `egress-1:443`) is declared with `allow` in the search options.
  */
 import { parseAddress, type Identity } from './identity.ts';
-import { ipv4Spellings, ipv6Spellings, isIPv4Mapped, mappedIPv6, type Spelling } from './ip-spellings.ts';
+import {
+  ipv4Spellings,
+  ipv6Spellings,
+  isIPv4Mapped,
+  mappedIPv6,
+  type Spelling,
+} from './ip-spellings.ts';
 import {
   anyStart,
   boundary,
@@ -50,7 +56,6 @@ import {
 
 const ascii = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'latin1'));
 const lower = (s: string): string => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
-const anyEnd: EndRule = () => true;
 
 /** `::ffff:a.b.c.d` ends in a dotted quad: a `:` after it cannot continue the address. */
 const dottedTail = (text: string): boolean => text.slice(text.lastIndexOf(':')).includes('.');
@@ -60,7 +65,8 @@ function port16(port: number): Uint8Array {
 }
 
 function checkPort(port: number): void {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError('port out of range');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new RangeError('port out of range');
 }
 
 /** A text spelling, plus its base64 and percent-encoded carriers. */
@@ -148,10 +154,15 @@ function addressForms(bytes: Uint8Array): AddressForms {
 function checkName(name: string): string[] {
   const bare = name.endsWith('.') ? name.slice(0, -1) : name;
   const labels = bare.split('.');
-  if (bare.length === 0 || bare.length > 253 || labels.some((l) => l.length === 0 || l.length > 63)) {
+  if (
+    bare.length === 0 ||
+    bare.length > 253 ||
+    labels.some((l) => l.length === 0 || l.length > 63)
+  ) {
     throw new RangeError('not a DNS name');
   }
-  if (!/^[\x21-\x7e]+$/.test(bare)) throw new RangeError('DNS names are searched in ASCII (A-labels)');
+  if (!/^[\x21-\x7e]+$/.test(bare))
+    throw new RangeError('DNS names are searched in ASCII (A-labels)');
   return labels.map(lower);
 }
 
@@ -198,8 +209,20 @@ export function expandIdentity(identity: Identity): Needle[] {
       return [
         ...forms.spellings.flatMap((s) =>
           s.v6
-            ? textNeedles(s.form, s.text, ipv6Start, dottedTail(s.text) ? numericEnd : ipv6End, true)
-            : textNeedles(s.form, s.text, numericStart, s.form === 'reverse-dns' ? nameEnd : numericEnd, true),
+            ? textNeedles(
+                s.form,
+                s.text,
+                ipv6Start,
+                dottedTail(s.text) ? numericEnd : ipv6End,
+                true,
+              )
+            : textNeedles(
+                s.form,
+                s.text,
+                numericStart,
+                s.form === 'reverse-dns' ? nameEnd : numericEnd,
+                true,
+              ),
         ),
         ...forms.binaries.flatMap((b) => rawNeedles(b.form, b.bytes)),
       ];
@@ -229,9 +252,11 @@ export function expandIdentity(identity: Identity): Needle[] {
         return [
           ...textNeedles('name:port', `${name}:${port}`, nameStart, portEnd, true),
           // SOCKS5 DOMAINNAME (RFC 1928 §4): one length byte, the name, the port.
-          ...rawNeedles('socks5-domain', concat(Uint8Array.of(name.length), ascii(name), port16(identity.port)), false).map(
-            (n) => (n.type === 'bytes' ? { ...n, caseInsensitive: true } : n),
-          ),
+          ...rawNeedles(
+            'socks5-domain',
+            concat(Uint8Array.of(name.length), ascii(name), port16(identity.port)),
+            false,
+          ).map((n) => (n.type === 'bytes' ? { ...n, caseInsensitive: true } : n)),
         ];
       }
       const forms = addressForms(parsed.bytes);
@@ -239,10 +264,14 @@ export function expandIdentity(identity: Identity): Needle[] {
       for (const s of forms.spellings) {
         if (s.form.endsWith('reverse-dns') || s.form === 'integer') continue;
         if (s.v6) {
-          out.push(...textNeedles(`[${s.form}]:port`, `[${s.text}]:${port}`, anyStart, portEnd, true));
+          out.push(
+            ...textNeedles(`[${s.form}]:port`, `[${s.text}]:${port}`, anyStart, portEnd, true),
+          );
           out.push(...textNeedles(`${s.form}:port`, `${s.text}:${port}`, ipv6Start, portEnd, true));
         } else {
-          out.push(...textNeedles(`${s.form}:port`, `${s.text}:${port}`, numericStart, portEnd, true));
+          out.push(
+            ...textNeedles(`${s.form}:port`, `${s.text}:${port}`, numericStart, portEnd, true),
+          );
         }
       }
       for (const b of forms.binaries) {
@@ -250,8 +279,22 @@ export function expandIdentity(identity: Identity): Needle[] {
         out.push(...rawNeedles(`${b.form}+port`, concat(b.bytes, p)));
         out.push(...rawNeedles(`port+${b.form}`, concat(p, b.bytes)));
         // PROXY protocol v2 address block: src_addr dst_addr src_port dst_port (§2.2).
-        out.push({ type: 'gapped', form: `proxy-v2-src:${b.form}`, encoding: 'raw', head: b.bytes, gap: b.bytes.length, tail: p });
-        out.push({ type: 'gapped', form: `proxy-v2-dst:${b.form}`, encoding: 'raw', head: b.bytes, gap: 2, tail: p });
+        out.push({
+          type: 'gapped',
+          form: `proxy-v2-src:${b.form}`,
+          encoding: 'raw',
+          head: b.bytes,
+          gap: b.bytes.length,
+          tail: p,
+        });
+        out.push({
+          type: 'gapped',
+          form: `proxy-v2-dst:${b.form}`,
+          encoding: 'raw',
+          head: b.bytes,
+          gap: 2,
+          tail: p,
+        });
       }
       return out;
     }
@@ -259,18 +302,28 @@ export function expandIdentity(identity: Identity): Needle[] {
       checkPort(identity.port);
       return portPatterns(identity.port);
     case 'bytes':
-      if (identity.bytes.length === 0) throw new RangeError('an empty byte string is found everywhere');
+      if (identity.bytes.length === 0)
+        throw new RangeError('an empty byte string is found everywhere');
       return rawNeedles('bytes', Uint8Array.from(identity.bytes));
     case 'text': {
       if (identity.text.length === 0) throw new RangeError('an empty text is found everywhere');
       const bytes = Uint8Array.from(Buffer.from(identity.text, 'utf8'));
-      const out: Needle[] = [{ type: 'bytes', form: 'literal', encoding: 'text', bytes, caseInsensitive: false }];
-      if (bytes.length >= 3) out.push({ type: 'base64', form: 'literal', encoding: 'base64', bytes });
+      const out: Needle[] = [
+        { type: 'bytes', form: 'literal', encoding: 'text', bytes, caseInsensitive: false },
+      ];
+      if (bytes.length >= 3)
+        out.push({ type: 'base64', form: 'literal', encoding: 'base64', bytes });
       const encoded = encodeURIComponent(identity.text);
       if (encoded !== identity.text) {
         // Percent escapes may be written in either case (RFC 3986 §2.1), so this one is
         // matched without regard to case.
-        out.push({ type: 'bytes', form: 'literal', encoding: 'percent', bytes: ascii(lower(encoded)), caseInsensitive: true });
+        out.push({
+          type: 'bytes',
+          form: 'literal',
+          encoding: 'percent',
+          bytes: ascii(lower(encoded)),
+          caseInsensitive: true,
+        });
       }
       return out;
     }

@@ -14,7 +14,12 @@ export type Identity =
   /** A DNS name in ASCII (A-labels): matched without regard to case, as DNS does. */
   | { readonly kind: 'dns-name'; readonly name: string; readonly label?: string }
   /** A host (address or name) with its port. */
-  | { readonly kind: 'endpoint'; readonly host: string; readonly port: number; readonly label?: string }
+  | {
+      readonly kind: 'endpoint';
+      readonly host: string;
+      readonly port: number;
+      readonly label?: string;
+    }
   /** Opaque bytes: a token nonce, an authenticator, a key. */
   | { readonly kind: 'bytes'; readonly bytes: Uint8Array; readonly label?: string }
   /** A literal string, matched exactly as given (case and all), like a credential. */

@@ -24,7 +24,11 @@ export interface Spelling {
 /** Dotted quad, the one 32-bit number inet_aton also reads, and the reverse-DNS name. */
 export function ipv4Spellings(v4: Uint8Array): Spelling[] {
   const dotted = formatIPv4(v4);
-  const integer = (((v4[0] as number) << 24) >>> 0) + ((v4[1] as number) << 16) + ((v4[2] as number) << 8) + (v4[3] as number);
+  const integer =
+    (((v4[0] as number) << 24) >>> 0) +
+    ((v4[1] as number) << 16) +
+    ((v4[2] as number) << 8) +
+    (v4[3] as number);
   return [
     { form: 'dotted-quad', text: dotted },
     { form: 'integer', text: String(integer) },
@@ -52,7 +56,7 @@ export function ipv6Spellings(v6: Uint8Array): Spelling[] {
     { form: 'expanded', text: groups.map((g) => g.toString(16).padStart(4, '0')).join(':') },
     { form: 'uncompressed', text: hex(groups) },
   ];
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -44,7 +44,8 @@ export function decodeAlpn(data: Uint8Array): string[] {
   const list = r.vector(2, 2, 0xffff, 'protocol_name_list');
   r.end('ALPN');
   const out: string[] = [];
-  while (list.remaining > 0) out.push(Buffer.from(list.vector(1, 1, 0xff, 'ProtocolName').bytes).toString('latin1'));
+  while (list.remaining > 0)
+    out.push(Buffer.from(list.vector(1, 1, 0xff, 'ProtocolName').bytes).toString('latin1'));
   return out;
 }
 
@@ -124,10 +125,18 @@ export const encodeExtension = {
     return ext(EXT_SUPPORTED_VERSIONS, be16(version));
   },
   clientKeyShare(entries: readonly KeyShareEntry[]): TlsExtension {
-    const list = entries.flatMap((e) => [...be16(e.group), ...be16(e.keyExchange.length), ...e.keyExchange]);
+    const list = entries.flatMap((e) => [
+      ...be16(e.group),
+      ...be16(e.keyExchange.length),
+      ...e.keyExchange,
+    ]);
     return ext(EXT_KEY_SHARE, [...be16(list.length), ...list]);
   },
   serverKeyShare(entry: KeyShareEntry): TlsExtension {
-    return ext(EXT_KEY_SHARE, [...be16(entry.group), ...be16(entry.keyExchange.length), ...entry.keyExchange]);
+    return ext(EXT_KEY_SHARE, [
+      ...be16(entry.group),
+      ...be16(entry.keyExchange.length),
+      ...entry.keyExchange,
+    ]);
   },
 };

@@ -69,9 +69,14 @@ export interface HandshakeMessage {
 export function decodeHandshake(bytes: Uint8Array): { value: HandshakeMessage; bytesRead: number } {
   const length = u24be(bytes, 1);
   if (length === undefined) throw new EvidenceError('incomplete', bytes.length, 'handshake header');
-  if (length > MAX_HANDSHAKE_BYTES) throw new EvidenceError('too-large', 1, 'handshake message above the size limit');
-  if (bytes.length < 4 + length) throw new EvidenceError('incomplete', bytes.length, 'handshake body');
-  return { value: { type: bytes[0] as number, body: bytes.subarray(4, 4 + length) }, bytesRead: 4 + length };
+  if (length > MAX_HANDSHAKE_BYTES)
+    throw new EvidenceError('too-large', 1, 'handshake message above the size limit');
+  if (bytes.length < 4 + length)
+    throw new EvidenceError('incomplete', bytes.length, 'handshake body');
+  return {
+    value: { type: bytes[0] as number, body: bytes.subarray(4, 4 + length) },
+    bytesRead: 4 + length,
+  };
 }
 
 export function encodeHandshake(type: number, body: Uint8Array): Uint8Array {
@@ -108,7 +113,8 @@ export function decodeClientHello(body: Uint8Array): ClientHello {
   const random = r.take(32, 'random');
   const sessionId = r.vector(1, 0, 32, 'legacy_session_id').bytes;
   const suites = r.vector(2, 2, 0xfffe, 'cipher_suites');
-  if (suites.remaining % 2 !== 0) throw new EvidenceError('invalid', suites.base, 'odd cipher_suites length');
+  if (suites.remaining % 2 !== 0)
+    throw new EvidenceError('invalid', suites.base, 'odd cipher_suites length');
   const cipherSuites: number[] = [];
   while (suites.remaining > 0) cipherSuites.push(suites.u16('cipher suite'));
   const compression = r.vector(1, 1, 0xff, 'legacy_compression_methods');
@@ -141,7 +147,10 @@ function vec(lengthBytes: 1 | 2, bytes: Uint8Array | readonly number[]): number[
 }
 
 function encodeExtensions(extensions: readonly TlsExtension[]): number[] {
-  return vec(2, extensions.flatMap((e) => [...u16(e.type), ...vec(2, e.data)]));
+  return vec(
+    2,
+    extensions.flatMap((e) => [...u16(e.type), ...vec(2, e.data)]),
+  );
 }
 
 /** The whole handshake message (header and body). */

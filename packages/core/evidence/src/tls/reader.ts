@@ -7,11 +7,14 @@ import { EvidenceError } from '../errors.ts';
 export class Reader {
   #at = 0;
 
-  constructor(
-    readonly bytes: Uint8Array,
-    /** Offset of `bytes` in the caller's input, for error offsets. */
-    readonly base = 0,
-  ) {}
+  readonly bytes: Uint8Array;
+  /** Offset of `bytes` in the caller's input, for error offsets. */
+  readonly base: number;
+
+  constructor(bytes: Uint8Array, base = 0) {
+    this.bytes = bytes;
+    this.base = base;
+  }
 
   get offset(): number {
     return this.#at;
@@ -22,7 +25,8 @@ export class Reader {
   }
 
   #need(n: number, what: string): void {
-    if (this.#at + n > this.bytes.length) throw new EvidenceError('invalid', this.base + this.#at, `${what} runs past its container`);
+    if (this.#at + n > this.bytes.length)
+      throw new EvidenceError('invalid', this.base + this.#at, `${what} runs past its container`);
   }
 
   u8(what: string): number {
@@ -48,11 +52,13 @@ export class Reader {
   vector(lengthBytes: 1 | 2, min: number, max: number, what: string): Reader {
     const at = this.#at;
     const n = lengthBytes === 1 ? this.u8(what) : this.u16(what);
-    if (n < min || n > max) throw new EvidenceError('invalid', this.base + at, `${what} length out of bounds`);
+    if (n < min || n > max)
+      throw new EvidenceError('invalid', this.base + at, `${what} length out of bounds`);
     return new Reader(this.take(n, what), this.base + at + lengthBytes);
   }
 
   end(what: string): void {
-    if (this.#at !== this.bytes.length) throw new EvidenceError('invalid', this.base + this.#at, `bytes after ${what}`);
+    if (this.#at !== this.bytes.length)
+      throw new EvidenceError('invalid', this.base + this.#at, `bytes after ${what}`);
   }
 }

@@ -59,7 +59,11 @@ export function readHandshakes(
   let pieces: { at: number; streamOffset: number }[] = [];
   let ccs = 0;
   let recordVersion: number | undefined;
-  const result = (stop: HandshakeStop, stopOffset: number, extra: Partial<HandshakeRead> = {}): HandshakeRead => ({
+  const result = (
+    stop: HandshakeStop,
+    stopOffset: number,
+    extra: Partial<HandshakeRead> = {},
+  ): HandshakeRead => ({
     messages,
     stop,
     stopOffset,
@@ -85,7 +89,13 @@ export function readHandshakes(
     const fragment = stream.subarray(o + 5, o + 5 + length);
     if (type === 23 || type === 24) return result('application-data', o);
     if (type === 21) {
-      return result('alert', o, length >= 2 ? { alert: { level: fragment[0] as number, description: fragment[1] as number } } : {});
+      return result(
+        'alert',
+        o,
+        length >= 2
+          ? { alert: { level: fragment[0] as number, description: fragment[1] as number } }
+          : {},
+      );
     }
     if (type === 20) {
       if (ccs++ >= allowedCcs) return result('change-cipher-spec', o);
@@ -109,7 +119,11 @@ export function readHandshakes(
         if (err instanceof EvidenceError && err.kind === 'too-large') return result('too-large', o);
         throw err;
       }
-      messages.push({ type: decoded.value.type, body: decoded.value.body, streamOffset: streamOffsetOf(cut) });
+      messages.push({
+        type: decoded.value.type,
+        body: decoded.value.body,
+        streamOffset: streamOffsetOf(cut),
+      });
       cut += decoded.bytesRead;
       if (messages.length >= maxMessages) return result('end-of-stream', o + 5 + length);
     }
@@ -117,7 +131,11 @@ export function readHandshakes(
       const rest = pending.slice(cut);
       pieces = pieces
         .filter((p, i) => i === pieces.length - 1 || (pieces[i + 1] as { at: number }).at > cut)
-        .map((p) => (p.at >= cut ? { at: p.at - cut, streamOffset: p.streamOffset } : { at: 0, streamOffset: p.streamOffset + (cut - p.at) }));
+        .map((p) =>
+          p.at >= cut
+            ? { at: p.at - cut, streamOffset: p.streamOffset }
+            : { at: 0, streamOffset: p.streamOffset + (cut - p.at) },
+        );
       pending = rest;
     }
     o += 5 + length;

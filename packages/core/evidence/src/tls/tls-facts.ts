@@ -6,7 +6,12 @@
  * at its packet and file offset.
  */
 import { EvidenceError } from '../errors.ts';
-import { locate, type Endpoint, type TcpConnection, type TcpStream } from '../capture/tcp-streams.ts';
+import {
+  locate,
+  type Endpoint,
+  type TcpConnection,
+  type TcpStream,
+} from '../capture/tcp-streams.ts';
 import {
   decodeClientHello,
   decodeServerHello,
@@ -83,7 +88,12 @@ function ext(extensions: readonly TlsExtension[], type: number): Uint8Array | un
   return extensions.find((e) => e.type === type)?.data;
 }
 
-function where(stream: TcpStream, streamOffset: number, connection: TcpConnection, toServer: boolean): EvidenceLocation {
+function where(
+  stream: TcpStream,
+  streamOffset: number,
+  connection: TcpConnection,
+  toServer: boolean,
+): EvidenceLocation {
   const at = locate(stream, streamOffset);
   return {
     packet: at?.packet ?? (toServer ? connection.firstPacket : connection.lastPacket),
@@ -114,7 +124,12 @@ export function serverHelloFacts(sh: ServerHello, at: EvidenceLocation): ServerH
   const hrr = isHelloRetryRequest(sh);
   const versions = ext(sh.extensions, EXT_SUPPORTED_VERSIONS);
   const share = ext(sh.extensions, EXT_KEY_SHARE);
-  const group = share === undefined ? undefined : hrr ? decodeHelloRetryKeyShare(share) : decodeServerKeyShare(share).group;
+  const group =
+    share === undefined
+      ? undefined
+      : hrr
+        ? decodeHelloRetryKeyShare(share)
+        : decodeServerKeyShare(share).group;
   const selected = versions === undefined ? undefined : decodeServerSupportedVersion(versions);
   return {
     at,
@@ -165,15 +180,36 @@ export function tlsConnectionFacts(connection: TcpConnection): TlsConnectionFact
   };
 
   let serverRead = readHandshakes(toClient, { changeCipherSpecs: 0 });
-  let serverHellos = decodeAll(serverRead, HANDSHAKE_SERVER_HELLO, connection.toClient, false, (b, at) => serverHelloFacts(decodeServerHello(b), at), 'ServerHello');
+  let serverHellos = decodeAll(
+    serverRead,
+    HANDSHAKE_SERVER_HELLO,
+    connection.toClient,
+    false,
+    (b, at) => serverHelloFacts(decodeServerHello(b), at),
+    'ServerHello',
+  );
   const retried = serverHellos[0]?.helloRetryRequest === true;
   if (retried) {
     // Past the compatibility change_cipher_spec of RFC 8446 §D.4 comes the real ServerHello.
     serverRead = readHandshakes(toClient, { changeCipherSpecs: 1 });
-    serverHellos = decodeAll(serverRead, HANDSHAKE_SERVER_HELLO, connection.toClient, false, (b, at) => serverHelloFacts(decodeServerHello(b), at), 'ServerHello');
+    serverHellos = decodeAll(
+      serverRead,
+      HANDSHAKE_SERVER_HELLO,
+      connection.toClient,
+      false,
+      (b, at) => serverHelloFacts(decodeServerHello(b), at),
+      'ServerHello',
+    );
   }
   const clientRead = readHandshakes(toServer, { changeCipherSpecs: retried ? 1 : 0 });
-  const clientHellos = decodeAll(clientRead, HANDSHAKE_CLIENT_HELLO, connection.toServer, true, (b, at) => clientHelloFacts(decodeClientHello(b), at), 'ClientHello');
+  const clientHellos = decodeAll(
+    clientRead,
+    HANDSHAKE_CLIENT_HELLO,
+    connection.toServer,
+    true,
+    (b, at) => clientHelloFacts(decodeClientHello(b), at),
+    'ClientHello',
+  );
 
   const helloRetryRequest = serverHellos.find((s) => s.helloRetryRequest);
   const serverHello = serverHellos.find((s) => !s.helloRetryRequest);
