@@ -79,7 +79,10 @@ test('pcapng in both byte orders, with an unknown block skipped and if_tsresol r
     const file = pcapng(hello, { littleEndian, tsresol: 9 });
     const { info, packets } = parseCapture(file);
     assert.deepEqual(info, { format: 'pcapng', littleEndian });
-    assert.deepEqual(packets.map((p) => p.data), hello.map((h) => Uint8Array.from(h)));
+    assert.deepEqual(
+      packets.map((p) => p.data),
+      hello.map((h) => Uint8Array.from(h)),
+    );
     const d = dissectPacket(packets[3]!);
     assert.equal(Buffer.from(d.tcp!.payload).toString(), 'hello server');
   }
@@ -105,11 +108,21 @@ test('chunked and one-byte-at-a-time feeding give the same packets', () => {
   const file = pcap(hello);
   const whole = parseCapture(file).packets;
   assert.deepEqual(feed(file, [...file.keys()]), whole);
-  fc.assert(fc.property(fc.array(fc.nat()), (cuts) => assert.deepEqual(feed(file, cuts), whole)), { numRuns: 50 });
+  fc.assert(
+    fc.property(fc.array(fc.nat()), (cuts) => assert.deepEqual(feed(file, cuts), whole)),
+    { numRuns: 50 },
+  );
 });
 
 test('Ethernet (with a VLAN tag), SLL, SLL2, raw IPv4 and IPv6 all reach TCP and UDP', () => {
-  const seg = tcpSegment({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, seq: 7, payload: Buffer.from('x') });
+  const seg = tcpSegment({
+    src: '10.0.0.1',
+    dst: '10.0.0.2',
+    sport: 1,
+    dport: 2,
+    seq: 7,
+    payload: Buffer.from('x'),
+  });
   const ip4 = ipv4Packet('10.0.0.1', '10.0.0.2', 6, seg);
   const v6a = Uint8Array.from(Buffer.from('20010db8000000000000000000000001', 'hex'));
   const v6b = Uint8Array.from(Buffer.from('20010db8000000000000000000000002', 'hex'));
@@ -136,9 +149,24 @@ test('Ethernet (with a VLAN tag), SLL, SLL2, raw IPv4 and IPv6 all reach TCP and
       assert.equal(Buffer.from(d.udp!.payload).toString(), 'dns');
     }
   }
-  const odd = parseCapture(pcap([ethernet(ip4.subarray(0, 30)), ethernet(ipv4Packet('1.1.1.1', '2.2.2.2', 6, seg, 0x2000)), Uint8Array.of(1, 2, 3)], { linkType: 1 }));
-  assert.deepEqual(odd.packets.map((p) => dissectPacket(p).problem), ['truncated', 'ip-fragment', 'truncated']);
-  assert.equal(dissectPacket(parseCapture(pcap([ip4], { linkType: 147 })).packets[0]!).problem, 'unsupported-link');
+  const odd = parseCapture(
+    pcap(
+      [
+        ethernet(ip4.subarray(0, 30)),
+        ethernet(ipv4Packet('1.1.1.1', '2.2.2.2', 6, seg, 0x2000)),
+        Uint8Array.of(1, 2, 3),
+      ],
+      { linkType: 1 },
+    ),
+  );
+  assert.deepEqual(
+    odd.packets.map((p) => dissectPacket(p).problem),
+    ['truncated', 'ip-fragment', 'truncated'],
+  );
+  assert.equal(
+    dissectPacket(parseCapture(pcap([ip4], { linkType: 147 })).packets[0]!).problem,
+    'unsupported-link',
+  );
 });
 
 test('reassembly: retransmits dropped, out-of-order put in order, gaps recorded, packets located', () => {
@@ -170,10 +198,16 @@ test('reassembly: sequence numbers wrap; a new SYN on a closed 4-tuple is a new 
     { fromClient: true, data: new Uint8Array(300).fill(1) },
     { fromClient: true, data: new Uint8Array(300).fill(2) },
   ];
-  const wrapping = conversation(client, server, turns, { client: 2 ** 32 - 100, server: 2 ** 32 - 1 });
+  const wrapping = conversation(client, server, turns, {
+    client: 2 ** 32 - 100,
+    server: 2 ** 32 - 1,
+  });
   const c = { src: client.ip, dst: server.ip, sport: client.port, dport: server.port };
   const closing = [ethernet(tcpv4({ ...c, seq: 500, flags: { rst: true } }))];
-  const again = conversation(client, server, [{ fromClient: true, data: Buffer.from('second') }], { client: 7, server: 9 });
+  const again = conversation(client, server, [{ fromClient: true, data: Buffer.from('second') }], {
+    client: 7,
+    server: 9,
+  });
   const capture = dissectCapture(pcap([...wrapping, ...closing, ...again]));
   assert.equal(capture.tcp.length, 2);
   assert.equal(capture.tcp[0]!.toServer.bytes.length, 600);
@@ -185,9 +219,13 @@ test('reassembly: sequence numbers wrap; a new SYN on a closed 4-tuple is a new 
 test('reassembly is bounded: pending and stream limits hold', () => {
   const c = { src: client.ip, dst: server.ip, sport: client.port, dport: server.port };
   const frames = [tcpv4({ ...c, seq: 0, payload: new Uint8Array(10) })];
-  for (let i = 0; i < 50; i++) frames.push(tcpv4({ ...c, seq: 1000 + i * 100, payload: new Uint8Array(100) }));
+  for (let i = 0; i < 50; i++)
+    frames.push(tcpv4({ ...c, seq: 1000 + i * 100, payload: new Uint8Array(100) }));
   const parsed = parseCapture(pcap(frames.map((f) => ethernet(f))));
-  const [conn] = reassembleTcp(parsed.packets.map(dissectPacket), { maxPendingBytes: 1000, maxStreamBytes: 2000 });
+  const [conn] = reassembleTcp(parsed.packets.map(dissectPacket), {
+    maxPendingBytes: 1000,
+    maxStreamBytes: 2000,
+  });
   assert.equal(conn!.toServer.bytes.length, 2000);
   assert.equal(conn!.toServer.truncated, true);
   assert.ok(conn!.toServer.gaps.length >= 1);
@@ -206,7 +244,9 @@ function tlsFrames(group: number): Uint8Array[] {
       encodeExtension.alpn(['h2', 'http/1.1']),
       encodeExtension.supportedGroups([X25519MLKEM768, 0x1d]),
       encodeExtension.clientSupportedVersions([0x0304]),
-      encodeExtension.clientKeyShare([{ group: X25519MLKEM768, keyExchange: new Uint8Array(1216).fill(3) }]),
+      encodeExtension.clientKeyShare([
+        { group: X25519MLKEM768, keyExchange: new Uint8Array(1216).fill(3) },
+      ]),
     ],
   });
   const sh = encodeServerHello({
@@ -215,14 +255,24 @@ function tlsFrames(group: number): Uint8Array[] {
     sessionId: new Uint8Array(32).fill(2),
     cipherSuite: 0x1301,
     compressionMethod: 0,
-    extensions: [encodeExtension.serverSupportedVersion(0x0304), encodeExtension.serverKeyShare({ group, keyExchange: new Uint8Array(32).fill(5) })],
+    extensions: [
+      encodeExtension.serverSupportedVersion(0x0304),
+      encodeExtension.serverKeyShare({ group, keyExchange: new Uint8Array(32).fill(5) }),
+    ],
   });
   const record = tlsRecord(22, ch, 0x0301);
   return conversation(client, server, [
     // The ClientHello spans two TCP segments, as a post-quantum one does on a real link.
     { fromClient: true, data: record.subarray(0, 700) },
     { fromClient: true, data: record.subarray(700) },
-    { fromClient: false, data: concat([tlsRecord(22, sh), tlsRecord(20, Uint8Array.of(1)), tlsRecord(23, new Uint8Array(40))]) },
+    {
+      fromClient: false,
+      data: concat([
+        tlsRecord(22, sh),
+        tlsRecord(20, Uint8Array.of(1)),
+        tlsRecord(23, new Uint8Array(40)),
+      ]),
+    },
     { fromClient: true, data: tlsRecord(23, new Uint8Array(40)) },
   ]);
 }
@@ -251,11 +301,18 @@ test('TLS facts from a hand-built capture: SNI, ALPN, groups, selection, packet 
 });
 
 test('fuzz: mutated and random captures throw only EvidenceError, and dissection never throws', () => {
-  const seeds = [pcap(tlsFrames(X25519MLKEM768)), pcapng(hello), pcap(hello, { littleEndian: false, linkType: 113 })];
+  const seeds = [
+    pcap(tlsFrames(X25519MLKEM768)),
+    pcapng(hello),
+    pcap(hello, { littleEndian: false, linkType: 113 }),
+  ];
   fc.assert(
     fc.property(
       fc.constantFrom(...seeds),
-      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), {
+        minLength: 1,
+        maxLength: 8,
+      }),
       fc.nat(),
       (seed, edits, cut) => {
         const m = Uint8Array.from(seed);
@@ -284,6 +341,12 @@ test('fuzz: mutated and random captures throw only EvidenceError, and dissection
 
 test('a record longer than the limit fails before it is buffered', () => {
   const file = pcap([new Uint8Array(100)]);
-  assert.throws(() => parseCapture(file.subarray(0, 24 + 16), { maxPacketBytes: 99 }), isKind('too-large'));
-  assert.throws(() => parseCapture(Buffer.from('not a capture file at all')), isKind('unsupported'));
+  assert.throws(
+    () => parseCapture(file.subarray(0, 24 + 16), { maxPacketBytes: 99 }),
+    isKind('too-large'),
+  );
+  assert.throws(
+    () => parseCapture(Buffer.from('not a capture file at all')),
+    isKind('unsupported'),
+  );
 });

@@ -55,7 +55,10 @@ test('RFC 8448 §3: the ClientHello facts', () => {
   assert.equal(facts.sni, 'server');
   assert.deepEqual(facts.alpn, []);
   assert.deepEqual(facts.supportedVersions, [0x0304]);
-  assert.deepEqual(facts.supportedGroups, [0x1d, 0x17, 0x18, 0x19, 0x100, 0x101, 0x102, 0x103, 0x104]);
+  assert.deepEqual(
+    facts.supportedGroups,
+    [0x1d, 0x17, 0x18, 0x19, 0x100, 0x101, 0x102, 0x103, 0x104],
+  );
   assert.deepEqual(facts.keyShareGroups, [0x1d]);
   assert.deepEqual(facts.cipherSuites, [0x1301, 0x1303, 0x1302]);
 });
@@ -94,18 +97,26 @@ test('encoders give back the RFC bytes', () => {
 
 test('every strict prefix of a hello message is incomplete', () => {
   for (const msg of [RFC8448_CH, RFC8448_SH, RFC8448_HRR]) {
-    for (let k = 0; k < msg.length; k++) assert.throws(() => decodeHandshake(msg.subarray(0, k)), isKind('incomplete'));
+    for (let k = 0; k < msg.length; k++)
+      assert.throws(() => decodeHandshake(msg.subarray(0, k)), isKind('incomplete'));
   }
 });
 
 test('records: a hello split across records, and several messages in one record', () => {
-  const split = concat([tlsRecord(22, RFC8448_CH.subarray(0, 7), 0x0301), tlsRecord(22, RFC8448_CH.subarray(7), 0x0301)]);
+  const split = concat([
+    tlsRecord(22, RFC8448_CH.subarray(0, 7), 0x0301),
+    tlsRecord(22, RFC8448_CH.subarray(7), 0x0301),
+  ]);
   const read = readHandshakes(split);
   assert.equal(read.stop, 'end-of-stream');
   assert.equal(read.messages.length, 1);
   assert.deepEqual(read.messages[0]!.body, RFC8448_CH.subarray(4));
   assert.equal(read.messages[0]!.streamOffset, 5);
-  const two = concat([tlsRecord(22, concat([RFC8448_SH, RFC8448_CH])), tlsRecord(20, Uint8Array.of(1)), tlsRecord(22, RFC8448_SH)]);
+  const two = concat([
+    tlsRecord(22, concat([RFC8448_SH, RFC8448_CH])),
+    tlsRecord(20, Uint8Array.of(1)),
+    tlsRecord(22, RFC8448_SH),
+  ]);
   const both = readHandshakes(two);
   assert.deepEqual(
     both.messages.map((m) => [m.type, m.streamOffset]),
@@ -116,8 +127,14 @@ test('records: a hello split across records, and several messages in one record'
   );
   assert.equal(both.stop, 'change-cipher-spec');
   assert.equal(readHandshakes(two, { changeCipherSpecs: 1 }).messages.length, 3);
-  assert.equal(readHandshakes(concat([tlsRecord(23, Uint8Array.of(1, 2))])).stop, 'application-data');
-  assert.deepEqual(readHandshakes(tlsRecord(21, Uint8Array.of(2, 40))).alert, { level: 2, description: 40 });
+  assert.equal(
+    readHandshakes(concat([tlsRecord(23, Uint8Array.of(1, 2))])).stop,
+    'application-data',
+  );
+  assert.deepEqual(readHandshakes(tlsRecord(21, Uint8Array.of(2, 40))).alert, {
+    level: 2,
+    description: 40,
+  });
   assert.equal(readHandshakes(Buffer.from('GET / HTTP/1.1\r\n')).stop, 'not-tls');
 });
 
@@ -142,13 +159,19 @@ const clientHelloArb: fc.Arbitrary<ClientHello> = fc.record({
   cipherSuites: fc.array(u16, { minLength: 1, maxLength: 20 }),
   compressionMethods: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 3 }),
   extensions: fc
-    .tuple(name, fc.array(fc.stringMatching(/^[a-z0-9/.]{1,12}$/), { minLength: 1, maxLength: 3 }), fc.array(u16, { minLength: 1, maxLength: 8 }))
+    .tuple(
+      name,
+      fc.array(fc.stringMatching(/^[a-z0-9/.]{1,12}$/), { minLength: 1, maxLength: 3 }),
+      fc.array(u16, { minLength: 1, maxLength: 8 }),
+    )
     .map(([sni, alpn, groups]) => [
       encodeExtension.serverName(sni),
       encodeExtension.alpn(alpn),
       encodeExtension.supportedGroups(groups),
       encodeExtension.clientSupportedVersions([0x0304, 0x0303]),
-      encodeExtension.clientKeyShare(groups.slice(0, 2).map((group) => ({ group, keyExchange: new Uint8Array(32).fill(7) }))),
+      encodeExtension.clientKeyShare(
+        groups.slice(0, 2).map((group) => ({ group, keyExchange: new Uint8Array(32).fill(7) })),
+      ),
     ]),
 });
 
@@ -168,20 +191,29 @@ test('fast-check: ClientHello round trip and facts', () => {
 
 test('fast-check: ServerHello round trip', () => {
   fc.assert(
-    fc.property(bytesN(32), fc.uint8Array({ maxLength: 32 }), u16, u16, (random, sessionId, suite, group) => {
-      const sh: ServerHello = {
-        legacyVersion: 0x0303,
-        random,
-        sessionId,
-        cipherSuite: suite,
-        compressionMethod: 0,
-        extensions: [encodeExtension.serverSupportedVersion(0x0304), encodeExtension.serverKeyShare({ group, keyExchange: Uint8Array.of(1) })],
-      };
-      const bytes = encodeServerHello(sh);
-      const back = decodeServerHello(decodeHandshake(bytes).value.body);
-      assert.deepEqual(encodeServerHello(back), bytes);
-      assert.equal(serverHelloFacts(back, at).keyShareGroup, group);
-    }),
+    fc.property(
+      bytesN(32),
+      fc.uint8Array({ maxLength: 32 }),
+      u16,
+      u16,
+      (random, sessionId, suite, group) => {
+        const sh: ServerHello = {
+          legacyVersion: 0x0303,
+          random,
+          sessionId,
+          cipherSuite: suite,
+          compressionMethod: 0,
+          extensions: [
+            encodeExtension.serverSupportedVersion(0x0304),
+            encodeExtension.serverKeyShare({ group, keyExchange: Uint8Array.of(1) }),
+          ],
+        };
+        const bytes = encodeServerHello(sh);
+        const back = decodeServerHello(decodeHandshake(bytes).value.body);
+        assert.deepEqual(encodeServerHello(back), bytes);
+        assert.equal(serverHelloFacts(back, at).keyShareGroup, group);
+      },
+    ),
   );
 });
 
@@ -189,7 +221,10 @@ test('fuzz: mutated hellos throw only EvidenceError', () => {
   fc.assert(
     fc.property(
       fc.constantFrom(RFC8448_CH, RFC8448_SH, RFC8448_HRR),
-      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), {
+        minLength: 1,
+        maxLength: 6,
+      }),
       (msg, edits) => {
         const m = Uint8Array.from(msg);
         for (const [i, v] of edits) m[i % m.length] = v;

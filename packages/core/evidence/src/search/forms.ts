@@ -251,12 +251,13 @@ export function expandIdentity(identity: Identity): Needle[] {
         const name = labels.join('.');
         return [
           ...textNeedles('name:port', `${name}:${port}`, nameStart, portEnd, true),
-          // SOCKS5 DOMAINNAME (RFC 1928 §4): one length byte, the name, the port.
+          // SOCKS5 DOMAINNAME (RFC 1928 §4): one length byte, the name, the port. Matched
+          // as written (lower case): folding case would also fold the length and port bytes.
           ...rawNeedles(
             'socks5-domain',
             concat(Uint8Array.of(name.length), ascii(name), port16(identity.port)),
             false,
-          ).map((n) => (n.type === 'bytes' ? { ...n, caseInsensitive: true } : n)),
+          ),
         ];
       }
       const forms = addressForms(parsed.bytes);
