@@ -193,7 +193,7 @@ test('a report with one red cell says so in JSON, Markdown and HTML', () => {
   // Evidence is linked by anchor, and every linked anchor exists.
   const hrefs = [...html.matchAll(/href="#(ev-\d+)"/g)].map((m) => m[1]);
   assert.ok(hrefs.length > 0);
-  for (const id of hrefs) assert.ok(html.includes(`<li id="${id}">`), id);
+  for (const id of hrefs) assert.ok(html.includes(`<li id="${id}">`), `anchor ${id}`);
 });
 
 test('hostile excerpts are escaped in every form', () => {

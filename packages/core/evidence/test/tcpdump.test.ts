@@ -55,7 +55,7 @@ async function tcpdump(
   ports: number[],
   traffic: () => Promise<void>,
 ): Promise<Uint8Array> {
-  let file = new Uint8Array(0);
+  let file: Uint8Array = new Uint8Array(0);
   for (let attempt = 1; attempt <= 3; attempt++) {
     file = await tcpdumpOnce(`${name}-${attempt}`, iface, linkType, ports, traffic);
     const capture = dissectCapture(file);

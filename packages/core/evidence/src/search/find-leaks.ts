@@ -35,6 +35,8 @@ export interface LeakSearchOptions {
    * ingress whose target port is also 443. A match inside an occurrence of one is dropped.
    */
   readonly allow?: readonly (string | Uint8Array)[];
+  /** Only these encodings (default: all). Base64 costs a latin1 copy of each haystack. */
+  readonly encodings?: readonly Encoding[];
 }
 
 export type Haystacks = Readonly<Record<string, Uint8Array | string>>;
@@ -138,7 +140,9 @@ export function findLeaks(
   const expanded = identities.map((identity) => ({
     identity,
     name: describeIdentity(identity),
-    needles: expandIdentity(identity),
+    needles: expandIdentity(identity).filter(
+      (n) => options.encodings?.includes(n.encoding) ?? true,
+    ),
   }));
   const findings: Finding[] = [];
   for (const [haystack, data] of Object.entries(haystacks)) {
