@@ -350,3 +350,19 @@ test('a record longer than the limit fails before it is buffered', () => {
     isKind('unsupported'),
   );
 });
+
+test('packets own their bytes: a chunk reused by the caller does not change them', () => {
+  const file = Buffer.from(pcap(hello));
+  const got: CapturedPacket[] = [];
+  const p = new CaptureParser({ onPacket: (x) => got.push(x) });
+  const chunk = Buffer.alloc(37);
+  for (let at = 0; at < file.length; at += chunk.length) {
+    const n = file.copy(chunk, 0, at, at + chunk.length);
+    p.push(chunk.subarray(0, n));
+  }
+  p.end();
+  assert.deepEqual(
+    got.map((x) => x.data),
+    parseCapture(file).packets.map((x) => x.data),
+  );
+});

@@ -103,6 +103,10 @@ export class CaptureParser {
     try {
       this.#buf = this.#buf.length === 0 ? chunk : concat2(this.#buf, chunk);
       this.#consume();
+      // What is left waits for the next push: own it, since the caller may reuse `chunk`.
+      if (this.#buf.length > 0 && this.#buf.buffer === chunk.buffer) {
+        this.#buf = new Uint8Array(this.#buf);
+      }
     } catch (error) {
       this.#failure = { error };
       throw error;
@@ -350,8 +354,8 @@ export class CaptureParser {
       seconds,
       nanoseconds,
       originalLength,
-      // A copy: the chunk it came from belongs to the caller.
-      data: b.slice(at, at + captured),
+      // A copy, as a plain Uint8Array: the chunk it came from belongs to the caller.
+      data: new Uint8Array(b.subarray(at, at + captured)),
     });
   }
 
