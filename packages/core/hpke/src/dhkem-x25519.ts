@@ -14,7 +14,14 @@
  * vector's `skEm` from `rng` reproduces its `enc` exactly. An all-zero DH output (a
  * small-order peer key) fails as RFC 9180 §7.1.4 requires; OpenSSL refuses it as well.
  */
-import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  decapsulate,
+  diffieHellman,
+  encapsulate,
+  type KeyObject,
+} from 'node:crypto';
 import type { KEM, KEMFactory, KeyPair } from 'hpke';
 import { ascii, concat, systemRng, view, type Rng } from './bytes.ts';
 import { makeKey, materialOf, type NodeKemKey } from './kem-key.ts';
@@ -76,10 +83,17 @@ function extractAndExpand(dh: Uint8Array, kemContext: Uint8Array): Uint8Array {
 export interface NodeKemOptions {
   /** Randomness for key generation and the ephemeral key. Default: crypto.getRandomValues. */
   readonly rng?: Rng;
+  /** X25519 only: use OpenSSL's DHKEM for Encap/Decap. Default: when no rng is injected. */
+  readonly native?: boolean;
 }
 
 export function dhkemX25519Node(options: NodeKemOptions = {}): KEMFactory<NodeKemKey> {
   const rng = options.rng ?? systemRng;
+  // With the system's randomness, Encap and Decap are OpenSSL's own RFC 9180 DHKEM (one native
+  // call each, no JavaScript HKDF). An injected rng needs the ephemeral key to come from it,
+  // so that path (and the tests that replay vectors) uses the step-by-step version below;
+  // `native: false` forces it, which the tests use to check both against the RFC.
+  const native = options.native ?? options.rng === undefined;
   return function (): KEM<NodeKemKey> {
     return {
       id: KEM_DHKEM_X25519_HKDF_SHA256_ID,
@@ -112,6 +126,10 @@ export function dhkemX25519Node(options: NodeKemOptions = {}): KEMFactory<NodeKe
       },
       async Encap(pkR) {
         const recipient = materialOf(pkR, NAME);
+        if (native) {
+          const { sharedKey, ciphertext } = encapsulate(recipient.x25519 as KeyObject);
+          return { shared_secret: view(sharedKey), enc: view(ciphertext) };
+        }
         const skE = importX25519Private(rng(32));
         const enc = x25519PublicBytes(skE);
         const dh = x25519(skE, recipient.x25519 as KeyObject);
@@ -122,6 +140,7 @@ export function dhkemX25519Node(options: NodeKemOptions = {}): KEMFactory<NodeKe
       },
       async Decap(enc, skR) {
         const recipient = materialOf(skR, NAME);
+        if (native) return view(decapsulate(recipient.x25519 as KeyObject, enc));
         const dh = x25519(recipient.x25519 as KeyObject, importX25519Public(enc));
         return extractAndExpand(dh, concat(enc, recipient.publicBytes));
       },

@@ -52,18 +52,22 @@ for (const v of rfc9180) {
       assert.equal(toHex(await sender.export(hex(e.context), e.L)), e.value);
     }
 
-    // Recipient: import skRm once, open everything in order.
-    const skR = await suite.importPrivateKey(hex(v.skRm));
-    assert.equal(toHex(skR.publicKey), v.pkRm);
-    const receiver = await suite.setupRecipient(skR, hex(v.enc), hex(v.info), pskOf(v));
-    for (let seq = 0; seq <= last; seq++) {
-      const listed = v.encryptions.find((e) => e.seq === seq);
-      const aad = listed ? hex(listed.aad) : new TextEncoder().encode(`Count-${seq}`);
-      const opened = await receiver.open(sealed[seq] as Uint8Array, aad);
-      assert.equal(toHex(opened), toHex(pt), `seq ${seq}`);
-    }
-    for (const e of v.exports) {
-      assert.equal(toHex(await receiver.export(hex(e.context), e.L)), e.value);
+    // Recipient: import skRm once, open everything in order. Twice: with the default
+    // suite (X25519 Decap is OpenSSL's DHKEM) and with the rng-injected one (Decap step by
+    // step in JavaScript), so both paths meet the RFC.
+    for (const recipientSuite of [createSuite(idsOf(v)), suite]) {
+      const skR = await recipientSuite.importPrivateKey(hex(v.skRm));
+      assert.equal(toHex(skR.publicKey), v.pkRm);
+      const receiver = await recipientSuite.setupRecipient(skR, hex(v.enc), hex(v.info), pskOf(v));
+      for (let seq = 0; seq <= last; seq++) {
+        const listed = v.encryptions.find((e) => e.seq === seq);
+        const aad = listed ? hex(listed.aad) : new TextEncoder().encode(`Count-${seq}`);
+        const opened = await receiver.open(sealed[seq] as Uint8Array, aad);
+        assert.equal(toHex(opened), toHex(pt), `seq ${seq}`);
+      }
+      for (const e of v.exports) {
+        assert.equal(toHex(await receiver.export(hex(e.context), e.L)), e.value);
+      }
     }
   });
 }
@@ -130,8 +134,15 @@ test('bad key and enc sizes are typed errors, not crashes', async () => {
   await rejectsReason(suite.importPublicKey(new Uint8Array(33)), 'invalid-key');
   const skR = await suite.importPrivateKey(hex(v.skRm));
   await rejectsReason(suite.setupRecipient(skR, new Uint8Array(31), hex(v.info)), 'decap-failed');
-  // The all-zero point is small order: the DH output is zero and RFC 9180 §7.1.4 says fail.
+  // The all-zero point is small order: the DH output is zero and RFC 9180 §7.1.4 says fail,
+  // in OpenSSL's DHKEM and in the step-by-step path alike.
   await rejectsReason(suite.setupRecipient(skR, new Uint8Array(32), hex(v.info)), 'decap-failed');
+  const stepwise = createSuite(idsOf(v), { rng: () => new Uint8Array(32).fill(1) });
+  const skR2 = await stepwise.importPrivateKey(hex(v.skRm));
+  await rejectsReason(
+    stepwise.setupRecipient(skR2, new Uint8Array(32), hex(v.info)),
+    'decap-failed',
+  );
   assert.throws(
     () => createSuite({ kemId: 0x0010, kdfId: 1, aeadId: 1 }),
     (err: unknown) => err instanceof HpkeError && err.reason === 'unsupported-suite',
