@@ -66,7 +66,11 @@ export interface KemInfo {
 export interface HpkePrivateKey {
   readonly kemId: number;
   readonly backend: Backend;
-  /** SerializePublicKey of the public half: the bytes a key configuration publishes. */
+  /**
+   * SerializePublicKey of the public half: the bytes a key configuration publishes. Empty for
+   * a key imported with `importPrivateKey` on the 'webcrypto' backend, which cannot derive it
+   * portably (keys from `generateKeyPair`/`deriveKeyPair` always have it).
+   */
   readonly publicKey: Uint8Array;
 }
 

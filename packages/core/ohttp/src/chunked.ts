@@ -252,6 +252,7 @@ export class ChunkedRequestDecoder {
   #busy = false;
   #failure: { readonly error: unknown } | undefined;
   #done = false;
+  #encoder: ChunkedResponseEncoder | undefined;
 
   constructor(gateway: Gateway, options: ChunkedDecoderOptions = {}) {
     this.#gateway = gateway;
@@ -298,15 +299,16 @@ export class ChunkedRequestDecoder {
     });
   }
 
-  /** The response side, available once the header has been processed. */
+  /** The response side, available once the header has been processed; one per request. */
   responseEncoder(): ChunkedResponseEncoder {
     if (this.#opened === undefined) throw new Error('the request header has not been read');
-    return new ChunkedResponseEncoder(
+    this.#encoder ??= new ChunkedResponseEncoder(
       this.#opened.suite,
       this.#enc,
       this.#opened.secret,
       this.#gateway.rng(responseNonceLength(this.#opened.suite)),
     );
+    return this.#encoder;
   }
 
   async #guard<T>(fn: () => Promise<T>): Promise<T> {
