@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeRequest, decodeResponse } from '@splitrelay/bhttp';
-import { hkdfSha256 } from '@splitrelay/hpke';
+import { createSuite, hkdfSha256 } from '@splitrelay/hpke';
 import {
   ChunkedRequestDecoder,
   createGateway,
@@ -42,6 +42,7 @@ interface Chunked extends Example {
   encapsulatedResponse: string[];
   requestChunkPlaintextLengths: number[];
   responseChunkPlaintextLengths: number[];
+  responseChunkNonces: string[];
 }
 
 const plain = readVectors<Plain>('rfc9458-appendix-a.json');
@@ -180,4 +181,38 @@ test('chunked draft A: the gateway decodes the chunked request, whole and byte b
     ]);
     assert.equal(toHex(out), chunked.encapsulatedResponse.join(''));
   }
+});
+
+test('chunked draft A: exported secret, salt, PRK, key and the per-chunk nonces', async () => {
+  const suite = createSuite({ kemId: 0x20, kdfId: 1, aeadId: 1 });
+  const skR = await suite.importPrivateKey(hex(chunked.gatewaySecretKey));
+  const enc = hex(chunked.clientPublicKey);
+  const recipient = await suite.setupRecipient(skR, enc, hex(chunked.info));
+  const secret = await recipient.export(
+    new TextEncoder().encode('message/bhttp chunked response'),
+    16,
+  );
+  assert.equal(toHex(secret), chunked.exportedSecret);
+  const responseNonce = hex(chunked.encapsulatedResponse[0] as string);
+  assert.equal(toHex(concat([enc, responseNonce])), chunked.salt);
+  const prk = hkdfSha256.extract(hex(chunked.salt), secret);
+  assert.equal(toHex(prk), chunked.prk);
+  assert.equal(toHex(hkdfSha256.expand(prk, new TextEncoder().encode('key'), 16)), chunked.aeadKey);
+  const base = hkdfSha256.expand(prk, new TextEncoder().encode('nonce'), 12);
+  assert.equal(toHex(base), chunked.aeadNonce);
+  // chunk_nonce = aead_nonce XOR counter: each listed nonce opens its chunk and no other.
+  const chunks = chunked.encapsulatedResponse.slice(1).map((line) => hex(line).subarray(1));
+  chunked.responseChunkNonces.forEach((nonce, i) => {
+    const aad = i === chunks.length - 1 ? new TextEncoder().encode('final') : new Uint8Array(0);
+    const pt = suite.aead.open(hex(chunked.aeadKey), hex(nonce), aad, chunks[i] as Uint8Array);
+    assert.equal(pt.length, chunked.responseChunkPlaintextLengths[i]);
+  });
+  assert.throws(() =>
+    suite.aead.open(
+      hex(chunked.aeadKey),
+      hex(chunked.responseChunkNonces[1] as string),
+      new Uint8Array(0),
+      chunks[0] as Uint8Array,
+    ),
+  );
 });
