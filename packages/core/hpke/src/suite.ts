@@ -30,7 +30,7 @@ import {
   chacha20Poly1305,
   type SyncAead,
 } from './aead.ts';
-import { systemRng, type Rng } from './bytes.ts';
+import type { Rng } from './bytes.ts';
 import { dhkemX25519Node, KEM_DHKEM_X25519_HKDF_SHA256_ID } from './dhkem-x25519.ts';
 import { HpkeError, type HpkeErrorReason } from './errors.ts';
 import { hkdfSha256, KDF_HKDF_SHA256_ID, KDF_HKDF_SHA256_NODE, type SyncKdf } from './hkdf.ts';
@@ -178,11 +178,13 @@ function translate(err: unknown, fallback: HpkeErrorReason): never {
   throw err;
 }
 
-function factories(ids: SuiteIds, backend: Backend, rng: Rng) {
+function factories(ids: SuiteIds, backend: Backend, rng: Rng | undefined) {
   if (!isSupportedSuite(ids)) throw new HpkeError('unsupported-suite');
   if (backend === 'node') {
+    // Only an injected rng is passed on: without one, X25519 uses OpenSSL's DHKEM.
+    const kemOptions = rng === undefined ? {} : { rng };
     return {
-      kem: ids.kemId === KEM_X25519 ? dhkemX25519Node({ rng }) : xwingNode({ rng }),
+      kem: ids.kemId === KEM_X25519 ? dhkemX25519Node(kemOptions) : xwingNode(kemOptions),
       kdf: KDF_HKDF_SHA256_NODE,
       aead: ids.aeadId === AEAD_AES_128_GCM ? AEAD_AES_128_GCM_NODE : AEAD_CHACHA20_POLY1305_NODE,
     };
@@ -196,7 +198,7 @@ function factories(ids: SuiteIds, backend: Backend, rng: Rng) {
 
 export function createSuite(ids: SuiteIds, options: SuiteOptions = {}): HpkeSuite {
   const backend = options.backend ?? 'node';
-  const f = factories(ids, backend, options.rng ?? systemRng);
+  const f = factories(ids, backend, options.rng);
   const suite = new HPKE.CipherSuite(f.kem as HPKE.KEMFactory, f.kdf, f.aead);
   const nodeKem = backend === 'node' ? (f.kem as HPKE.KEMFactory)() : undefined;
   const frozenIds = Object.freeze({ kemId: ids.kemId, kdfId: ids.kdfId, aeadId: ids.aeadId });
