@@ -14,6 +14,7 @@ import {
   encapsulateChunkedRequest,
   encapsulateRequest,
   encodeKeyConfig,
+  OhttpError,
 } from '../src/index.ts';
 import { concat, hex, readVectors, scriptedRng, split, toHex } from './helpers.ts';
 
@@ -215,4 +216,32 @@ test('chunked draft A: exported secret, salt, PRK, key and the per-chunk nonces'
       chunks[0] as Uint8Array,
     ),
   );
+});
+
+test('chunked draft A: every strict prefix yields only true chunks and fails at end()', async () => {
+  const wire = hex(chunked.encapsulatedRequest.join(''));
+  const request = hex(chunked.request);
+  const { gateway } = await gatewayFor(chunked);
+  for (let k = 0; k < wire.length; k++) {
+    const decoder = new ChunkedRequestDecoder(gateway);
+    const got = concat(await decoder.push(wire.subarray(0, k)));
+    assert.deepEqual(got, request.subarray(0, got.length), `prefix ${k}`);
+    await assert.rejects(decoder.end(), (err: unknown) => err instanceof OhttpError, `prefix ${k}`);
+    assert.equal(decoder.complete, false);
+  }
+  const config = decodeKeyConfig(hex(chunked.keyConfig)).value;
+  const writer = await encapsulateChunkedRequest(config, {
+    rng: scriptedRng([hex(chunked.clientSecretKey)]),
+  });
+  const responseWire = hex(chunked.encapsulatedResponse.join(''));
+  for (let k = 0; k < responseWire.length; k++) {
+    const decoder = writer.responseDecoder();
+    const got = concat(decoder.push(responseWire.subarray(0, k)));
+    assert.deepEqual(got, hex(chunked.response).subarray(0, got.length), `prefix ${k}`);
+    assert.throws(
+      () => decoder.end(),
+      (err: unknown) => err instanceof OhttpError,
+      `prefix ${k}`,
+    );
+  }
 });
