@@ -2,12 +2,13 @@
  * What an egress publishes about itself. The schema is strict: a verifier refuses fields it
  * does not know, so a signed entry can never carry meaning that some verifiers ignore.
  *
- * To extend it (e.g. OHTTP HPKE key configs), add an optional field to `entryFields`; old
- * verifiers then refuse entries that use it, so roll verifiers out before publishers.
+ * To extend it, add an optional field to `entryFields` (as `ohttpKeys` was); old verifiers
+ * then refuse entries that use it, so roll verifiers out before publishers.
  */
 import { z } from 'zod';
 import { parseEndpoint } from './endpoint.ts';
 import { isSpkiPin } from './pin.ts';
+import { MAX_OHTTP_KEYS_BYTES, ohttpKeysProblem } from './ohttp-keys.ts';
 
 /** Egress ids are DNS labels, so one can stand as the host in `CONNECT egress-id:443`. */
 export const EGRESS_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -44,6 +45,18 @@ export const entryFields = {
   notAfter: unixSeconds,
   /** Monotonic per egress id: a higher version replaces a lower one. */
   version: z.int().min(0),
+  /**
+   * The Oblivious HTTP gateway's key configurations: base64url of `application/ohttp-keys`
+   * (ohttp-keys.ts). Clients use the first one they support; absent, no gateway.
+   */
+  ohttpKeys: z
+    .string()
+    .max(Math.ceil((MAX_OHTTP_KEYS_BYTES * 4) / 3), { abort: true })
+    .superRefine((text, ctx) => {
+      const problem = ohttpKeysProblem(text);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
 };
 
 export const entrySchema = z

@@ -9,6 +9,12 @@ export {
   type Entry,
 } from './entry.ts';
 export { parseEndpoint, type Endpoint } from './endpoint.ts';
+export {
+  MAX_OHTTP_KEYS_BYTES,
+  ohttpKeysProblem,
+  ohttpKeysBytes,
+  ohttpKeyIds,
+} from './ohttp-keys.ts';
 export { spkiPin, isSpkiPin } from './pin.ts';
 export {
   generateOperatorKey,
