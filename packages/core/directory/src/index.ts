@@ -68,4 +68,9 @@ export {
   writeDirectoryFile,
   type OperatorKeyFile,
 } from './files.ts';
-export { DIRECTORY_PATH, EGRESS_HEALTH_PATH } from './well-known.ts';
+export {
+  DIRECTORY_PATH,
+  EGRESS_HEALTH_PATH,
+  OHTTP_RELAY_PREFIX,
+  OHTTP_KEYS_PREFIX,
+} from './well-known.ts';

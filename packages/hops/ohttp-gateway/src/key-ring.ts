@@ -160,7 +160,10 @@ export function retireKey(ring: KeyRing, keyId: number, notAfter: number): KeyRi
 
 /** Drops keys whose window has ended. */
 export function pruneKeys(ring: KeyRing, nowSeconds: number): KeyRing {
-  return { v: 1, keys: ring.keys.filter((k) => k.notAfter === undefined || nowSeconds < k.notAfter) };
+  return {
+    v: 1,
+    keys: ring.keys.filter((k) => k.notAfter === undefined || nowSeconds < k.notAfter),
+  };
 }
 
 function find(ring: KeyRing, keyId: number): RingKey {

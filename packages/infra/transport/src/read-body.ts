@@ -2,7 +2,8 @@
  * Reads a request body whole, bounded in size and in time: the Oblivious HTTP relay and
  * gateway take bodies from parties they do not trust. A declared Content-Length over the
  * bound is refused before a byte is read; a body that grows past it, or never ends, is
- * refused as soon as that is known, and the stream is destroyed so the peer stops sending.
+ * refused as soon as that is known. The stream is then left paused, not destroyed: the
+ * caller still answers on it (413, 408) and then closes it, so the peer stops sending.
  */
 import type { Readable } from 'node:stream';
 import { RelayError } from '@splitrelay/errors';
@@ -19,53 +20,52 @@ export interface ReadBodyOptions {
 export function readBody(stream: Readable, options: ReadBodyOptions): Promise<Buffer> {
   const { maxBytes, declaredLength } = options;
   if (declaredLength !== undefined && declaredLength > maxBytes) {
-    stream.destroy();
     return Promise.reject(new RelayError('content-too-large', `body over ${maxBytes} bytes`));
   }
   return withDeadline(
-    new Promise<Buffer>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const onData = (chunk: Buffer): void => {
-        size += chunk.length;
-        if (size > maxBytes) {
+    (deadline) =>
+      new Promise<Buffer>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const onData = (chunk: Buffer): void => {
+          size += chunk.length;
+          if (size > maxBytes) {
+            cleanup();
+            reject(new RelayError('content-too-large', `body over ${maxBytes} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        };
+        const onEnd = (): void => {
           cleanup();
-          stream.destroy();
-          reject(new RelayError('content-too-large', `body over ${maxBytes} bytes`));
-          return;
-        }
-        chunks.push(chunk);
-      };
-      const onEnd = (): void => {
-        cleanup();
-        resolve(Buffer.concat(chunks, size));
-      };
-      const onClose = (): void => {
-        cleanup();
-        reject(new RelayError('connection-terminated', 'body ended early'));
-      };
-      const cleanup = (): void => {
-        stream.off('data', onData);
-        stream.off('end', onEnd);
-        stream.off('close', onClose);
-        stream.off('error', onClose);
-      };
-      stream.on('data', onData);
-      stream.once('end', onEnd);
-      stream.once('close', onClose);
-      stream.once('error', onClose);
-    }),
+          resolve(Buffer.concat(chunks, size));
+        };
+        const onClose = (): void => {
+          cleanup();
+          reject(new RelayError('connection-terminated', 'body ended early'));
+        };
+        const onDeadline = (): void => cleanup();
+        const cleanup = (): void => {
+          stream.pause();
+          stream.off('data', onData);
+          stream.off('end', onEnd);
+          stream.off('close', onClose);
+          stream.off('error', onClose);
+          deadline.removeEventListener('abort', onDeadline);
+        };
+        deadline.addEventListener('abort', onDeadline, { once: true });
+        stream.on('data', onData);
+        stream.once('end', onEnd);
+        stream.once('close', onClose);
+        stream.once('error', onClose);
+      }),
     relayDeadline(
       options.timeoutMs,
       options.signal,
       'request-timeout',
       'body not received in time',
     ),
-  ).catch((err: unknown) => {
-    if (!stream.destroyed && err instanceof RelayError && err.code === 'request-timeout')
-      stream.destroy();
-    throw err;
-  });
+  );
 }
 
 /** A Content-Length header's value as a number, or undefined when absent or not one. */
