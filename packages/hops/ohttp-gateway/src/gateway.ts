@@ -180,7 +180,7 @@ export async function createOhttpGateway(options: OhttpGatewayOptions): Promise<
     // (On the next turn: closing in end's own callback can drop the answer not yet framed.)
     stream.end(body, () =>
       setImmediate(() => {
-        if (!stream.closed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+        if (!stream.closed && !stream.destroyed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
       }),
     );
   }
@@ -345,11 +345,12 @@ export async function createOhttpGateway(options: OhttpGatewayOptions): Promise<
         }
       }
     } catch (err) {
-      // The head already went out: no status can say it now. Cutting the stream leaves the
-      // client without a final chunk, which its decoder reports as a failed response.
+      // The head already went out: no status can say it now. Resetting the stream (never a
+      // clean END_STREAM, which `close(code)` would send first) leaves the client without a
+      // final chunk, which its decoder reports as a failed response.
       answer.body.destroy();
       options.onRefused?.(toRelayError(err), decided);
-      stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      stream.destroy(err instanceof Error ? err : new Error('target failed'));
       return;
     }
     stream.end(encoder.sealFinal(encodeIndeterminateTail([])));

@@ -8,7 +8,7 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import tls from 'node:tls';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { parseAuthority } from '@splitrelay/authority';
 import {
   RelayError,
@@ -38,6 +38,36 @@ export interface TunnelRequest {
   readonly proxyAuthorization: string | undefined;
 }
 
+/** A plain request (not a CONNECT, not a GET route): e.g. an Oblivious HTTP relay POST. */
+export interface PlainRequest {
+  readonly method: string;
+  /** Path and query, as sent. */
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly clientAddr: string;
+  readonly alpn: 'h2' | 'http/1.1';
+  /** The client's TLS connection, as a key for state that lives as long as it (never sent on). */
+  readonly connection: object;
+  readonly body: Readable;
+  /** Aborts when the client goes away before the answer is complete. */
+  readonly signal: AbortSignal;
+}
+
+export interface PlainReply {
+  /** Sends the status and headers once; returns where the body goes. */
+  start(status: number, headers: Readonly<Record<string, string | number>>): Writable;
+  readonly started: boolean;
+  /**
+   * After an answer sent before the request body was read (a refusal): the rest of the body
+   * is not wanted. h2 resets the stream once the answer is out; HTTP/1.1 drains it, and closes
+   * the connection if it has not ended in a second.
+   */
+  abandon(): void;
+}
+
+/** How long an HTTP/1.1 client may go on sending a refused body before its connection ends. */
+const ABANDON_GRACE_MS = 1000;
+
 export interface OuterHopServerOptions {
   readonly cert: string;
   readonly key: string;
@@ -49,6 +79,8 @@ export interface OuterHopServerOptions {
   readonly openTunnel: (request: TunnelRequest, signal: AbortSignal) => Promise<Duplex>;
   /** Plain GET handlers (e.g. the directory); anything else is refused with 405. */
   readonly routes?: Readonly<Record<string, () => { type: string; body: string | Buffer }>>;
+  /** Other requests: returns true when it took the request, false for the usual 405. */
+  readonly onRequest?: (request: PlainRequest, reply: PlainReply) => boolean;
   readonly onRefusal?: (err: RelayError, request: Partial<TunnelRequest>) => void;
   readonly onTunnelDone?: (stats: SpliceStats) => void;
 }
@@ -178,6 +210,41 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
         .end(body);
       return;
     }
+    if (options.onRequest) {
+      const abort = new AbortController();
+      res.once('close', () => {
+        if (!res.writableFinished) abort.abort();
+      });
+      const taken = options.onRequest(
+        {
+          method: req.method ?? '',
+          path: req.url ?? '',
+          headers: req.headers,
+          clientAddr: req.socket.remoteAddress ?? '',
+          alpn: 'http/1.1',
+          connection: req.socket,
+          body: req,
+          signal: abort.signal,
+        },
+        {
+          start(status, headers) {
+            res.writeHead(status, headers);
+            return res;
+          },
+          get started() {
+            return res.headersSent;
+          },
+          abandon() {
+            if (req.complete) return;
+            req.resume();
+            setTimeout(() => {
+              if (!req.complete) req.socket.destroy();
+            }, ABANDON_GRACE_MS).unref();
+          },
+        },
+      );
+      if (taken) return;
+    }
     const err = new RelayError('method-not-allowed', 'this relay serves CONNECT to an egress only');
     options.onRefusal?.(err, { alpn: 'http/1.1' });
     res.writeHead(err.status, {
@@ -218,6 +285,45 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
         stream.respond({ ':status': 200, 'content-type': type, 'cache-control': 'no-store' });
         stream.end(body);
         return;
+      }
+      if (options.onRequest) {
+        const abort = new AbortController();
+        stream.once('close', () => {
+          if (!stream.writableFinished) abort.abort();
+        });
+        const taken = options.onRequest(
+          {
+            method: String(headers[':method'] ?? ''),
+            path: String(headers[':path'] ?? ''),
+            headers,
+            clientAddr,
+            alpn: 'h2',
+            connection: stream.session ?? stream,
+            body: stream,
+            signal: abort.signal,
+          },
+          {
+            start(status, extra) {
+              stream.respond({ ':status': status, ...extra });
+              return stream;
+            },
+            get started() {
+              return stream.headersSent;
+            },
+            abandon() {
+              const reset = (): void => {
+                setImmediate(() => {
+                  if (!stream.closed && !stream.destroyed)
+                    stream.close(http2.constants.NGHTTP2_NO_ERROR);
+                });
+              };
+              // Closing before the answer is framed would drop it: after it is written.
+              if (stream.writableFinished) reset();
+              else stream.once('finish', reset);
+            },
+          },
+        );
+        if (taken) return;
       }
       const err = new RelayError(
         'method-not-allowed',
