@@ -24,6 +24,7 @@ import type { IngressConfig } from './config.ts';
 import { joinControlPlane, type IngressControlPlane } from './control-plane.ts';
 import { EgressView } from '@splitrelay/control-plane';
 import { setUpAdmission } from './admission-setup.ts';
+import { setUpOhttpRelay } from './ohttp-relay-setup.ts';
 
 export interface RunningIngress {
   readonly address: AddressInfo;
@@ -81,6 +82,17 @@ export async function startIngress(
     log,
   );
 
+  const ohttp = config.ohttp
+    ? setUpOhttpRelay(config.ohttp, {
+        view,
+        pool,
+        redeemer,
+        maxAddresses: config.admission.rateLimit.maxAddresses,
+        proxyName: config.proxyName,
+        log,
+      })
+    : undefined;
+
   const server: Server = createOuterHopServer({
     cert: readPem(config.tls.cert),
     key: readPem(config.tls.key),
@@ -99,6 +111,7 @@ export async function startIngress(
         body: JSON.stringify({ controlPlane: view.state, egresses: view.healthSnapshot() }),
       }),
     },
+    ...(ohttp ? { onRequest: (request, reply) => ohttp.handle(request, reply) } : {}),
     async openTunnel({ egressId, clientAddr, proxyAuthorization }, signal) {
       // The egress is checked first so a token is never spent on a tunnel refused anyway.
       const entry = view.admit(egressId);
@@ -138,6 +151,9 @@ export async function startIngress(
       log.info('stats', {
         ...counters,
         ...admissionStats(rate.refused, redeemer?.counters ?? {}),
+        ...(ohttp
+          ? { ohttpRelayed: ohttp.counters.relayed, ohttpRefused: ohttp.counters.refused }
+          : {}),
         sessions: openSessions,
         reason: `control plane: ${view.state}`,
       }),

@@ -39,6 +39,9 @@ export interface IngressFields extends CommonFields {
   /** Aggregate Privacy Pass counters: tokens redeemed, refusals by reason (never a token). */
   tokensRedeemed?: number;
   admissionRefusals?: Readonly<Record<string, number>>;
+  /** Aggregate Oblivious HTTP relay counters (never per request). */
+  ohttpRelayed?: number;
+  ohttpRefused?: number;
 }
 
 /** The egress sees the ingress relay and the target; never a client address. */
@@ -48,6 +51,10 @@ export interface EgressFields extends CommonFields {
   ingress?: string;
   targetHost?: string;
   targetPort?: number;
+  /** Aggregate Oblivious HTTP gateway counters (never per request). */
+  ohttpRequests?: number;
+  ohttpRefused?: number;
+  ohttpDoh?: number;
 }
 
 /** The client sees everything of its own; it logs locally on the user's device. */
@@ -58,6 +65,9 @@ export interface ClientFields extends CommonFields {
   targetPort?: number;
   socks?: string;
   http?: string;
+  /** Loopback addresses of the Oblivious HTTP endpoint and the DNS forwarder. */
+  ohttp?: string;
+  dns?: string;
 }
 
 /**
@@ -106,6 +116,8 @@ export const allowedFields = {
     alpn: true,
     tokensRedeemed: true,
     admissionRefusals: true,
+    ohttpRelayed: true,
+    ohttpRefused: true,
   } satisfies KeysOf<IngressFields>,
   egress: {
     ...common,
@@ -113,6 +125,9 @@ export const allowedFields = {
     ingress: true,
     targetHost: true,
     targetPort: true,
+    ohttpRequests: true,
+    ohttpRefused: true,
+    ohttpDoh: true,
   } satisfies KeysOf<EgressFields>,
   client: {
     ...common,
@@ -122,6 +137,8 @@ export const allowedFields = {
     targetPort: true,
     socks: true,
     http: true,
+    ohttp: true,
+    dns: true,
   } satisfies KeysOf<ClientFields>,
   issuer: {
     ...common,
