@@ -3,6 +3,7 @@
  * CONNECT flows → target policy and dialer. Nothing here can learn a client address: the
  * only peer this process talks to on the client's side is an ingress relay.
  */
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { ConcurrencyGate } from '@splitrelay/abuse-limits';
 import { splitHostPort, readPem, type DeepReadonly } from '@splitrelay/config';
@@ -14,10 +15,11 @@ import { createTrunkServer } from '@splitrelay/trunk';
 import type { EgressConfig } from './config.ts';
 import { joinControlPlane, type EgressControlPlane } from './control-plane.ts';
 import { serveHealth } from '@splitrelay/service';
+import { setUpOhttpGateway } from './ohttp-gateway-setup.ts';
 
 export interface RunningEgress {
   readonly address: AddressInfo;
-  /** Re-reads the TLS identity files (SIGHUP). */
+  /** Re-reads the TLS identity files and the OHTTP key ring (SIGHUP). */
   reload(): void;
   close(): Promise<void>;
 }
@@ -106,6 +108,8 @@ export async function startEgress(
   });
   /** Sessions refused at the cap since the last stats line, per ingress (a few operators). */
   const limitedSince = new Map<string, number>();
+  const ohttp = await setUpOhttpGateway(config, dialer, log);
+
   const trunk = createTrunkServer({
     cert,
     key,
@@ -119,6 +123,12 @@ export async function startEgress(
       counters.sessions++;
       inner.accept(stream);
     },
+    ...(ohttp
+      ? {
+          onRequest: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) =>
+            ohttp.gateway.handle(stream, headers),
+        }
+      : {}),
     onRefusal(err, ingress) {
       counters.refusals++;
       if (err.code === 'limit-reached' && ingress !== undefined) {
@@ -153,7 +163,17 @@ export async function startEgress(
   }
 
   const statsTimer = setInterval(() => {
-    log.info('stats', { ...counters, count: inner.activeSessions });
+    log.info('stats', {
+      ...counters,
+      count: inner.activeSessions,
+      ...(ohttp
+        ? {
+            ohttpRequests: ohttp.gateway.counters.requests,
+            ohttpRefused: Object.values(ohttp.gateway.counters.refused).reduce((a, b) => a + b, 0),
+            ohttpDoh: ohttp.gateway.counters.doh,
+          }
+        : {}),
+    });
     for (const [ingress, refusals] of limitedSince) {
       log.warn('session limit reached', {
         ingress,
@@ -193,12 +213,14 @@ export async function startEgress(
       trunk.update(next);
       inner.setIdentity(next.cert, next.key);
       log.info('tls identity reloaded');
+      void ohttp?.reload();
     },
     async close() {
       clearInterval(statsTimer);
       await controlPlane?.close();
       await health?.close();
       inner.close();
+      await ohttp?.gateway.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
