@@ -80,6 +80,11 @@ export interface SplitRelayClient {
    * the request, with a key from the verified directory (`@splitrelay/sdk/ohttp`).
    */
   ohttpFetch(input: string | URL | Request, init?: OhttpFetchInit): Promise<Response>;
+  /** One DNS query through the gateway's DoH resolver (send ID 0); the answer's bytes. */
+  ohttpDns(
+    query: Uint8Array,
+    options?: { authority?: string; signal?: AbortSignal },
+  ): Promise<Uint8Array>;
   close(): void;
 }
 
@@ -226,10 +231,7 @@ export function createSplitRelayClient(options: SplitRelayClientOptions): SplitR
 
   // Loaded on first use: a client that never uses OHTTP never loads HPKE or Binary HTTP.
   let ohttpClient: Promise<OhttpClient> | undefined;
-  const ohttpFetch = async (
-    input: string | URL | Request,
-    init?: OhttpFetchInit,
-  ): Promise<Response> => {
+  const ohttp = async (): Promise<OhttpClient> => {
     if (closed) throw new RelayError('internal', 'client is closed');
     ohttpClient ??= import('./ohttp-fetch.ts').then(({ createOhttpClient }) =>
       createOhttpClient({
@@ -243,13 +245,20 @@ export function createSplitRelayClient(options: SplitRelayClientOptions): SplitR
       }),
     );
     await ready;
-    return (await ohttpClient).fetch(input, init);
+    return ohttpClient;
   };
+  const ohttpFetch = async (input: string | URL | Request, init?: OhttpFetchInit) =>
+    (await ohttp()).fetch(input, init);
+  const ohttpDns = async (
+    query: Uint8Array,
+    dnsOptions?: { authority?: string; signal?: AbortSignal },
+  ) => (await ohttp()).dns(query, dnsOptions);
 
   return {
     connect,
     openUdp,
     ohttpFetch,
+    ohttpDns,
     sessions: () => [...sessions.keys()],
     ready,
     egresses: () => entries(),
