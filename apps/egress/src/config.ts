@@ -110,6 +110,11 @@ export const egressConfigSchema = z
         keyRing: filePath.describe(
           'The gateway key ring (splitrelay-ohttp-keys): every key held, published ones first; re-read on SIGHUP.',
         ),
+        ca: filePath
+          .optional()
+          .describe(
+            'CA certificates (PEM) trusted for https targets instead of the system store (a private PKI, tests).',
+          ),
         maxRequestBytes: z
           .int()
           .min(1024)

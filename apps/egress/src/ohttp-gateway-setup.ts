@@ -5,7 +5,7 @@
  */
 import { getServers } from 'node:dns';
 import { isIP } from 'node:net';
-import type { DeepReadonly } from '@splitrelay/config';
+import { readPem, type DeepReadonly } from '@splitrelay/config';
 import type { RoleLogger } from '@splitrelay/log';
 import {
   createOhttpGateway,
@@ -57,7 +57,11 @@ export async function setUpOhttpGateway(
     : undefined;
   const gateway = await createOhttpGateway({
     keys: readKeyRing(ohttp.keyRing),
-    agent: createOriginAgent({ dialer, connectTimeoutMs: config.timeouts.connectMs }),
+    agent: createOriginAgent({
+      dialer,
+      connectTimeoutMs: config.timeouts.connectMs,
+      ...(ohttp.ca ? { ca: readPem(ohttp.ca) } : {}),
+    }),
     limits: {
       maxRequestBytes: ohttp.maxRequestBytes,
       maxResponseBytes: ohttp.maxResponseBytes,

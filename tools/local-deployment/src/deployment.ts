@@ -18,6 +18,14 @@ import {
   type SignedEntry,
 } from '@splitrelay/directory';
 import { base64url, generateIssuerKeyPem, loadIssuerKey } from '@splitrelay/privacy-pass';
+import {
+  EMPTY_RING,
+  addKey,
+  publishedKeys,
+  readKeyRing,
+  writeKeyRing,
+  type KemName,
+} from '@splitrelay/ohttp-gateway';
 
 export interface EgressSpec {
   readonly id: string;
@@ -37,6 +45,11 @@ export interface DeploymentSpec {
   readonly targetName: string;
   /** A Privacy Pass issuer: its TLS name and address, a token key and one subscriber. */
   readonly issuer?: { readonly host: string; readonly name: string };
+  /**
+   * An Oblivious HTTP gateway at every egress: a key ring per egress (one key per KEM, in
+   * this order; x25519 alone by default), its published keys in the signed entry.
+   */
+  readonly ohttp?: { readonly kems?: readonly KemName[] };
 }
 
 export interface IssuerMaterial {
@@ -81,6 +94,10 @@ export interface Deployment {
   readonly operatorPublicKey: string;
   readonly directoryFile: string;
   readonly issuer?: IssuerMaterial;
+  /** Each egress's OHTTP key ring file (with `ohttp`). */
+  readonly ohttpKeyRings: Readonly<Record<string, string>>;
+  /** The entries as first signed (tests re-sign them with changes). */
+  readonly entries: readonly SignedEntryInput[];
   /** Writes `<name>.json` in the deployment folder and returns its path. */
   writeConfig(name: string, config: unknown): Promise<string>;
   /** Re-signs the directory (e.g. with other entries, for negative tests). */
@@ -95,6 +112,8 @@ export interface SignedEntryInput {
   readonly notBefore: number;
   readonly notAfter: number;
   readonly version: number;
+  /** base64url of application/ohttp-keys. */
+  readonly ohttpKeys?: string;
 }
 
 export async function prepareDeployment(spec: DeploymentSpec): Promise<Deployment> {
@@ -171,10 +190,23 @@ export async function prepareDeployment(spec: DeploymentSpec): Promise<Deploymen
   const now = Math.floor(Date.now() / 1000);
   const egress: Record<string, { cert: string; key: string }> = {};
   const entries: SignedEntryInput[] = [];
+  const ohttpKeyRings: Record<string, string> = {};
   for (const e of spec.egresses) {
     const paths = pathOf(`egress-${e.id}`);
     egress[e.id] = paths;
+    let ohttpKeys: string | undefined;
+    if (spec.ohttp) {
+      const ring = join(spec.dir, `ohttp-keys-${e.id}.json`);
+      if (!existsSync(ring)) {
+        let next = EMPTY_RING;
+        for (const kem of spec.ohttp.kems ?? ['x25519']) next = (await addKey(next, kem)).ring;
+        writeKeyRing(ring, next);
+      }
+      ohttpKeyRings[e.id] = ring;
+      ohttpKeys = Buffer.from(await publishedKeys(readKeyRing(ring))).toString('base64url');
+    }
     entries.push({
+      ...(ohttpKeys !== undefined ? { ohttpKeys } : {}),
       id: e.id,
       endpoint: `${e.host}:${e.port}`,
       region: e.region,
@@ -201,6 +233,8 @@ export async function prepareDeployment(spec: DeploymentSpec): Promise<Deploymen
     target: pathOf('target'),
     operatorPublicKey,
     directoryFile: directory,
+    ohttpKeyRings,
+    entries,
     async writeConfig(name, config) {
       const file = join(spec.dir, `${name}.json`);
       await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);

@@ -73,6 +73,16 @@ export interface WorldOptions {
   readonly clientTokens?: Record<string, unknown>;
   /** Run the client app as shipped: this bundle (apps/client/src/bundle.ts) instead of src/. */
   readonly clientMain?: string;
+  /**
+   * Oblivious HTTP on: a gateway key ring per egress (x25519, or the KEMs named) published in
+   * the signed entries, the relay at the ingress, and the client's loopback OHTTP endpoint and
+   * DNS forwarder. `dohUpstream` (host:port) is the egresses' resolver for DoH.
+   */
+  readonly ohttp?: boolean | { readonly kems?: readonly ('x25519' | 'x-wing')[] };
+  readonly dohUpstream?: string;
+  /** Extra keys of the egresses' and the ingress's `ohttp` blocks. */
+  readonly egressOhttp?: Record<string, unknown>;
+  readonly ingressOhttp?: Record<string, unknown>;
   /** Runs once the PKI and the directory exist, before any relay starts. */
   readonly beforeStart?: (deployment: Deployment) => void | Promise<void>;
 }
@@ -92,6 +102,9 @@ export interface World {
   readonly ingressHealthUrl: string;
   readonly socksPort: number;
   readonly httpPort: number;
+  /** The client's loopback OHTTP endpoint and DNS forwarder (with `ohttp`). */
+  readonly ohttpPort: number | undefined;
+  readonly dnsPort: number | undefined;
   readonly egressIds: string[];
   /** Config object the client was started with (tests start more clients from it). */
   readonly clientConfig: Record<string, unknown>;
@@ -123,6 +136,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     targetHosts: [ADDR.target],
     targetName: TARGET_NAME,
     ...(options.privacyPass ? { issuer: { host: ADDR.issuer, name: ISSUER_NAME } } : {}),
+    ...(options.ohttp ? { ohttp: typeof options.ohttp === 'object' ? options.ohttp : {} } : {}),
   });
   const level = options.logLevel ?? 'debug';
   const captureOptions = (name: string) =>
@@ -145,6 +159,16 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         dns: { hosts: { [TARGET_NAME]: [ADDR.target] } },
         localAddress: e.host,
         log: { level, statsIntervalMs: 1000, flows: false },
+        ...(options.ohttp
+          ? {
+              ohttp: {
+                keyRing: deployment.ohttpKeyRings[e.id],
+                ca: deployment.caCert,
+                ...(options.dohUpstream ? { doh: { upstream: options.dohUpstream } } : {}),
+                ...options.egressOhttp,
+              },
+            }
+          : {}),
         ...(options.natsServers
           ? {
               controlPlane: {
@@ -218,6 +242,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
           : {}),
         ...options.ingressAdmission,
       },
+      ...(options.ohttp ? { ohttp: { ...options.ingressOhttp } } : {}),
       ...(options.natsServers
         ? {
             controlPlane: {
@@ -255,6 +280,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       },
       socks: { listen: '127.0.0.1:0' },
       http: { listen: '127.0.0.1:0' },
+      ...(options.ohttp
+        ? { ohttp: { listen: '127.0.0.1:0' }, dns: { listen: '127.0.0.1:0' } }
+        : {}),
       log: { level },
       ...(issuerUrl && material
         ? {
@@ -292,6 +320,11 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       ingressHealthUrl: `http://${ADDR.ingress}:${ingressHealthPort}/health`,
       socksPort: portOf(client.ready.socks),
       httpPort: portOf(client.ready.http),
+      ohttpPort: client.ready.ohttp === undefined ? undefined : portOf(client.ready.ohttp),
+      dnsPort:
+        client.ready.dns === undefined
+          ? undefined
+          : Number(String(client.ready.dns).split(':').pop()),
       egressIds: egressSpecs.map((e) => e.id),
       clientConfig,
       async stop() {
