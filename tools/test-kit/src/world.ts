@@ -242,7 +242,15 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
           : {}),
         ...options.ingressAdmission,
       },
-      ...(options.ohttp ? { ohttp: { ...options.ingressOhttp } } : {}),
+      ...(options.ohttp
+        ? {
+            ohttp: {
+              // As for sessions: tests send far faster than a person; the limit has its own tests.
+              rateLimit: { requestsPerSecond: 10_000, burst: 10_000 },
+              ...options.ingressOhttp,
+            },
+          }
+        : {}),
       ...(options.natsServers
         ? {
             controlPlane: {
