@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import { run } from '@splitrelay/test-kit/run';
+import { buildQuery, parseAnswer } from '@splitrelay/test-kit/dns-message';
+import dgram from 'node:dgram';
 
 const demoMain = fileURLToPath(new URL('../../apps/demo/src/main.ts', import.meta.url));
 const quickstart = fileURLToPath(new URL('../../docs/quickstart.md', import.meta.url));
@@ -64,7 +66,18 @@ test(
           reject(new Error(`demo exited ${code}:\n${output.join('\n')}`)),
         );
       });
-      for (const key of ['socks', 'http', 'ingress', 'egress', 'logs', 'nats', 'issuer'])
+      for (const key of [
+        'socks',
+        'http',
+        'ingress',
+        'egress',
+        'logs',
+        'nats',
+        'issuer',
+        'ohttpRelay',
+        'ohttpKeys',
+        'dns',
+      ])
         assert.ok(key in ready, `READY has ${key}`);
       assert.equal(ready.socks, 'socks5h://127.0.0.1:1080');
       assert.match(
@@ -92,6 +105,43 @@ test(
         assert.equal(res.code, 0, res.stderr);
         assert.match(res.stdout, /Hello through SplitRelay/);
         assert.match(res.stdout, /127\.0\.3\.1/);
+      }
+      // Oblivious HTTP: the keys the ingress serves, a page through the client's endpoint,
+      // and a name through its DNS forwarder (DoH to the egress's resolver).
+      const keys = await run('curl', [
+        '--silent',
+        '--show-error',
+        '--max-time',
+        '15',
+        '--cacert',
+        String(ready.ca),
+        '--output',
+        '/dev/null',
+        '--write-out',
+        '%{http_code} %{content_type}',
+        String(ready.ohttpKeys),
+      ]);
+      assert.equal(keys.stdout, '200 application/ohttp-keys', keys.stderr);
+      const oblivious = await run('curl', [
+        '--silent',
+        '--show-error',
+        '--max-time',
+        '15',
+        `${String(ready.ohttp)}/${String(ready.target)}`,
+      ]);
+      assert.match(oblivious.stdout, /Hello through SplitRelay/, oblivious.stderr);
+      const [dnsHost, dnsPort] = String(ready.dns).split(':');
+      const socket = dgram.createSocket('udp4');
+      try {
+        socket.send(
+          buildQuery(7, new URL(String(ready.target)).hostname),
+          Number(dnsPort),
+          dnsHost,
+        );
+        const [msg] = (await once(socket, 'message')) as [Buffer];
+        assert.deepEqual(parseAnswer(msg).addresses, ['127.0.4.1']);
+      } finally {
+        socket.close();
       }
       await runQuickstartExample(dir);
       // Privacy Pass was in play: the ingress redeemed tokens the issuer issued.

@@ -4,7 +4,8 @@
  * local CA and certificates if absent, starts NATS, egress, the Privacy Pass issuer, ingress
  * and client proxies (the client fetching tokens from the issuer), fetches
  * the demo page through both relays, shows what each relay saw, prints `READY <json>`, and
- * stays up until Ctrl-C.
+ * stays up until Ctrl-C. The egress is also an Oblivious HTTP gateway (with DoH to its own
+ * resolver), the ingress its relay, and the client offers both on loopback.
  */
 import { readFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -17,8 +18,10 @@ import {
   type RunningApp,
 } from '@splitrelay/local-deployment';
 import { TEST_CREDENTIALS, startNats, type NatsServer } from '@splitrelay/nats-kit';
+import { OHTTP_KEYS_PREFIX, OHTTP_RELAY_PREFIX } from '@splitrelay/directory';
 import { DEMO, extraAllowedTargets } from './layout.ts';
 import { startDemoTarget } from './target.ts';
+import { startDemoResolver } from './resolver.ts';
 
 const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const dir = process.env.SPLITRELAY_DEMO_DIR ?? join(root, '.demo');
@@ -51,6 +54,7 @@ async function main(): Promise<void> {
     targetHosts: [DEMO.target.host],
     targetName: DEMO.target.name,
     issuer: { host: DEMO.issuer.host, name: DEMO.issuer.name },
+    ohttp: {},
   });
   const issuerMaterial = deployment.issuer!;
   const logs = {
@@ -70,11 +74,15 @@ async function main(): Promise<void> {
     deployment.target.cert,
     deployment.target.key,
   );
+  const resolver = await startDemoResolver(DEMO.resolver.host, DEMO.resolver.port, {
+    [DEMO.target.name]: DEMO.target.host,
+  });
   let nats: NatsServer | undefined;
   const stopAll = async (): Promise<void> => {
     await Promise.all(apps.map((a) => a.stop()));
     await nats?.stop();
     await new Promise<void>((r) => target.close(() => r()));
+    await new Promise<void>((r) => resolver.close(() => r()));
   };
   try {
     // The control plane: Debian's nats-server with deploy/nats's accounts (and the kit's
@@ -95,6 +103,12 @@ async function main(): Promise<void> {
       dns: { hosts: { [DEMO.target.name]: [DEMO.target.host] } },
       localAddress: DEMO.egress.host,
       log: { level: 'info', statsIntervalMs: 5000, flows: false },
+      // The Oblivious HTTP gateway, under the same allowlist; DoH goes to the egress's resolver.
+      ohttp: {
+        keyRing: deployment.ohttpKeyRings[DEMO.egress.id],
+        ca: deployment.caCert,
+        doh: { upstream: `${DEMO.resolver.host}:${DEMO.resolver.port}` },
+      },
       controlPlane: {
         servers: [nats.url],
         user: TEST_CREDENTIALS.egress.user,
@@ -149,6 +163,8 @@ async function main(): Promise<void> {
       admission: {
         privacyPass: { issuerName: DEMO.issuer.name, origin: DEMO.ingress.name },
       },
+      // The Oblivious HTTP relay: one token pays for 100 requests on a connection.
+      ohttp: { requestsPerToken: 100 },
     });
     apps.push(await startApp('ingress', ingressConfig, { logFile: logs.ingress }));
     say(
@@ -174,6 +190,8 @@ async function main(): Promise<void> {
       },
       socks: { listen: DEMO.socks },
       http: { listen: DEMO.http },
+      ohttp: { listen: DEMO.ohttp },
+      dns: { listen: DEMO.dns },
       log: { level: 'info' },
     });
     const client = await startApp('client', clientConfig, { logFile: logs.client });
@@ -211,8 +229,18 @@ async function main(): Promise<void> {
         .replace(/\s+/g, ' ')
         .trim()}`,
     );
+    // The same page as Oblivious HTTP: the gateway fetches it, the relay sees only ciphertext.
+    const oblivious = await fetch(`http://${DEMO.ohttp}/${url}`);
+    say(
+      `fetched ${url} as Oblivious HTTP (relay at the ingress, gateway at the egress): HTTP ${oblivious.status}`,
+    );
+    await oblivious.arrayBuffer();
     say('');
     say(`try: curl --cacert ${deployment.caCert} --proxy socks5h://${DEMO.socks} ${url}`);
+    say(`     curl http://${DEMO.ohttp}/${url}      (Oblivious HTTP)`);
+    say(
+      `     dig @${DEMO.dns.split(':')[0]} -p ${DEMO.dns.split(':')[1]} ${DEMO.target.name}   (DNS over Oblivious HTTP)`,
+    );
     say('Ctrl-C stops everything.');
     say(
       `READY ${JSON.stringify({
@@ -224,6 +252,10 @@ async function main(): Promise<void> {
         issuer: `https://${DEMO.issuer.host}:${DEMO.issuer.port}`,
         target: url,
         ca: deployment.caCert,
+        ohttp: `http://${DEMO.ohttp}`,
+        ohttpRelay: `https://${DEMO.ingress.host}:${DEMO.ingress.port}${OHTTP_RELAY_PREFIX}${DEMO.egress.id}`,
+        ohttpKeys: `https://${DEMO.ingress.host}:${DEMO.ingress.port}${OHTTP_KEYS_PREFIX}${DEMO.egress.id}`,
+        dns: DEMO.dns,
         logs,
       })}`,
     );
