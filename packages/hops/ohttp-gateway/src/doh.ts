@@ -24,7 +24,7 @@ export const DNS_MESSAGE_TYPE = 'application/dns-message';
 /** DNS header (RFC 1035 §4.1.1). */
 const HEADER_BYTES = 12;
 /** Largest DNS message (a TCP length prefix is 16 bits). */
-export const MAX_DNS_MESSAGE_BYTES = 65_535;
+const MAX_DNS_MESSAGE_BYTES = 65_535;
 /** Queries larger than this go over TCP: the common EDNS(0) UDP size floor (DNS flag day 2020). */
 const MAX_UDP_QUERY_BYTES = 1232;
 

@@ -88,7 +88,7 @@ export async function requestTarget(
 }
 
 /** What undici reports, as the refusal to send (a RelayError from the dialer is kept as is). */
-export function targetError(err: unknown): RelayError {
+function targetError(err: unknown): RelayError {
   if (isRelayError(err)) return err;
   const code = (err as { code?: unknown } | null)?.code;
   const cause = { cause: err };
@@ -124,7 +124,7 @@ const NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 // eslint-disable-next-line no-control-regex -- NUL, CR and LF are exactly what must not pass
 const BAD_VALUE = /[\x00\r\n]|^[ \t]|[ \t]$|[^\x00-\xff]/;
 
-export function responseFields(headers: Record<string, string | string[] | undefined>): Field[] {
+function responseFields(headers: Record<string, string | string[] | undefined>): Field[] {
   const out: Field[] = [];
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || HOP_BY_HOP.has(name) || !NAME.test(name)) continue;
