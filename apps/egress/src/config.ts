@@ -8,6 +8,7 @@ import {
   healthEndpoint,
   listenAddress,
   logLevel,
+  relayId,
 } from '@splitrelay/config';
 
 const portSpec = z.union([
@@ -17,10 +18,7 @@ const portSpec = z.union([
 
 export const egressConfigSchema = z
   .strictObject({
-    egressId: z
-      .string()
-      .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/)
-      .describe("This egress's id in the directory."),
+    egressId: relayId.describe("This egress's id in the directory."),
     listen: listenAddress.describe('Trunk listener (ingresses connect here), host:port.'),
     tls: z
       .strictObject({

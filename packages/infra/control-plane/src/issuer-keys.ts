@@ -13,7 +13,7 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { decodeBase64url } from '@splitrelay/directory';
-import { RELAY_ID } from './subjects.ts';
+import { RELAY_ID, RELAY_ID_RULE, isCanonicalHost } from '@splitrelay/authority';
 
 /** RFC 9578 token type 0x0002: publicly verifiable Blind RSA (2048-bit modulus). */
 export const ISSUER_TOKEN_TYPE = 2;
@@ -25,9 +25,6 @@ const RSA_MODULUS_BITS = 2048;
 /** Year 2286 in unix milliseconds / seconds: anything later is a unit mistake. */
 const MAX_UNIX_MS = 10_000_000_000_000;
 const MAX_UNIX_SECONDS = 10_000_000_000;
-/** A lower-case DNS name (the issuer name clients put in their challenges). */
-const DNS_NAME =
-  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 /** Length of a DER SEQUENCE with its header, or undefined if `der` does not start with one. */
 function derSequenceLength(der: Uint8Array): number | undefined {
@@ -83,10 +80,12 @@ export const issuerKeySchema = z
 export const issuerKeysMessageSchema = z
   .strictObject({
     v: z.literal(1),
-    issuerId: z
+    issuerId: z.string().regex(RELAY_ID, RELAY_ID_RULE),
+    /** The issuer name clients put in their challenges: a DNS name as authority spells it. */
+    issuerName: z
       .string()
-      .regex(RELAY_ID, 'must be a DNS label: 1-63 of [a-z0-9-], no hyphen at either end'),
-    issuerName: z.string().regex(DNS_NAME, 'must be a lower-case DNS name'),
+      .max(253)
+      .refine((s) => isCanonicalHost(s, 'dns'), 'must be a lower-case DNS name'),
     /** Unix milliseconds on the issuer's clock; orders one issuer's announcements. */
     sentAt: z.int().min(0).max(MAX_UNIX_MS),
     keys: z.array(issuerKeySchema).min(1).max(MAX_ISSUER_KEYS),
