@@ -18,7 +18,10 @@ export const WEBSOCKET_PATH_PREFIX = '/.well-known/splitrelay/ws/';
 export function egressIdFromAuthority(authority: string): string {
   const parsed = parseAuthority(authority);
   if (parsed.kind !== 'dns' || parsed.port !== 443 || !isRelayId(parsed.host)) {
-    throw new RelayError('unknown-egress', 'tunnels go to an egress by its directory name, port 443');
+    throw new RelayError(
+      'unknown-egress',
+      'tunnels go to an egress by its directory name, port 443',
+    );
   }
   return parsed.host;
 }
