@@ -58,12 +58,25 @@ test('listen addresses accept IPv6 in brackets and refuse a missing port', () =>
 });
 
 test('listen addresses are read by the authority parser, port 0 allowed', () => {
-  for (const ok of ['127.0.0.1:0', 'localhost:8443', '[::1]:0', '0.0.0.0:443', 'Relay.Example.:1']) {
+  for (const ok of [
+    '127.0.0.1:0',
+    'localhost:8443',
+    '[::1]:0',
+    '0.0.0.0:443',
+    'Relay.Example.:1',
+  ]) {
     assert.equal(listenAddress.safeParse(ok).success, true, ok);
   }
   // Each of these once passed a looser check of its own: an empty or padded port, a host the
   // rest of the relay refuses, an IPv6 literal that is none.
-  for (const bad of ['127.0.0.1:', '127.0.0.1:0443', '-foo-:80', '1.2.3:80', '[1:2]:80', 'a..b:1']) {
+  for (const bad of [
+    '127.0.0.1:',
+    '127.0.0.1:0443',
+    '-foo-:80',
+    '1.2.3:80',
+    '[1:2]:80',
+    'a..b:1',
+  ]) {
     assert.equal(listenAddress.safeParse(bad).success, false, bad);
   }
   assert.deepEqual(splitHostPort('[::1]:0'), { host: '::1', port: 0 });
