@@ -1,9 +1,16 @@
 /** The client's configuration: one strict schema (docs/config.md is generated from it). */
 import { z } from 'zod';
-import { durationMs, filePath, listenAddress, logLevel } from '@splitrelay/config';
+import {
+  durationMs,
+  filePath,
+  isLoopbackAddress,
+  listenAddress,
+  logLevel,
+  relayId,
+} from '@splitrelay/config';
 
 const loopbackListen = listenAddress.refine(
-  (s) => s.startsWith('127.') || s.startsWith('[::1]') || s.startsWith('localhost:'),
+  isLoopbackAddress,
   'local proxies listen on loopback only',
 );
 
@@ -40,7 +47,7 @@ export const clientConfigSchema = z.strictObject({
     .describe('Where egresses and their pinned keys come from.'),
   egress: z
     .strictObject({
-      id: z.string().optional().describe('Use this egress only.'),
+      id: relayId.optional().describe('Use this egress only.'),
       region: z.string().optional().describe('Prefer egresses in this region.'),
     })
     .default({})

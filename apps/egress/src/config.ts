@@ -8,6 +8,7 @@ import {
   healthEndpoint,
   listenAddress,
   logLevel,
+  relayId,
 } from '@splitrelay/config';
 
 const portSpec = z.union([
@@ -17,10 +18,7 @@ const portSpec = z.union([
 
 export const egressConfigSchema = z
   .strictObject({
-    egressId: z
-      .string()
-      .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/)
-      .describe("This egress's id in the directory."),
+    egressId: relayId.describe("This egress's id in the directory."),
     listen: listenAddress.describe('Trunk listener (ingresses connect here), host:port.'),
     tls: z
       .strictObject({
@@ -144,11 +142,26 @@ export const egressConfigSchema = z
           .max(3600)
           .default(5)
           .describe('Retry-After sent with a session refused at maxSessionsPerIngress.'),
+        maxFlows: z
+          .int()
+          .min(1)
+          .max(10_000_000)
+          .optional()
+          .describe(
+            'Concurrent flows (TCP and UDP) across every session, each holding a socket to its target; beyond, a new flow is refused with 503 (connection_limit_reached) and Retry-After. Default: no cap but maxFlowsPerSession.',
+          ),
+        flowLimitRetryAfterSeconds: z
+          .int()
+          .min(1)
+          .max(3600)
+          .default(1)
+          .describe('Retry-After sent with a flow refused at maxFlows.'),
       })
       .default({
         maxHeaderBytes: 8192,
         maxFlowsPerSession: 1000,
         sessionLimitRetryAfterSeconds: 5,
+        flowLimitRetryAfterSeconds: 1,
       }),
     capacity: z
       .int()

@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { ConcurrencyGate } from '@splitrelay/abuse-limits';
 import { splitHostPort, readPem, type DeepReadonly } from '@splitrelay/config';
+import { RelayError } from '@splitrelay/errors';
 import type { RoleLogger } from '@splitrelay/log';
 import { createInnerSessionServer } from '@splitrelay/inner-session';
 import { createTargetDialer, serversResolve, withStaticHosts } from '@splitrelay/target-dialer';
@@ -51,6 +52,18 @@ export async function startEgress(
     datagramsDown: 0,
     datagramsDropped: 0,
   };
+  // One slot per open flow, egress-wide: each holds a socket (a file descriptor) to a target.
+  const flowGate = new ConcurrencyGate({ limit: config.limits.maxFlows ?? Infinity });
+  /** A slot for a new flow, released once its socket closes, or the refusal to give one. */
+  const takeFlowSlot = (): (() => void) => {
+    const release = flowGate.tryAcquire('flows');
+    if (release === undefined) {
+      throw new RelayError('limit-reached', 'egress flow limit reached', {
+        retryAfterSeconds: config.limits.flowLimitRetryAfterSeconds,
+      });
+    }
+    return release;
+  };
   const inner = createInnerSessionServer({
     cert,
     key,
@@ -60,20 +73,34 @@ export async function startEgress(
     maxFlowsPerSession: config.limits.maxFlowsPerSession,
     proxyName: config.proxyName,
     async openFlow(target, signal) {
-      const socket = await dialer.dial(
-        { host: target.host, port: target.port, kind: 'tcp' },
-        signal,
-      );
-      counters.flows++;
-      return socket;
+      const release = takeFlowSlot();
+      try {
+        const socket = await dialer.dial(
+          { host: target.host, port: target.port, kind: 'tcp' },
+          signal,
+        );
+        socket.once('close', release);
+        counters.flows++;
+        return socket;
+      } catch (err) {
+        release();
+        throw err;
+      }
     },
     async openUdp(target, signal) {
-      const socket = await dialer.dialUdp(
-        { host: target.host, port: target.port, kind: 'udp' },
-        signal,
-      );
-      counters.udpFlows++;
-      return socket;
+      const release = takeFlowSlot();
+      try {
+        const socket = await dialer.dialUdp(
+          { host: target.host, port: target.port, kind: 'udp' },
+          signal,
+        );
+        socket.once('close', release);
+        counters.udpFlows++;
+        return socket;
+      } catch (err) {
+        release();
+        throw err;
+      }
     },
     onUdpDone(stats) {
       counters.datagramsUp += stats.toTarget;

@@ -7,6 +7,7 @@ import {
   healthEndpoint,
   listenAddress,
   logLevel,
+  relayId,
 } from '@splitrelay/config';
 
 export const ingressConfigSchema = z
@@ -55,10 +56,7 @@ export const ingressConfigSchema = z
     controlPlane: z
       .strictObject({
         ...controlPlaneFields,
-        ingressId: z
-          .string()
-          .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/)
-          .describe('This ingress in heartbeats (a DNS label).'),
+        ingressId: relayId.describe('This ingress in heartbeats (a DNS label).'),
         trunkCertAnnouncement: filePath
           .optional()
           .describe(

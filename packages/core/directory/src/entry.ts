@@ -6,11 +6,10 @@
  * verifiers then refuse entries that use it, so roll verifiers out before publishers.
  */
 import { z } from 'zod';
+import { RELAY_ID, RELAY_ID_RULE } from '@splitrelay/authority';
 import { parseEndpoint } from './endpoint.ts';
 import { isSpkiPin } from './pin.ts';
 
-/** Egress ids are DNS labels, so one can stand as the host in `CONNECT egress-id:443`. */
-export const EGRESS_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
 // A letter first: a region must not be able to spell an address.
 const REGION = /^[A-Za-z][A-Za-z0-9-]{0,63}$/;
@@ -22,9 +21,8 @@ const unixSeconds = z.int().min(0);
 
 export const entryFields = {
   v: z.literal(1),
-  id: z
-    .string()
-    .regex(EGRESS_ID, 'must be a DNS label: 1-63 of [a-z0-9-], no hyphen at either end'),
+  /** A relay id (one DNS label), so it can stand as the host in `CONNECT egress-id:443`. */
+  id: z.string().regex(RELAY_ID, RELAY_ID_RULE),
   /** Key id of the operator key that signs this entry. */
   operator: keyIdSchema,
   /** Trunk address ingresses dial, `host:port`. */

@@ -3,7 +3,6 @@ export {
   entrySchema,
   entryFields,
   keyIdSchema,
-  EGRESS_ID,
   MAX_TLS_PINS,
   describeIssues,
   type Entry,

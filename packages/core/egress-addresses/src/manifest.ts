@@ -12,9 +12,9 @@
  * refused, so a manifest can never carry a promise that some verifiers silently skip.
  */
 import { z } from 'zod';
+import { RELAY_ID, RELAY_ID_RULE } from '@splitrelay/authority';
 import {
   DirectoryError,
-  EGRESS_ID,
   checkWindow,
   describeIssues,
   keyIdSchema,
@@ -68,7 +68,7 @@ export const manifestFields = {
   v: z.literal(1),
   /** Key id of the operator key that signs this manifest (and the relay's entries). */
   operator: keyIdSchema,
-  relayId: z.string().regex(EGRESS_ID, 'must be a DNS label'),
+  relayId: z.string().regex(RELAY_ID, RELAY_ID_RULE),
   role: z.enum(['ingress', 'egress', 'issuer']),
   /** Monotonic per relay: a higher version replaces a lower one. */
   version: z.int().min(0),

@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { formatAuthority } from '@splitrelay/authority';
 import { formatUdpPath } from '@splitrelay/connect-udp';
-import { RelayError, codeFromResponse, parseProxyStatus } from '@splitrelay/errors';
+import { RelayError, refusalFromResponse } from '@splitrelay/errors';
 import {
   assertPinned,
   relayDeadline,
@@ -168,11 +168,8 @@ export async function openInnerSession(
       );
       const status = Number(response[':status']);
       if (status === 200) return stream;
-      const member = parseProxyStatus(String(response['proxy-status'] ?? ''))[0];
-      throw new RelayError(
-        codeFromResponse(status, member?.error),
-        member?.details ?? `egress answered ${status}`,
-      );
+      // With its Retry-After: the egress's advice on a flow is for the client to follow.
+      throw refusalFromResponse(status, response, { peer: 'egress' });
     } catch (err) {
       stream.destroy();
       throw err;

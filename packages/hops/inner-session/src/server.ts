@@ -17,6 +17,7 @@ import {
   http1Refusal,
   parserErrorToRelayError,
   proxyStatusFor,
+  refusalHeaders,
   toRelayError,
 } from '@splitrelay/errors';
 import { parseUdpPath } from '@splitrelay/connect-udp';
@@ -89,8 +90,9 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
     stream.on('error', () => {});
     const respond = (err: RelayError): void => {
       if (stream.destroyed || stream.headersSent) return;
+      // The same headers as an HTTP/1.1 refusal: Proxy-Status and, when set, Retry-After.
       stream.respond(
-        { ':status': err.status, 'proxy-status': proxyStatusFor(options.proxyName, err) },
+        { ':status': err.status, ...refusalHeaders(options.proxyName, err) },
         { endStream: true },
       );
     };

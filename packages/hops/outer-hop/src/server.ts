@@ -9,7 +9,6 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
-import { parseAuthority } from '@splitrelay/authority';
 import {
   RelayError,
   http1Refusal,
@@ -27,7 +26,8 @@ import {
   tuneH2Session,
   tuneSocket,
 } from '@splitrelay/transport';
-import { acceptWebSocket, createWebSocketServer, egressIdFromWebSocketPath } from './websocket.ts';
+import { egressIdFromAuthority, egressIdFromWebSocketPath } from './egress-id.ts';
+import { acceptWebSocket, createWebSocketServer } from './websocket.ts';
 
 export interface TunnelRequest {
   readonly egressId: string;
@@ -56,18 +56,6 @@ export interface OuterHopServerOptions {
 export function createOuterHopServer(options: OuterHopServerOptions): tls.Server {
   const refusalHead = (err: RelayError): string => http1Refusal(options.proxyName, err);
 
-  /** Only the egress id may come out of the request: nothing else is read. */
-  const egressIdOf = (authority: string): string => {
-    const parsed = parseAuthority(authority);
-    if (parsed.kind !== 'dns' || parsed.port !== 443) {
-      throw new RelayError(
-        'unknown-egress',
-        'tunnels go to an egress by its directory name, port 443',
-      );
-    }
-    return parsed.host;
-  };
-
   const spliceOptions = () => ({
     idleTimeoutMs: options.idleTimeoutMs,
     ...(options.onTunnelDone ? { onDone: options.onTunnelDone } : {}),
@@ -95,7 +83,8 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
       }
       request = {
         ...request,
-        egressId: egressIdOf(authority),
+        // Only the egress id may come out of the request: nothing else is read.
+        egressId: egressIdFromAuthority(authority),
         proxyAuthorization: Array.isArray(proxyAuthorization)
           ? proxyAuthorization[0]
           : proxyAuthorization,

@@ -8,16 +8,11 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, createWebSocketStream } from 'ws';
 
-export const WEBSOCKET_PATH_PREFIX = '/.well-known/splitrelay/ws/';
+// Kept here too: the client loads this file (and `ws`) only when it uses the carrier.
+export { WEBSOCKET_PATH_PREFIX } from './egress-id.ts';
 
 /** Largest WebSocket message accepted; inner TLS records are at most ~16 KiB each. */
 const MAX_MESSAGE_BYTES = 1024 * 1024;
-
-export function egressIdFromWebSocketPath(path: string): string | undefined {
-  if (!path.startsWith(WEBSOCKET_PATH_PREFIX)) return undefined;
-  const id = path.slice(WEBSOCKET_PATH_PREFIX.length);
-  return /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(id) ? id : undefined;
-}
 
 /** Server side: completes the upgrade and returns the tunnel as a byte stream. */
 export function acceptWebSocket(

@@ -6,7 +6,7 @@
 import http2 from 'node:http2';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
-import { RelayError, codeFromResponse, parseProxyStatus } from '@splitrelay/errors';
+import { RelayError, refusalFromResponse } from '@splitrelay/errors';
 import {
   H2_MAX_SESSION_MEMORY_MB,
   h2Settings,
@@ -231,13 +231,9 @@ function trunkError(err: Error & { code?: string }): RelayError {
  * same status and advice rather than a bare failure.
  */
 function refusalFrom(status: number, headers: http2.IncomingHttpHeaders): RelayError {
-  const member = parseProxyStatus(String(headers['proxy-status'] ?? ''))[0];
-  const retryAfter = Number(headers['retry-after']);
-  return new RelayError(
-    codeFromResponse(status, member?.error),
-    member?.details ?? `egress answered ${status}`,
-    Number.isInteger(retryAfter) && retryAfter >= 0 ? { retryAfterSeconds: retryAfter } : {},
-  );
+  // The ingress passes a refusal's headers on to its client: an egress must not be able to
+  // hand clients a token challenge, which only the ingress may ask for.
+  return refusalFromResponse(status, headers, { peer: 'egress', keepChallenge: false });
 }
 
 function onceResponse(stream: http2.ClientHttp2Stream): Promise<[http2.IncomingHttpHeaders]> {

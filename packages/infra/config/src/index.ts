@@ -1,6 +1,9 @@
 export { parseConfig, loadConfigFile, deepFreeze, ConfigError, type DeepReadonly } from './load.ts';
 export {
   listenAddress,
+  isLoopbackAddress,
+  relayId,
+  dnsName,
   durationMs,
   filePath,
   logLevel,

@@ -10,11 +10,10 @@ import { entrySchema, signedEntrySchema, type SignedEntry } from '@splitrelay/di
 import { z } from 'zod';
 import { unverifiedPayload } from '@splitrelay/directory';
 import { issuerKeysMessageSchema, type IssuerKeysMessage } from './issuer-keys.ts';
-import { RELAY_ID, type AnyFamily } from './subjects.ts';
+import { RELAY_ID, RELAY_ID_RULE } from '@splitrelay/authority';
+import type { AnyFamily } from './subjects.ts';
 
-export const relayIdSchema = z
-  .string()
-  .regex(RELAY_ID, 'must be a DNS label: 1-63 of [a-z0-9-], no hyphen at either end');
+export const relayIdSchema = z.string().regex(RELAY_ID, RELAY_ID_RULE);
 
 export const HEALTH_STATUSES = ['up', 'draining'] as const;
 /** Sessions and capacity are counters, bounded so they cannot hold arbitrary 53-bit values. */

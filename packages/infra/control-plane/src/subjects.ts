@@ -13,7 +13,7 @@
  *
  *   splitrelay.private.ingress.issuer-keys.<issuerId>   Privacy Pass issuer keys
  */
-import { EGRESS_ID } from '@splitrelay/directory';
+import { RELAY_ID, isRelayId } from '@splitrelay/authority';
 
 /** The families that cross between the operators' accounts. */
 export type Family = 'directory' | 'egress-health' | 'ingress-health' | 'ingress-cert';
@@ -30,8 +30,8 @@ export const FAMILIES: readonly Family[] = Object.freeze([
 
 export const PRIVATE_FAMILIES: readonly PrivateFamily[] = Object.freeze(['issuer-keys']);
 
-/** Relay ids (egress and ingress alike) are DNS labels: 1-63 of [a-z0-9-], no edge hyphen. */
-export const RELAY_ID: RegExp = EGRESS_ID;
+/** Relay ids (egress, ingress and issuer alike) follow @splitrelay/authority's one rule. */
+export { RELAY_ID, isRelayId };
 
 const PREFIXES: Readonly<Record<AnyFamily, string>> = Object.freeze({
   directory: 'splitrelay.directory.entry',
@@ -41,10 +41,6 @@ const PREFIXES: Readonly<Record<AnyFamily, string>> = Object.freeze({
   // Under the ingress account's own `splitrelay.private.ingress.>`, which nothing exports.
   'issuer-keys': 'splitrelay.private.ingress.issuer-keys',
 });
-
-export function isRelayId(id: unknown): id is string {
-  return typeof id === 'string' && RELAY_ID.test(id);
-}
 
 /** The subject of one relay's messages in a family. A bad id is the caller's bug: TypeError. */
 export function subjectFor(family: AnyFamily, id: string): string {

@@ -209,7 +209,9 @@ test('string fields of the health message take no free text', () => {
   fc.assert(
     fc.property(fc.string({ maxLength: 80 }), (text) => {
       const ok = healthSchema.safeParse(healthFor({ id: text })).success;
-      assert.equal(ok, /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(text));
+      // A DNS label, and not a number (authority's relay-id rule, spelled out independently).
+      const label = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(text);
+      assert.equal(ok, label && !/^(?:[0-9]+|0x[0-9a-f]*)$/.test(text));
       assert.equal(
         healthSchema.safeParse(healthFor({ status: text })).success,
         text === 'up' || text === 'draining',

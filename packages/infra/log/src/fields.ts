@@ -28,6 +28,8 @@ export interface CommonFields {
   datagramsDropped?: number;
   /** A count that is not per flow (directory entries, known peers). */
   count?: number;
+  /** The Retry-After a refusal carried (seconds), where it cannot be passed on. */
+  retryAfterSeconds?: number;
 }
 
 /** The ingress sees the client and which egress it asked for; never a target. */
@@ -96,6 +98,7 @@ const common: KeysOf<CommonFields> = {
   datagramsUp: true,
   datagramsDown: true,
   datagramsDropped: true,
+  retryAfterSeconds: true,
 };
 
 export const allowedFields = {
