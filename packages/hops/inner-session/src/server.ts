@@ -275,6 +275,13 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
         sessions.delete(socket);
         stream.destroy();
       });
+      // The client finished sending on the session's transport. On h2 that is the end of the
+      // session (flows end with END_STREAM, never by half-closing the transport), so its flows
+      // and their target sockets go now, not at the idle timeout. On HTTP/1.1 the session is
+      // one flow, and its half-close is the flow's own: splice carries it to the target.
+      stream.once('end', () => {
+        if (socket.alpnProtocol === 'h2') socket.destroy();
+      });
       socket.once('secure', () => {
         clearTimeout(timer);
         // A server-side TLSSocket built by hand keeps `secureConnecting` set, and the h2
