@@ -7,10 +7,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { freePort } from '@splitrelay/local-deployment';
+import { freePort, spawnProcess, type RunningProcess } from '@splitrelay/local-deployment';
+import { socksConnect } from '@splitrelay/test-kit/socks-client';
 import { ADDR } from '../kit/addresses.ts';
-import { startPlain, type PlainProcess } from '../kit/plain-process.ts';
-import { socksConnect } from '../measure/socks-client.ts';
 import type { SshCipher, SshdPair } from './sshd.ts';
 import type { Contender, ContenderId } from './types.ts';
 import { waitForPort } from './wait-port.ts';
@@ -57,14 +56,16 @@ export function sshArgs(pair: SshdPair, configFile: string, socksPort: number): 
 async function startSsh(
   pair: SshdPair,
   configFile: string,
-): Promise<{ proc: PlainProcess; socksPort: number }> {
+): Promise<{ proc: RunningProcess; socksPort: number }> {
   const socksPort = await freePort(ADDR.socks);
-  const proc = startPlain('ssh', sshArgs(pair, configFile, socksPort));
+  const proc = spawnProcess('ssh', 'ssh', sshArgs(pair, configFile, socksPort), { keepLines: 200 });
   try {
     await waitForPort(ADDR.socks, socksPort, 20_000, 1);
   } catch (err) {
     await proc.stop();
-    throw new Error(`${(err as Error).message}\nssh said: ${proc.output()}`, { cause: err });
+    throw new Error(`${(err as Error).message}\nssh said: ${proc.lines.join('\n')}`, {
+      cause: err,
+    });
   }
   return { proc, socksPort };
 }
