@@ -6,12 +6,11 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
 import { freePort, spawnProcess, type RunningProcess } from '@splitrelay/local-deployment';
-import { socksConnect } from '@splitrelay/test-kit/socks-client';
 import { ADDR } from '../kit/addresses.ts';
 import type { SshCipher, SshdPair } from './sshd.ts';
 import type { Contender, ContenderId } from './types.ts';
+import { viaSocks } from './via-socks.ts';
 import { waitForPort } from './wait-port.ts';
 
 function sshConfig(pair: SshdPair, cipher: SshCipher): string {
@@ -69,11 +68,6 @@ async function startSsh(
   }
   return { proc, socksPort };
 }
-
-const viaSocks =
-  (socksPort: number) =>
-  (port: number): Promise<Duplex> =>
-    socksConnect({ host: ADDR.socks, port: socksPort }, { host: ADDR.target, port });
 
 export async function opensshContender(
   pair: SshdPair,

@@ -2,21 +2,15 @@
  * SplitRelay two hops as an application sees it: the client app's local SOCKS5 proxy, one
  * inner session through ingress and egress carrying every flow.
  */
-import type { Duplex } from 'node:stream';
 import { freePort, spawnProcess, type RunningApp } from '@splitrelay/local-deployment';
-import { socksConnect } from '@splitrelay/test-kit/socks-client';
 import { ADDR } from '../kit/addresses.ts';
 import { startApp, type NodeArgsFor, type Relays } from '../kit/relays.ts';
 import { CLIENT_BUNDLE } from '@splitrelay/client-app/bundle';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { socksUdp } from '../measure/udp-paths.ts';
 import type { Contender } from './types.ts';
+import { viaSocks } from './via-socks.ts';
 import { waitForPort } from './wait-port.ts';
-
-const viaSocks =
-  (socksPort: number) =>
-  (port: number): Promise<Duplex> =>
-    socksConnect({ host: ADDR.socks, port: socksPort }, { host: ADDR.target, port });
 
 export async function splitRelayContender(
   relays: Relays,

@@ -1,6 +1,7 @@
 /**
  * The one way the demo, the tests and the bench start a helper process: the real apps
- * (apps.ts), and whatever else a run needs (the bench's target and session holder, sshd, ssh).
+ * (apps.ts), and whatever else a run needs (the bench's target, session holder, sshd and ssh,
+ * the tests' dnsmasq).
  * Every output line is kept (tests assert on what each relay logged), or only the last ones
  * for long runs; JSON lines are also kept as records, so a caller can wait for an event.
  */
@@ -30,7 +31,7 @@ export interface ProcessOptions {
 export interface StartOptions extends ProcessOptions {
   /** How long the process may take to be ready, in ms (15 s by default); killed past it. */
   readonly timeoutMs?: number;
-  /** When it is ready, and what its ready record is: its first JSON line with event "ready" by default. */
+  /** When it is ready, and its ready record: by default its first JSON line with event "ready". */
   readonly isReady?: (line: string) => LogRecord | undefined;
 }
 
@@ -95,6 +96,8 @@ export function spawnProcess(
     stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
   });
+  const lines: string[] = [];
+  const records: LogRecord[] = [];
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
     // A program that cannot be spawned emits 'error' and maybe never 'exit'.
@@ -104,8 +107,6 @@ export function spawnProcess(
     });
   });
   child.stdin?.on('error', () => {});
-  const lines: string[] = [];
-  const records: LogRecord[] = [];
   const log: WriteStream | undefined = options.logFile
     ? createWriteStream(options.logFile, { flags: 'a' })
     : undefined;
