@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import { run } from '@splitrelay/test-kit/run';
+import { eventually } from '@splitrelay/test-kit/eventually';
 
 const demoMain = fileURLToPath(new URL('../../apps/demo/src/main.ts', import.meta.url));
 const quickstart = fileURLToPath(new URL('../../docs/quickstart.md', import.meta.url));
@@ -95,11 +96,11 @@ test(
       }
       await runQuickstartExample(dir);
       // Privacy Pass was in play: the ingress redeemed tokens the issuer issued.
-      const deadline = Date.now() + 8000;
-      const redeemed = (): boolean =>
-        /"tokensRedeemed":[1-9]/.test(readFileSync(logs.ingress!, 'utf8'));
-      while (!redeemed() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-      assert.ok(redeemed(), 'the ingress stats line counts redeemed tokens');
+      await eventually(
+        'the ingress stats line to count redeemed tokens',
+        () => /"tokensRedeemed":[1-9]/.test(readFileSync(logs.ingress!, 'utf8')),
+        { timeoutMs: 8000, intervalMs: 200 },
+      );
       child.kill('SIGINT');
       const [code] = await once(child, 'exit');
       assert.equal(code, 0);

@@ -19,7 +19,8 @@ import { records } from '@splitrelay/local-deployment';
 import { ADDR, startWorld, type World } from '@splitrelay/test-kit/world';
 import { echoTarget } from '@splitrelay/test-kit/targets';
 import { sdkClient } from '@splitrelay/test-kit/sdk-client';
-import { exchange, socksConnect } from '@splitrelay/test-kit/raw';
+import { exchange } from '@splitrelay/test-kit/raw';
+import { socksRequest } from '@splitrelay/test-kit/socks-client';
 
 const T = { timeout: 60_000 };
 const RETRY_AFTER = 4;
@@ -105,7 +106,10 @@ test(
   T,
   async () => {
     assert.ok(holder, 'the first test holds the slot');
-    const { reply, socket } = await socksConnect(world.socksPort, ADDR.target, echo.port);
+    const { reply, socket } = await socksRequest(world.socks, 'connect', {
+      host: ADDR.target,
+      port: echo.port,
+    });
     socket.destroy();
     assert.equal(reply, 0x01);
     const logged = await world.client.waitFor('socks connect refused', 10_000);

@@ -10,13 +10,9 @@ import { readFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProxyAgent, fetch } from 'undici';
-import {
-  issuerBaseConfig,
-  prepareDeployment,
-  startApp,
-  type RunningApp,
-} from '@splitrelay/local-deployment';
-import { TEST_CREDENTIALS, startNats, type NatsServer } from '@splitrelay/nats-kit';
+import { prepareDeployment, startApp, type RunningApp } from '@splitrelay/local-deployment';
+import { controlPlaneLogin, startNats, type NatsServer } from '@splitrelay/nats-kit';
+import { eventually } from '@splitrelay/test-kit/eventually';
 import { DEMO, extraAllowedTargets } from './layout.ts';
 import { startDemoTarget } from './target.ts';
 
@@ -26,32 +22,38 @@ const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 /** The ingress learns the egress over NATS; the demo waits until it has. */
 async function waitForEgress(healthUrl: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const res = await fetch(healthUrl).catch(() => undefined);
-    const health = ((await res?.json().catch(() => ({}))) ?? {}) as {
-      egresses?: Record<string, string>;
-      tokenKeys?: unknown[];
-    };
-    if (health.egresses?.[DEMO.egress.id] === 'up' && (health.tokenKeys?.length ?? 0) > 0) return;
-    if (Date.now() > deadline)
-      throw new Error('the ingress never learned the egress and the issuer key over NATS');
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await eventually(
+    'the ingress to learn the egress and the issuer key over NATS',
+    async () => {
+      const res = await fetch(healthUrl).catch(() => undefined);
+      const health = ((await res?.json().catch(() => ({}))) ?? {}) as {
+        egresses?: Record<string, string>;
+        tokenKeys?: unknown[];
+      };
+      return health.egresses?.[DEMO.egress.id] === 'up' && (health.tokenKeys?.length ?? 0) > 0;
+    },
+    { timeoutMs: 20_000, intervalMs: 200 },
+  );
 }
 
 async function main(): Promise<void> {
   say(`SplitRelay demo: state in ${dir}`);
   await mkdir(join(dir, 'logs'), { recursive: true });
+  const allow = ['127.0.4.0/24', ...extraAllowedTargets(process.env)];
   const deployment = await prepareDeployment({
     dir,
     ingressHost: DEMO.ingress.host,
+    ingressPort: DEMO.ingress.port,
     ingressName: DEMO.ingress.name,
+    ingressId: 'demo-ingress',
     egresses: [DEMO.egress],
     targetHosts: [DEMO.target.host],
     targetName: DEMO.target.name,
-    issuer: { host: DEMO.issuer.host, name: DEMO.issuer.name },
+    targetCidrs: allow,
+    clientHost: DEMO.clientSource,
+    issuer: { host: DEMO.issuer.host, name: DEMO.issuer.name, port: DEMO.issuer.port },
   });
+  const { configs } = deployment;
   const issuerMaterial = deployment.issuer!;
   const logs = {
     ingress: join(dir, 'logs', 'ingress.log'),
@@ -60,7 +62,6 @@ async function main(): Promise<void> {
     issuer: join(dir, 'logs', 'issuer.log'),
   };
 
-  const allow = ['127.0.4.0/24', ...extraAllowedTargets(process.env)];
   say(`egress allowlist: ${allow.join(', ')} (everything else private or loopback is refused)`);
 
   const apps: RunningApp[] = [];
@@ -86,96 +87,74 @@ async function main(): Promise<void> {
       serverName: 'demo',
     });
     say(`nats     ${nats.url}  (control plane: signed directory and health, no per-flow data)`);
-    const egressConfig = await deployment.writeConfig('egress', {
-      egressId: DEMO.egress.id,
-      listen: `${DEMO.egress.host}:${DEMO.egress.port}`,
-      tls: deployment.egress[DEMO.egress.id],
-      knownIngresses: [{ name: 'demo-ingress', cert: deployment.ingress.trunkCert }],
-      policy: { allowCidrs: allow },
-      dns: { hosts: { [DEMO.target.name]: [DEMO.target.host] } },
-      localAddress: DEMO.egress.host,
-      log: { level: 'info', statsIntervalMs: 5000, flows: false },
-      controlPlane: {
-        servers: [nats.url],
-        user: TEST_CREDENTIALS.egress.user,
-        password: TEST_CREDENTIALS.egress.pass,
-        heartbeatMs: 1000,
-        announceMs: 2000,
-        entryFile: deployment.directoryFile,
-      },
-    });
+    const egressConfig = await deployment.writeConfig(
+      'egress',
+      configs.egress(DEMO.egress.id, {
+        log: { level: 'info', statsIntervalMs: 5000, flows: false },
+        controlPlane: {
+          ...controlPlaneLogin('egress', [nats.url]),
+          heartbeatMs: 1000,
+          announceMs: 2000,
+        },
+      }),
+    );
     apps.push(await startApp('egress', egressConfig, { logFile: logs.egress }));
     say(
       `egress   ${DEMO.egress.host}:${DEMO.egress.port}  (sees the ingress and the targets, never you)`,
     );
 
-    const issuerConfig = await deployment.writeConfig('issuer', {
-      ...issuerBaseConfig(issuerMaterial),
-      listen: `${DEMO.issuer.host}:${DEMO.issuer.port}`,
-      limits: { tokensPerSubscriberPerHour: 2000, maxRequestBytes: 16_384, maxBatch: 32 },
-      log: { level: 'info', statsIntervalMs: 5000 },
-      controlPlane: {
-        servers: [nats.url],
-        user: TEST_CREDENTIALS.issuer.user,
-        password: TEST_CREDENTIALS.issuer.pass,
-        issuerId: 'demo-issuer',
-        announceMs: 2000,
-      },
-    });
+    const issuerConfig = await deployment.writeConfig(
+      'issuer',
+      configs.issuer({
+        limits: { tokensPerSubscriberPerHour: 2000, maxRequestBytes: 16_384, maxBatch: 32 },
+        log: { level: 'info', statsIntervalMs: 5000 },
+        controlPlane: {
+          ...controlPlaneLogin('issuer', [nats.url]),
+          issuerId: 'demo-issuer',
+          announceMs: 2000,
+        },
+      }),
+    );
     apps.push(await startApp('issuer', issuerConfig, { logFile: logs.issuer }));
     say(
       `issuer   ${DEMO.issuer.host}:${DEMO.issuer.port}  (sees your subscription when you fetch tokens, never where you spend them)`,
     );
 
-    const ingressConfig = await deployment.writeConfig('ingress', {
-      listen: `${DEMO.ingress.host}:${DEMO.ingress.port}`,
-      tls: { cert: deployment.ingress.cert, key: deployment.ingress.key },
-      trunk: {
-        cert: deployment.ingress.trunkCert,
-        key: deployment.ingress.trunkKey,
-        localAddress: DEMO.ingress.host,
-      },
-      directory: { operatorKeys: [{ publicKey: deployment.operatorPublicKey }] },
-      log: { level: 'info', statsIntervalMs: 5000 },
-      health: { listen: `${DEMO.ingress.host}:${DEMO.ingress.healthPort}` },
-      controlPlane: {
-        servers: [nats.url],
-        user: TEST_CREDENTIALS.ingress.user,
-        password: TEST_CREDENTIALS.ingress.pass,
-        heartbeatMs: 1000,
-        ingressId: 'demo-ingress',
-      },
-      // One Privacy Pass token per session; the issuer's key arrives over NATS.
-      admission: {
-        privacyPass: { issuerName: DEMO.issuer.name, origin: DEMO.ingress.name },
-      },
-    });
+    const ingressConfig = await deployment.writeConfig(
+      'ingress',
+      configs.ingress({
+        // The directory and the issuer's key arrive over NATS.
+        directory: { file: undefined },
+        log: { level: 'info', statsIntervalMs: 5000 },
+        health: { listen: `${DEMO.ingress.host}:${DEMO.ingress.healthPort}` },
+        controlPlane: { ...controlPlaneLogin('ingress', [nats.url]), heartbeatMs: 1000 },
+        // One Privacy Pass token per session.
+        admission: { privacyPass: { keys: [] } },
+      }),
+    );
     apps.push(await startApp('ingress', ingressConfig, { logFile: logs.ingress }));
     say(
       `ingress  ${DEMO.ingress.host}:${DEMO.ingress.port}  (sees you and which egress, never the target)`,
     );
     await waitForEgress(`http://${DEMO.ingress.host}:${DEMO.ingress.healthPort}/health`);
 
-    const clientConfig = await deployment.writeConfig('client', {
-      ingress: {
-        address: `${DEMO.ingress.host}:${DEMO.ingress.port}`,
-        servername: DEMO.ingress.name,
-        ca: deployment.caCert,
-      },
-      localAddress: DEMO.clientSource,
-      // No directory file: the client fetches the signed directory from the ingress and
-      // verifies it against the egress operator's key itself.
-      directory: { operatorKeys: [{ publicKey: deployment.operatorPublicKey }] },
-      tokens: {
-        issuer: `https://${DEMO.issuer.host}:${DEMO.issuer.port}`,
-        ca: deployment.caCert,
-        servername: DEMO.issuer.name,
-        credentialFile: issuerMaterial.credentialFile,
-      },
-      socks: { listen: DEMO.socks },
-      http: { listen: DEMO.http },
-      log: { level: 'info' },
-    });
+    const clientConfig = await deployment.writeConfig(
+      'client',
+      configs.client(
+        {
+          ingressPort: DEMO.ingress.port,
+          issuerUrl: `https://${DEMO.issuer.host}:${DEMO.issuer.port}`,
+        },
+        {
+          // No directory file: the client fetches the signed directory from the ingress and
+          // verifies it against the egress operator's key itself.
+          directory: { file: undefined },
+          socks: { listen: DEMO.socks },
+          http: { listen: DEMO.http },
+          log: { level: 'info' },
+        },
+      ),
+    );
     const client = await startApp('client', clientConfig, { logFile: logs.client });
     apps.push(client);
     say(

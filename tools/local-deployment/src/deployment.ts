@@ -1,7 +1,8 @@
 /**
  * A complete SplitRelay deployment on loopback, as files: PKI, the egress operator's key, a
- * signed directory, and one config per role. The demo and the end-to-end tests both build
- * their world with this, so they run the real apps with real configs.
+ * signed directory, the issuer's key and subscriber, and one config per role (configs.ts). The
+ * demo, the end-to-end tests and the bench all build their world with this, so they run the
+ * real apps with real configs.
  */
 import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -18,6 +19,7 @@ import {
   type SignedEntry,
 } from '@splitrelay/directory';
 import { base64url, generateIssuerKeyPem, loadIssuerKey } from '@splitrelay/privacy-pass';
+import { roleConfigs, type RoleConfigs } from './configs.ts';
 
 export interface EgressSpec {
   readonly id: string;
@@ -29,14 +31,25 @@ export interface EgressSpec {
 export interface DeploymentSpec {
   readonly dir: string;
   readonly ingressHost: string;
+  /** The ingress's client-facing port in its config; 0 (the OS picks) by default. */
+  readonly ingressPort?: number;
   /** Name on the ingress certificate (clients check it). */
   readonly ingressName: string;
+  /** The ingress's name towards the egresses and on the control plane; `ingress-1` by default. */
+  readonly ingressId?: string;
   readonly egresses: readonly EgressSpec[];
   /** Hosts that get a certificate from the local CA, for HTTPS targets. */
   readonly targetHosts: readonly string[];
   readonly targetName: string;
-  /** A Privacy Pass issuer: its TLS name and address, a token key and one subscriber. */
-  readonly issuer?: { readonly host: string; readonly name: string };
+  /** What the egresses may reach (their allowlist); the target hosts alone by default. */
+  readonly targetCidrs?: readonly string[];
+  /** The clients' source address (each role has its own loopback address). */
+  readonly clientHost?: string;
+  /**
+   * A Privacy Pass issuer: its TLS name and address (port 0, the OS picks, by default), a token
+   * key and one subscriber.
+   */
+  readonly issuer?: { readonly host: string; readonly name: string; readonly port?: number };
 }
 
 export interface IssuerMaterial {
@@ -57,21 +70,6 @@ export interface IssuerMaterial {
   readonly keyWindow: { readonly notBefore: number; readonly notAfter: number };
 }
 
-/** What an issuer app's config takes from the deployment: TLS, name, key and attester. */
-export function issuerBaseConfig(issuer: IssuerMaterial): Record<string, unknown> {
-  return {
-    tls: { cert: issuer.cert, key: issuer.key },
-    issuerName: issuer.name,
-    keys: [{ privateKey: issuer.privateKey, ...issuer.keyWindow }],
-    attester: { type: 'file', file: issuer.subscribersFile },
-  };
-}
-
-/** The same key as an ingress's `admission.privacyPass.keys` entry. */
-export function ingressTokenKey(issuer: IssuerMaterial): Record<string, unknown> {
-  return { tokenKey: issuer.tokenKey, ...issuer.keyWindow };
-}
-
 export interface Deployment {
   readonly dir: string;
   readonly caCert: string;
@@ -81,6 +79,8 @@ export interface Deployment {
   readonly operatorPublicKey: string;
   readonly directoryFile: string;
   readonly issuer?: IssuerMaterial;
+  /** Each role's config with the deployment's addresses, certificates and keys filled in. */
+  readonly configs: RoleConfigs;
   /** Writes `<name>.json` in the deployment folder and returns its path. */
   writeConfig(name: string, config: unknown): Promise<string>;
   /** Re-signs the directory (e.g. with other entries, for negative tests). */
@@ -192,15 +192,44 @@ export async function prepareDeployment(spec: DeploymentSpec): Promise<Deploymen
     ? await prepareIssuer(spec.dir, spec.issuer.name, pathOf('issuer'))
     : undefined;
 
+  const ingress = { ...ingressPaths, trunkCert: trunkPaths.cert, trunkKey: trunkPaths.key };
+  const configs = roleConfigs({
+    ingress: {
+      ...ingress,
+      host: spec.ingressHost,
+      port: spec.ingressPort ?? 0,
+      name: spec.ingressName,
+      id: spec.ingressId ?? 'ingress-1',
+    },
+    egresses: Object.fromEntries(
+      spec.egresses.map((e) => [e.id, { host: e.host, port: e.port, ...pathOf(`egress-${e.id}`) }]),
+    ),
+    target: {
+      name: spec.targetName,
+      hosts: spec.targetHosts,
+      cidrs:
+        spec.targetCidrs ?? spec.targetHosts.map((h) => (h.includes(':') ? `${h}/128` : `${h}/32`)),
+    },
+    clientHost: spec.clientHost,
+    caCert: pki.ca.cert,
+    operatorPublicKey,
+    directoryFile: directory,
+    issuer:
+      issuer && spec.issuer
+        ? { ...issuer, host: spec.issuer.host, port: spec.issuer.port ?? 0 }
+        : undefined,
+  });
+
   return {
     dir: spec.dir,
     ...(issuer ? { issuer } : {}),
     caCert: pki.ca.cert,
-    ingress: { ...ingressPaths, trunkCert: trunkPaths.cert, trunkKey: trunkPaths.key },
+    ingress,
     egress,
     target: pathOf('target'),
     operatorPublicKey,
     directoryFile: directory,
+    configs,
     async writeConfig(name, config) {
       const file = join(spec.dir, `${name}.json`);
       await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);

@@ -12,14 +12,15 @@ import { openOuterTunnel } from '@splitrelay/outer-hop';
 import { fileURLToPath } from 'node:url';
 import {
   freePort,
-  ingressTokenKey,
-  issuerBaseConfig,
+  listenPort,
   prepareDeployment,
   startApp,
   type Deployment,
   type RunningApp,
 } from '@splitrelay/local-deployment';
-import { TEST_CREDENTIALS } from '@splitrelay/nats-kit';
+import { controlPlaneLogin } from '@splitrelay/nats-kit';
+import { eventually } from './eventually.ts';
+import type { SocksProxy } from './socks-client.ts';
 import { httpsTarget } from './targets.ts';
 
 export const ADDR = {
@@ -90,6 +91,8 @@ export interface World {
   readonly ingressPort: number;
   /** The ingress's operator health endpoint (GET). */
   readonly ingressHealthUrl: string;
+  /** The client app's SOCKS5 proxy (for `socksRequest`). */
+  readonly socks: SocksProxy;
   readonly socksPort: number;
   readonly httpPort: number;
   readonly egressIds: string[];
@@ -122,9 +125,15 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     egresses: egressSpecs,
     targetHosts: [ADDR.target],
     targetName: TARGET_NAME,
+    // The targets' range: a test may put a target on any 127.0.4.x (loopback is otherwise refused).
+    targetCidrs: ['127.0.4.0/24'],
+    clientHost: ADDR.client,
     ...(options.privacyPass ? { issuer: { host: ADDR.issuer, name: ISSUER_NAME } } : {}),
   });
+  const { configs } = deployment;
   const level = options.logLevel ?? 'debug';
+  const nats = options.natsServers;
+  const heartbeatMs = options.heartbeatMs ?? 500;
   const captureOptions = (name: string) =>
     options.capture
       ? {
@@ -137,27 +146,20 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     await options.beforeStart?.(deployment);
     for (const e of egressSpecs) {
       const file = await deployment.writeConfig(`egress-${e.id}`, {
-        egressId: e.id,
-        listen: `${e.host}:${e.port}`,
-        tls: deployment.egress[e.id],
-        knownIngresses: [{ name: 'ingress-1', cert: deployment.ingress.trunkCert }],
-        policy: { allowCidrs: options.allowCidrs ?? ['127.0.4.0/24'] },
-        dns: { hosts: { [TARGET_NAME]: [ADDR.target] } },
-        localAddress: e.host,
-        log: { level, statsIntervalMs: 1000, flows: false },
-        ...(options.natsServers
-          ? {
-              controlPlane: {
-                servers: options.natsServers,
-                user: TEST_CREDENTIALS.egress.user,
-                password: TEST_CREDENTIALS.egress.pass,
-                heartbeatMs: options.heartbeatMs ?? 500,
-                announceMs: 1000,
-                entryFile: deployment.directoryFile,
-                ...options.egressControlPlane,
-              },
-            }
-          : {}),
+        ...configs.egress(e.id, {
+          ...(options.allowCidrs ? { policy: { allowCidrs: options.allowCidrs } } : {}),
+          log: { level, statsIntervalMs: 1000, flows: false },
+          ...(nats
+            ? {
+                controlPlane: {
+                  ...controlPlaneLogin('egress', nats),
+                  heartbeatMs,
+                  announceMs: 1000,
+                  ...options.egressControlPlane,
+                },
+              }
+            : {}),
+        }),
         ...options.egressExtra,
       });
       started.push(await startApp('egress', file, captureOptions(`egress-${e.id}`)));
@@ -165,108 +167,75 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     const material = deployment.issuer;
     let issuer: RunningApp | undefined;
     let issuerUrl: string | undefined;
-    if (options.privacyPass && material) {
+    if (material) {
       const file = await deployment.writeConfig('issuer', {
-        ...issuerBaseConfig(material),
-        listen: `${ADDR.issuer}:0`,
-        limits: { tokensPerSubscriberPerHour: 100_000, maxRequestBytes: 65_536, maxBatch: 64 },
-        log: { level, statsIntervalMs: 1000 },
-        ...(options.natsServers
-          ? {
-              controlPlane: {
-                servers: options.natsServers,
-                user: TEST_CREDENTIALS.issuer.user,
-                password: TEST_CREDENTIALS.issuer.pass,
-                issuerId: 'issuer-1',
-                announceMs: 1000,
-              },
-            }
-          : {}),
+        ...configs.issuer({
+          limits: { tokensPerSubscriberPerHour: 100_000, maxRequestBytes: 65_536, maxBatch: 64 },
+          log: { level, statsIntervalMs: 1000 },
+          ...(nats
+            ? {
+                controlPlane: {
+                  ...controlPlaneLogin('issuer', nats),
+                  issuerId: 'issuer-1',
+                  announceMs: 1000,
+                },
+              }
+            : {}),
+        }),
         ...options.issuerExtra,
       });
       issuer = await startApp('issuer', file, captureOptions('issuer'));
       started.push(issuer);
-      issuerUrl = `https://${ADDR.issuer}:${String(issuer.ready.listen).split(':').pop()}`;
+      issuerUrl = `https://${ADDR.issuer}:${listenPort(issuer)}`;
     }
     const ingressHealthPort = await freePort(ADDR.ingress);
-    const ingressConfig = {
-      listen: `${ADDR.ingress}:0`,
-      tls: { cert: deployment.ingress.cert, key: deployment.ingress.key },
-      trunk: {
-        cert: deployment.ingress.trunkCert,
-        key: deployment.ingress.trunkKey,
-        localAddress: ADDR.ingress,
-      },
-      directory: {
-        ...(options.natsServers ? {} : { file: deployment.directoryFile }),
-        operatorKeys: [{ publicKey: deployment.operatorPublicKey }],
-      },
+    const built = configs.ingress({
+      // Over NATS the directory and the issuer's key arrive on the control plane.
+      ...(nats ? { directory: { file: undefined } } : {}),
       log: { level, statsIntervalMs: 1000 },
       health: { listen: `${ADDR.ingress}:${ingressHealthPort}` },
       admission: {
         // Tests open sessions far faster than a person would; the limit has its own tests.
         rateLimit: { sessionsPerSecond: 10_000, burst: 10_000 },
-        ...(options.privacyPass && material
-          ? {
-              privacyPass: {
-                issuerName: ISSUER_NAME,
-                origin: INGRESS_NAME,
-                // Over NATS the issuer announces its key; without, the config names it.
-                keys: options.natsServers ? [] : [ingressTokenKey(material)],
-              },
-            }
-          : {}),
-        ...options.ingressAdmission,
+        ...(nats && material ? { privacyPass: { keys: [] } } : {}),
       },
-      ...(options.natsServers
+      ...(nats
         ? {
             controlPlane: {
-              servers: options.natsServers,
-              user: TEST_CREDENTIALS.ingress.user,
-              password: TEST_CREDENTIALS.ingress.pass,
-              heartbeatMs: options.heartbeatMs ?? 500,
-              ingressId: 'ingress-1',
+              ...controlPlaneLogin('ingress', nats),
+              heartbeatMs,
               ...options.ingressControlPlane,
             },
           }
         : {}),
+    });
+    const ingressConfig = {
+      ...built,
+      admission: { ...(built.admission as object), ...options.ingressAdmission },
       ...options.ingressExtra,
     };
     const ingressFile = await deployment.writeConfig('ingress', ingressConfig);
     const ingress = await startApp('ingress', ingressFile, captureOptions('ingress'));
     started.push(ingress);
-    const ingressPort = Number(String(ingress.ready.listen).split(':').pop());
-    if (options.natsServers)
+    const ingressPort = listenPort(ingress);
+    if (nats)
       await untilIngressKnows(
         ingressHealthPort,
         egressSpecs.map((e) => e.id),
-        Boolean(options.privacyPass),
+        Boolean(material),
       );
     const clientConfig = {
-      ingress: {
-        address: `${ADDR.ingress}:${ingressPort}`,
-        servername: INGRESS_NAME,
-        ca: deployment.caCert,
-      },
-      localAddress: ADDR.client,
-      directory: {
-        ...(options.natsServers ? { refreshMs: 1000 } : { file: deployment.directoryFile }),
-        operatorKeys: [{ publicKey: deployment.operatorPublicKey }],
-      },
-      socks: { listen: '127.0.0.1:0' },
-      http: { listen: '127.0.0.1:0' },
-      log: { level },
-      ...(issuerUrl && material
-        ? {
-            tokens: {
-              issuer: issuerUrl,
-              ca: deployment.caCert,
-              servername: ISSUER_NAME,
-              credentialFile: material.credentialFile,
-              ...options.clientTokens,
-            },
-          }
-        : {}),
+      ...configs.client(
+        { ingressPort, ...(issuerUrl ? { issuerUrl } : {}) },
+        {
+          // Over NATS the client fetches the signed directory from the ingress.
+          ...(nats ? { directory: { file: undefined, refreshMs: 1000 } } : {}),
+          socks: { listen: '127.0.0.1:0' },
+          http: { listen: '127.0.0.1:0' },
+          log: { level },
+          ...(issuerUrl && options.clientTokens ? { tokens: options.clientTokens } : {}),
+        },
+      ),
       ...options.clientExtra,
     };
     const client = await startApp('client', await deployment.writeConfig('client', clientConfig), {
@@ -279,7 +248,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         : {}),
     });
     started.push(client);
-    const portOf = (url: unknown): number => Number(new URL(String(url)).port);
+    const socks = new URL(String(client.ready.socks));
     return {
       deployment,
       egresses: started.filter((a) => a.name === 'egress'),
@@ -290,8 +259,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       ingressConfig,
       ingressPort,
       ingressHealthUrl: `http://${ADDR.ingress}:${ingressHealthPort}/health`,
-      socksPort: portOf(client.ready.socks),
-      httpPort: portOf(client.ready.http),
+      socks: { host: socks.hostname, port: Number(socks.port) },
+      socksPort: Number(socks.port),
+      httpPort: Number(new URL(String(client.ready.http)).port),
       egressIds: egressSpecs.map((e) => e.id),
       clientConfig,
       async stop() {
@@ -316,22 +286,21 @@ export async function untilIngressKnows(
   tokenKeys = false,
   host: string = ADDR.ingress,
 ): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const res = await fetch(`http://${host}:${healthPort}/health`).catch(() => undefined);
-    const health = ((await res?.json().catch(() => undefined)) ?? {}) as {
-      egresses?: Record<string, string>;
-      tokenKeys?: unknown[];
-    };
-    if (
-      ids.every((id) => health.egresses?.[id] === 'up') &&
-      (!tokenKeys || (health.tokenKeys?.length ?? 0) > 0)
-    )
-      return;
-    if (Date.now() > deadline)
-      throw new Error(`the ingress never learned ${ids.join(', ')} over NATS`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await eventually(
+    `the ingress to learn ${ids.join(', ')} over NATS`,
+    async () => {
+      const res = await fetch(`http://${host}:${healthPort}/health`).catch(() => undefined);
+      const health = ((await res?.json().catch(() => undefined)) ?? {}) as {
+        egresses?: Record<string, string>;
+        tokenKeys?: unknown[];
+      };
+      return (
+        ids.every((id) => health.egresses?.[id] === 'up') &&
+        (!tokenKeys || (health.tokenKeys?.length ?? 0) > 0)
+      );
+    },
+    { timeoutMs: 15_000 },
+  );
 }
 
 /**
