@@ -13,10 +13,9 @@ import {
   assertPinned,
   relayDeadline,
   withDeadline,
-  H2_MAX_SESSION_MEMORY_MB,
-  h2Settings,
+  h2SessionOptions,
+  setUpH2Session,
   tlsDefaults,
-  tuneH2Session,
 } from '@splitrelay/transport';
 import { DatagramStream } from './datagram-stream.ts';
 
@@ -99,12 +98,10 @@ export async function openInnerSession(
     }
   });
   const session = http2.connect(`https://${options.egressId}`, {
-    settings: h2Settings(),
-    maxSessionMemory: H2_MAX_SESSION_MEMORY_MB,
+    ...h2SessionOptions(),
     createConnection: () => socket,
   });
-  tuneH2Session(session);
-  session.on('error', () => {});
+  setUpH2Session(session);
   const closed = new Promise<void>((resolve) => session.once('close', () => resolve()));
   // Extended CONNECT may be sent only once the egress's SETTINGS allowed it (RFC 8441 §3).
   const remoteSettings = new Promise<void>((resolve) =>

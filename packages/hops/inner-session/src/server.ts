@@ -3,31 +3,29 @@
  * which only the egress can open: it terminates that TLS with its own (pinned) key and
  * serves CONNECT flows on it, HTTP/2 (many flows) or HTTP/1.1 (one flow).
  *
- *   trunk stream ──TLS (egress key)──▶ h2 or http/1.1 server ──CONNECT host:port──▶ openFlow
+ *   trunk stream ──TLS (egress key)──▶ tunnel server (h2 | http/1.1) ──CONNECT host:port──▶ openFlow
+ *
+ * Each flow goes through the phases of @splitrelay/transport's runTunnel: decide (parse the
+ * target) → open (the caller's policy and dialler) → accept → join (splice or UDP bridge).
  */
 import type dgram from 'node:dgram';
-import http from 'node:http';
-import http2 from 'node:http2';
+import type http from 'node:http';
+import type http2 from 'node:http2';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { parseAuthority, type Authority } from '@splitrelay/authority';
-import {
-  RelayError,
-  http1Refusal,
-  parserErrorToRelayError,
-  proxyStatusFor,
-  refusalHeaders,
-  toRelayError,
-} from '@splitrelay/errors';
+import { RelayError } from '@splitrelay/errors';
 import { parseUdpPath } from '@splitrelay/connect-udp';
 import {
+  createTunnelServer,
+  refuseOnResponse,
+  refuseOnSocket,
+  refuseOnStream,
+  runTunnel,
   splice,
   type SpliceStats,
-  H2_MAX_SESSION_MEMORY_MB,
-  h2Settings,
   tlsDefaults,
-  tuneH2Session,
 } from '@splitrelay/transport';
 import { DatagramStream } from './datagram-stream.ts';
 import { bridgeUdp, type UdpBridgeStats } from './udp-bridge.ts';
@@ -64,243 +62,134 @@ export interface InnerSessionServer {
   close(): void;
 }
 
+/** How a flow's answer goes out on its ALPN: success, and the one refusal. */
+interface Answer {
+  readonly accept: () => void;
+  readonly refuse: (err: RelayError) => void;
+}
+
+const CONNECT_UDP_UPGRADE =
+  'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: connect-udp\r\nCapsule-Protocol: ?1\r\n\r\n';
+
 export function createInnerSessionServer(options: InnerSessionServerOptions): InnerSessionServer {
+  const { proxyName } = options;
   let secureContext = tls.createSecureContext({
     ...tlsDefaults,
     cert: options.cert,
     key: options.key,
   });
-  const sessions = new Set<tls.TLSSocket>();
+  const onlyConnect = (): RelayError =>
+    new RelayError('method-not-allowed', 'only CONNECT is served');
 
-  // Extended CONNECT (RFC 8441) carries CONNECT-UDP on HTTP/2 (RFC 9298 §3.3).
-  const h2 = http2.createServer({
-    settings: h2Settings({
-      enableConnectProtocol: true,
-      ...(options.maxFlowsPerSession === undefined
-        ? {}
-        : { maxConcurrentStreams: options.maxFlowsPerSession }),
-    }),
-    maxSessionMemory: H2_MAX_SESSION_MEMORY_MB,
-  });
-  h2.on('session', (session) => {
-    tuneH2Session(session);
-    session.on('error', () => {});
-  });
-  h2.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
-    stream.on('error', () => {});
-    const respond = (err: RelayError): void => {
-      if (stream.destroyed || stream.headersSent) return;
-      // The same headers as an HTTP/1.1 refusal: Proxy-Status and, when set, Retry-After.
-      stream.respond(
-        { ':status': err.status, ...refusalHeaders(options.proxyName, err) },
-        { endStream: true },
-      );
-    };
-    if (headers[':method'] !== 'CONNECT') {
-      respond(new RelayError('method-not-allowed', 'only CONNECT is served'));
-      return;
-    }
-    if (headers[':protocol'] === 'connect-udp') {
-      void startUdp(
-        String(headers[':path'] ?? ''),
-        stream,
-        () => stream.respond({ ':status': 200, 'capsule-protocol': '?1' }),
-        respond,
-      );
-      return;
-    }
-    if (headers[':protocol'] !== undefined) {
-      respond(
-        new RelayError(
-          'method-not-allowed',
-          `protocol ${String(headers[':protocol'])} is not served`,
-        ),
-      );
-      return;
-    }
-    void startFlow(
-      String(headers[':authority'] ?? ''),
-      stream,
-      () => stream.respond({ ':status': 200 }),
-      respond,
-    );
-  });
+  const refuseWith = (answer: Answer) => (err: RelayError, target: Authority | undefined) => {
+    options.onFlowRefused?.(err, target);
+    answer.refuse(err);
+  };
 
-  const h1 = http.createServer({
-    maxHeaderSize: options.maxHeaderBytes,
-    requestTimeout: options.handshakeTimeoutMs,
-  });
-  h1.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => {});
-    const respond = (err: RelayError): void => {
-      socket.end(http1Refusal(options.proxyName, err));
-    };
-    if (head.length > 0) socket.unshift(head);
-    void startFlow(
-      req.url ?? '',
-      socket,
-      () => socket.write('HTTP/1.1 200 Connection Established\r\n\r\n'),
-      respond,
-    );
-  });
-  // RFC 9298 §3.2: HTTP/1.1 CONNECT-UDP is a GET with `Upgrade: connect-udp`.
-  h1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => {});
-    const respond = (err: RelayError): void => {
-      socket.end(http1Refusal(options.proxyName, err));
-    };
-    if (req.method !== 'GET' || String(req.headers.upgrade).toLowerCase() !== 'connect-udp') {
-      respond(new RelayError('method-not-allowed', 'only the connect-udp upgrade is served'));
-      return;
-    }
-    if (head.length > 0) socket.unshift(head);
-    void startUdp(
-      req.url ?? '',
-      socket,
-      () =>
-        socket.write(
-          'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: connect-udp\r\nCapsule-Protocol: ?1\r\n\r\n',
-        ),
-      respond,
-    );
-  });
-  h1.on('request', (_req, res: http.ServerResponse) => {
-    const err = new RelayError('method-not-allowed', 'only CONNECT is served');
-    res
-      .writeHead(err.status, {
-        'proxy-status': proxyStatusFor(options.proxyName, err),
-        connection: 'close',
-      })
-      .end();
-  });
-  h1.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
-    const relayErr = parserErrorToRelayError(err);
-    if (socket.writable) socket.end(http1Refusal(options.proxyName, relayErr));
-    else socket.destroy();
-  });
-
-  /**
-   * The phases every flow goes through: decide the target from the request, open it (the
-   * caller's policy and dialler; aborted if the client goes away first), answer, then join.
-   * A refusal at any phase is answered with its status and reason.
-   */
-  async function startTunnel<T extends { close?(): void; destroy?(): void }>(
-    downstream: Duplex,
-    decide: () => Authority,
-    open: (target: Authority, signal: AbortSignal) => Promise<T>,
-    accepted: () => void,
-    join: (upstream: T) => void,
-    refuse: (err: RelayError) => void,
-  ): Promise<void> {
-    let target: Authority | undefined;
-    const abort = new AbortController();
-    const onGone = (): void => abort.abort();
-    downstream.once('close', onGone);
-    try {
-      target = decide();
-      const upstream = await open(target, abort.signal);
-      downstream.off('close', onGone);
-      if (downstream.destroyed) {
-        if (upstream.destroy) upstream.destroy();
-        else upstream.close?.();
-        return;
-      }
-      accepted();
-      join(upstream);
-    } catch (err) {
-      downstream.off('close', onGone);
-      const relayErr = toRelayError(err);
-      options.onFlowRefused?.(relayErr, target);
-      refuse(relayErr);
-    }
-  }
-
-  function startFlow(
-    authorityText: string,
-    downstream: Duplex,
-    accepted: () => void,
-    refuse: (err: RelayError) => void,
-  ): Promise<void> {
-    return startTunnel(
+  /** A TCP flow: CONNECT host:port, spliced to the dialled socket. */
+  const startFlow = (authorityText: string, downstream: Duplex, answer: Answer): Promise<void> =>
+    runTunnel({
       downstream,
-      () => parseAuthority(authorityText),
-      options.openFlow,
-      accepted,
-      (socket) =>
+      decide: () => parseAuthority(authorityText),
+      open: options.openFlow,
+      accept: answer.accept,
+      join: (socket) =>
         splice(downstream, socket, {
           idleTimeoutMs: options.idleTimeoutMs,
           ...(options.onFlowDone ? { onDone: options.onFlowDone } : {}),
         }),
-      refuse,
-    );
-  }
+      refuse: refuseWith(answer),
+    });
 
-  function startUdp(
-    path: string,
-    downstream: Duplex,
-    accepted: () => void,
-    refuse: (err: RelayError) => void,
-  ): Promise<void> {
-    const openUdp = options.openUdp;
-    return startTunnel(
+  /** A UDP flow: CONNECT-UDP (RFC 9298) to the URI template's target, bridged to a UDP socket. */
+  const startUdp = (path: string, downstream: Duplex, answer: Answer): Promise<void> =>
+    runTunnel({
       downstream,
-      () => {
-        if (!openUdp)
+      decide: () => {
+        if (!options.openUdp)
           throw new RelayError('method-not-allowed', 'UDP is not served by this egress');
-        return parseUdpPath(path);
+        return { target: parseUdpPath(path), openUdp: options.openUdp };
       },
-      (target, signal) => (openUdp as NonNullable<typeof openUdp>)(target, signal),
-      accepted,
-      (socket) =>
+      open: ({ target, openUdp }, signal) => openUdp(target, signal),
+      accept: answer.accept,
+      join: (socket) =>
         bridgeUdp(new DatagramStream(downstream), socket, {
           idleTimeoutMs: options.idleTimeoutMs,
           ...(options.onUdpDone ? { onDone: options.onUdpDone } : {}),
         }),
-      refuse,
-    );
-  }
+      refuse: (err, decided) => refuseWith(answer)(err, decided?.target),
+    });
+
+  const skeleton = createTunnelServer({
+    proxyName,
+    maxHeaderBytes: options.maxHeaderBytes,
+    handshakeTimeoutMs: options.handshakeTimeoutMs,
+    // Extended CONNECT (RFC 8441) carries CONNECT-UDP on HTTP/2 (RFC 9298 §3.3).
+    h2Settings: {
+      enableConnectProtocol: true,
+      ...(options.maxFlowsPerSession === undefined
+        ? {}
+        : { maxConcurrentStreams: options.maxFlowsPerSession }),
+    },
+    onConnect(req: http.IncomingMessage, socket: Duplex) {
+      void startFlow(req.url ?? '', socket, {
+        accept: () => socket.write('HTTP/1.1 200 Connection Established\r\n\r\n'),
+        refuse: (err) => refuseOnSocket(socket, proxyName, err),
+      });
+    },
+    // RFC 9298 §3.2: HTTP/1.1 CONNECT-UDP is a GET with `Upgrade: connect-udp`.
+    onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer) {
+      const refuse = (err: RelayError): void => refuseOnSocket(socket, proxyName, err);
+      if (req.method !== 'GET' || String(req.headers.upgrade).toLowerCase() !== 'connect-udp') {
+        refuse(new RelayError('method-not-allowed', 'only the connect-udp upgrade is served'));
+        return;
+      }
+      if (head.length > 0) socket.unshift(head);
+      void startUdp(req.url ?? '', socket, {
+        accept: () => socket.write(CONNECT_UDP_UPGRADE),
+        refuse,
+      });
+    },
+    onRequest(_req: http.IncomingMessage, res: http.ServerResponse) {
+      refuseOnResponse(res, proxyName, onlyConnect());
+    },
+    onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) {
+      const refuse = (err: RelayError): void => refuseOnStream(stream, proxyName, err);
+      const protocol = headers[':protocol'];
+      if (headers[':method'] !== 'CONNECT') {
+        refuse(onlyConnect());
+        return;
+      }
+      if (protocol === 'connect-udp') {
+        void startUdp(headers[':path'] ?? '', stream, {
+          accept: () => stream.respond({ ':status': 200, 'capsule-protocol': '?1' }),
+          refuse,
+        });
+        return;
+      }
+      if (protocol !== undefined) {
+        refuse(new RelayError('method-not-allowed', `protocol ${String(protocol)} is not served`));
+        return;
+      }
+      void startFlow(headers[':authority'] ?? '', stream, {
+        accept: () => stream.respond({ ':status': 200 }),
+        refuse,
+      });
+    },
+  });
 
   return {
     accept(stream: Duplex): void {
-      const socket = new tls.TLSSocket(stream as Socket, {
-        isServer: true,
-        secureContext,
-        ALPNProtocols: ['h2', 'http/1.1'],
-      });
-      sessions.add(socket);
-      const timer = setTimeout(() => socket.destroy(), options.handshakeTimeoutMs);
-      socket.on('error', () => {});
-      socket.once('close', () => {
-        clearTimeout(timer);
-        sessions.delete(socket);
-        stream.destroy();
-      });
-      // The client finished sending on the session's transport. On h2 that is the end of the
-      // session (flows end with END_STREAM, never by half-closing the transport), so its flows
-      // and their target sockets go now, not at the idle timeout. On HTTP/1.1 the session is
-      // one flow, and its half-close is the flow's own: splice carries it to the target.
-      stream.once('end', () => {
-        if (socket.alpnProtocol === 'h2') socket.destroy();
-      });
-      socket.once('secure', () => {
-        clearTimeout(timer);
-        // A server-side TLSSocket built by hand keeps `secureConnecting` set, and the h2
-        // server then never starts the session (docs/design.md, "Performance facts").
-        (socket as unknown as { secureConnecting: boolean }).secureConnecting = false;
-        if (socket.alpnProtocol === 'h2') h2.emit('connection', socket);
-        else h1.emit('connection', socket);
-      });
+      skeleton.serveDuplex(stream, secureContext);
     },
     setIdentity(cert: string, key: string): void {
       secureContext = tls.createSecureContext({ ...tlsDefaults, cert, key });
     },
     get activeSessions() {
-      return sessions.size;
+      return skeleton.connections;
     },
     close(): void {
-      for (const s of sessions) s.destroy();
-      h2.close();
-      h1.close();
+      skeleton.close();
     },
   };
 }

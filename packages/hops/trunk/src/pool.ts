@@ -8,10 +8,9 @@ import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { RelayError, refusalFromResponse } from '@splitrelay/errors';
 import {
-  H2_MAX_SESSION_MEMORY_MB,
-  h2Settings,
+  h2SessionOptions,
+  setUpH2Session,
   tlsDefaults,
-  tuneH2Session,
   tuneSocket,
   assertPinned,
   relayDeadline,
@@ -161,13 +160,11 @@ export class TrunkPool {
       // session aborts the process (Node 26), so h2 only ever gets a verified socket.
       const socket = await this.#connectTls(egress);
       const session = http2.connect(`https://${egress.id}`, {
-        maxSessionMemory: H2_MAX_SESSION_MEMORY_MB,
-        settings: h2Settings(),
+        ...h2SessionOptions(),
         createConnection: () => socket,
       });
       conn.session = session;
-      tuneH2Session(session);
-      session.on('error', () => {});
+      setUpH2Session(session);
       session.once('close', forget);
       session.once('goaway', forget);
       await new Promise<void>((resolve, reject) => {

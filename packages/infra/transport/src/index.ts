@@ -8,7 +8,16 @@ export {
   TLS_CIPHERSUITES,
   tlsDefaults,
   h2Settings,
-  tuneH2Session,
   tuneSocket,
   tuneProcess,
 } from './tuning.ts';
+export { h2SessionOptions, setUpH2Session, type H2SessionOptions } from './h2-session.ts';
+export { runTunnel, type TunnelPhases, type Closable } from './tunnel-phases.ts';
+export { refuseOnSocket, refuseOnResponse, refuseOnStream } from './refusal-writers.ts';
+export {
+  createTunnelServer,
+  TUNNEL_ALPN_PROTOCOLS,
+  type Alpn,
+  type TunnelServer,
+  type TunnelServerOptions,
+} from './tunnel-server.ts';
