@@ -4,6 +4,11 @@
  * serves CONNECT flows on it, HTTP/2 (many flows) or HTTP/1.1 (one flow).
  *
  *   trunk stream ──TLS (egress key)──▶ h2 or http/1.1 server ──CONNECT host:port──▶ openFlow
+ *
+ * Each inner session gets one context (`openSession`), made from the head of its first
+ * request and passed to every flow of the session: what is decided for a session (the
+ * egress's drawn source address, from the geo hint it carried) stays decided for all of its
+ * flows, whatever later requests say.
  */
 import type dgram from 'node:dgram';
 import http from 'node:http';
@@ -31,7 +36,10 @@ import {
 import { DatagramStream } from './datagram-stream.ts';
 import { bridgeUdp, type UdpBridgeStats } from './udp-bridge.ts';
 
-export interface InnerSessionServerOptions {
+/** A request head as Node gives it: lower-case names (h2 pseudo-headers included). */
+export type RequestHead = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+export interface InnerSessionServerOptions<S = undefined> {
   readonly cert: string;
   readonly key: string;
   readonly handshakeTimeoutMs: number;
@@ -45,10 +53,17 @@ export interface InnerSessionServerOptions {
    * extra streams reset. Unbounded (Node's default) when absent. HTTP/1.1 sessions carry one flow.
    */
   readonly maxFlowsPerSession?: number;
+  /**
+   * Makes a session's context, once per inner session, from the head of its first request
+   * (h2: the first stream's headers; HTTP/1.1: the CONNECT request's), before that request is
+   * decided. Throwing a RelayError refuses that request (and the next one tries again).
+   * Absent: every flow gets `undefined`.
+   */
+  readonly openSession?: (firstRequest: RequestHead) => S;
   /** Decides and dials a target; rejects with a RelayError that becomes the response. */
-  readonly openFlow: (target: Authority, signal: AbortSignal) => Promise<Socket>;
+  readonly openFlow: (target: Authority, signal: AbortSignal, session: S) => Promise<Socket>;
   /** Decides and opens a connected UDP socket for a CONNECT-UDP flow; absent: UDP refused. */
-  readonly openUdp?: (target: Authority, signal: AbortSignal) => Promise<dgram.Socket>;
+  readonly openUdp?: (target: Authority, signal: AbortSignal, session: S) => Promise<dgram.Socket>;
   readonly onFlowRefused?: (err: RelayError, target: Authority | undefined) => void;
   readonly onFlowDone?: (stats: SpliceStats) => void;
   readonly onUdpDone?: (stats: UdpBridgeStats) => void;
@@ -63,13 +78,28 @@ export interface InnerSessionServer {
   close(): void;
 }
 
-export function createInnerSessionServer(options: InnerSessionServerOptions): InnerSessionServer {
+export function createInnerSessionServer<S = undefined>(
+  options: InnerSessionServerOptions<S>,
+): InnerSessionServer {
   let secureContext = tls.createSecureContext({
     ...tlsDefaults,
     cert: options.cert,
     key: options.key,
   });
   const sessions = new Set<tls.TLSSocket>();
+  /**
+   * Contexts by inner TLS socket (an h2 session's socket, or the HTTP/1.1 connection's), so
+   * they go with the session and are never looked up by anything a client sent.
+   */
+  const contexts = new WeakMap<object, { value: S }>();
+  function contextOf(key: object, head: RequestHead): S {
+    let held = contexts.get(key);
+    if (held === undefined) {
+      held = { value: options.openSession ? options.openSession(head) : (undefined as S) };
+      contexts.set(key, held);
+    }
+    return held.value;
+  }
 
   // Extended CONNECT (RFC 8441) carries CONNECT-UDP on HTTP/2 (RFC 9298 §3.3).
   const h2 = http2.createServer({
@@ -98,8 +128,11 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
       respond(new RelayError('method-not-allowed', 'only CONNECT is served'));
       return;
     }
+    const key: object = stream.session ?? stream;
+    const head = headers as RequestHead;
     if (headers[':protocol'] === 'connect-udp') {
       void startUdp(
+        () => contextOf(key, head),
         String(headers[':path'] ?? ''),
         stream,
         () => stream.respond({ ':status': 200, 'capsule-protocol': '?1' }),
@@ -117,6 +150,7 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
       return;
     }
     void startFlow(
+      () => contextOf(key, head),
       String(headers[':authority'] ?? ''),
       stream,
       () => stream.respond({ ':status': 200 }),
@@ -135,6 +169,7 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
     };
     if (head.length > 0) socket.unshift(head);
     void startFlow(
+      () => contextOf(req.socket, req.headers as RequestHead),
       req.url ?? '',
       socket,
       () => socket.write('HTTP/1.1 200 Connection Established\r\n\r\n'),
@@ -153,6 +188,7 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
     }
     if (head.length > 0) socket.unshift(head);
     void startUdp(
+      () => contextOf(req.socket, req.headers as RequestHead),
       req.url ?? '',
       socket,
       () =>
@@ -183,9 +219,10 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
    * A refusal at any phase is answered with its status and reason.
    */
   async function startTunnel<T extends { close?(): void; destroy?(): void }>(
+    context: () => S,
     downstream: Duplex,
     decide: () => Authority,
-    open: (target: Authority, signal: AbortSignal) => Promise<T>,
+    open: (target: Authority, signal: AbortSignal, session: S) => Promise<T>,
     accepted: () => void,
     join: (upstream: T) => void,
     refuse: (err: RelayError) => void,
@@ -195,8 +232,9 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
     const onGone = (): void => abort.abort();
     downstream.once('close', onGone);
     try {
+      const session = context();
       target = decide();
-      const upstream = await open(target, abort.signal);
+      const upstream = await open(target, abort.signal, session);
       downstream.off('close', onGone);
       if (downstream.destroyed) {
         if (upstream.destroy) upstream.destroy();
@@ -214,12 +252,14 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
   }
 
   function startFlow(
+    context: () => S,
     authorityText: string,
     downstream: Duplex,
     accepted: () => void,
     refuse: (err: RelayError) => void,
   ): Promise<void> {
     return startTunnel(
+      context,
       downstream,
       () => parseAuthority(authorityText),
       options.openFlow,
@@ -234,6 +274,7 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
   }
 
   function startUdp(
+    context: () => S,
     path: string,
     downstream: Duplex,
     accepted: () => void,
@@ -241,13 +282,15 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
   ): Promise<void> {
     const openUdp = options.openUdp;
     return startTunnel(
+      context,
       downstream,
       () => {
         if (!openUdp)
           throw new RelayError('method-not-allowed', 'UDP is not served by this egress');
         return parseUdpPath(path);
       },
-      (target, signal) => (openUdp as NonNullable<typeof openUdp>)(target, signal),
+      (target, signal, session) =>
+        (openUdp as NonNullable<typeof openUdp>)(target, signal, session),
       accepted,
       (socket) =>
         bridgeUdp(new DatagramStream(downstream), socket, {
