@@ -2,6 +2,11 @@
 import { z } from 'zod';
 import { compilePolicy } from '@splitrelay/target-policy';
 import {
+  egressAddressesSchema,
+  hostRouteProblems,
+  type Prefix,
+} from '@splitrelay/egress-addresses';
+import {
   controlPlaneFields,
   durationMs,
   filePath,
@@ -103,7 +108,15 @@ export const egressConfigSchema = z
       })
       .default({ hosts: {} })
       .describe('Name resolution: targets are always resolved here, at the egress.'),
-    localAddress: z.string().optional().describe('Source address for connections to targets.'),
+    localAddress: z
+      .string()
+      .optional()
+      .describe('Source address for connections to targets, when no address pools are set.'),
+    addresses: egressAddressesSchema
+      .optional()
+      .describe(
+        'Source address pools per region: each inner session draws its source addresses at random from the pool of the region its geo hint (or, without one, defaultRegion) selects (docs/egress-addresses.md). Every prefix must be local on this host (configured addresses or AnyIP `ip route add local <prefix> dev lo`); start-up checks.',
+      ),
     timeouts: z
       .strictObject({
         handshakeMs: durationMs.default(10_000).describe('Trunk and inner TLS handshake deadline.'),
@@ -185,6 +198,39 @@ export const egressConfigSchema = z
       message: 'admits no ingress: list knownIngresses, or controlPlane.ingressOperatorKeys',
       path: ['knownIngresses'],
     },
-  );
+  )
+  .refine((c) => c.addresses === undefined || c.localAddress === undefined, {
+    message: 'set addresses (pools drawn per session) or localAddress (one source), not both',
+    path: ['localAddress'],
+  });
 
 export type EgressConfig = z.output<typeof egressConfigSchema>;
+
+/**
+ * The schema as a start-up applies it: also every pool prefix must be local on this host,
+ * judged from its local routing table (`localRoutes`, read only when pools are set; a
+ * string is why it could not be read). Runs even when other fields failed, so the operator
+ * reads every problem of the file at once.
+ */
+export function egressConfigSchemaOnHost(localRoutes: () => readonly Prefix[] | string) {
+  return egressConfigSchema.superRefine(
+    (config, ctx) => {
+      // Read loosely: with `when`, this also runs on a config whose fields failed.
+      const addresses = (config as { addresses?: unknown }).addresses;
+      if (addresses === undefined) return;
+      const routes = localRoutes();
+      if (typeof routes === 'string') {
+        ctx.addIssue({ code: 'custom', path: ['addresses'], message: routes });
+        return;
+      }
+      for (const problem of hostRouteProblems(addresses, routes)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['addresses', ...problem.path],
+          message: problem.message,
+        });
+      }
+    },
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+  );
+}

@@ -1,19 +1,36 @@
 /**
  * Wires the egress: trunk listener (known ingresses only) → inner TLS with the egress key →
  * CONNECT flows → target policy and dialer. Nothing here can learn a client address: the
- * only peer this process talks to on the client's side is an ingress relay.
+ * only peer this process talks to on the client's side is an ingress relay. With address
+ * pools, each inner session draws its source addresses once, from the region its geo hint
+ * selects, and every flow of the session leaves from them.
  */
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ConcurrencyGate } from '@splitrelay/abuse-limits';
 import { splitHostPort, readPem, type DeepReadonly } from '@splitrelay/config';
 import type { RoleLogger } from '@splitrelay/log';
 import { createInnerSessionServer } from '@splitrelay/inner-session';
-import { createTargetDialer, serversResolve, withStaticHosts } from '@splitrelay/target-dialer';
+import {
+  createTargetDialer,
+  serversResolve,
+  withStaticHosts,
+  type SourceAddresses,
+} from '@splitrelay/target-dialer';
+import {
+  DrawCounters,
+  compilePools,
+  generateGeofeed,
+  openSessionSource,
+  readHint,
+  type AddressPools,
+  type EgressAddressesConfig,
+} from '@splitrelay/egress-addresses';
 import { compilePolicy } from '@splitrelay/target-policy';
 import { createTrunkServer } from '@splitrelay/trunk';
 import type { EgressConfig } from './config.ts';
 import { joinControlPlane, type EgressControlPlane } from './control-plane.ts';
-import { serveHealth } from '@splitrelay/service';
+import { serveHealth, type HealthRoute } from '@splitrelay/service';
 
 export interface RunningEgress {
   readonly address: AddressInfo;
@@ -40,6 +57,28 @@ export async function startEgress(
     ...(config.localAddress ? { localAddress: config.localAddress } : {}),
   });
 
+  // The loader validated it (host routes included); compiling only turns it into integers.
+  const pools: AddressPools | undefined = config.addresses
+    ? compilePools(config.addresses as EgressAddressesConfig)
+    : undefined;
+  const draws = new DrawCounters();
+  /**
+   * One draw per inner session, from the hint on its first request. The addresses live only
+   * in the session's context: never logged, never counted per session.
+   */
+  const openSession = (head: Readonly<Record<string, unknown>>): SourceAddresses | undefined => {
+    if (pools === undefined) return undefined;
+    const { hint, invalid } = readHint(head as Parameters<typeof readHint>[0], pools.hintPrecision);
+    const source = openSessionSource({
+      pools,
+      hint,
+      invalidHint: invalid,
+      rng: (n) => randomBytes(n),
+      counters: draws,
+    });
+    return { ipv4: source.sourceFor(4)?.address, ipv6: source.sourceFor(6)?.address };
+  };
+
   const counters = {
     sessions: 0,
     flows: 0,
@@ -51,7 +90,7 @@ export async function startEgress(
     datagramsDown: 0,
     datagramsDropped: 0,
   };
-  const inner = createInnerSessionServer({
+  const inner = createInnerSessionServer<SourceAddresses | undefined>({
     cert,
     key,
     handshakeTimeoutMs: config.timeouts.handshakeMs,
@@ -59,18 +98,21 @@ export async function startEgress(
     maxHeaderBytes: config.limits.maxHeaderBytes,
     maxFlowsPerSession: config.limits.maxFlowsPerSession,
     proxyName: config.proxyName,
-    async openFlow(target, signal) {
+    openSession,
+    async openFlow(target, signal, source) {
       const socket = await dialer.dial(
         { host: target.host, port: target.port, kind: 'tcp' },
         signal,
+        source,
       );
       counters.flows++;
       return socket;
     },
-    async openUdp(target, signal) {
+    async openUdp(target, signal, source) {
       const socket = await dialer.dialUdp(
         { host: target.host, port: target.port, kind: 'udp' },
         signal,
+        source,
       );
       counters.udpFlows++;
       return socket;
@@ -153,7 +195,16 @@ export async function startEgress(
   }
 
   const statsTimer = setInterval(() => {
-    log.info('stats', { ...counters, count: inner.activeSessions });
+    log.info('stats', {
+      ...counters,
+      count: inner.activeSessions,
+      ...(pools ? drawTotals(draws) : {}),
+    });
+    if (pools) {
+      const { byRegion } = draws.snapshot();
+      for (const [region, n] of Object.entries(byRegion))
+        log.info('address draws', { region, ipv4Draws: n.ipv4, ipv6Draws: n.ipv6 });
+    }
     for (const [ingress, refusals] of limitedSince) {
       log.warn('session limit reached', {
         ingress,
@@ -183,6 +234,7 @@ export async function startEgress(
           sessions: inner.activeSessions,
           capacity: config.capacity,
         }),
+        publishedDocuments(pools, config.egressId),
       )
     : undefined;
   return {
@@ -202,4 +254,31 @@ export async function startEgress(
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The draw counters as stats-line fields: totals since start, like the other counters. */
+function drawTotals(draws: DrawCounters) {
+  const d = draws.snapshot();
+  return {
+    drawSessions: d.sessions,
+    hintsGeohash: d.matchedBy.geohash,
+    hintsSubdivision: d.matchedBy.subdivision,
+    hintsCountry: d.matchedBy.country,
+    hintsDefault: d.matchedBy.default,
+    hintsInvalid: d.invalidHints,
+  };
+}
+
+/** Where the health listener serves this egress's geofeed (the directory entry names the URL). */
+export const GEOFEED_PATH = '/geofeed.csv';
+
+/** What the operator's endpoint publishes besides health: the geofeed of the pools. */
+function publishedDocuments(
+  pools: AddressPools | undefined,
+  egressId: string,
+): Record<string, HealthRoute> {
+  if (pools === undefined) return {};
+  // Made once: it follows from the config, which a running egress never changes.
+  const geofeed = generateGeofeed(pools, { comments: [`splitrelay egress ${egressId}`] });
+  return { [GEOFEED_PATH]: () => ({ type: 'text/csv; charset=utf-8', body: geofeed }) };
 }

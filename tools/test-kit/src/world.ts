@@ -44,6 +44,10 @@ export interface WorldOptions {
   /** Egress allowlist; the targets' range by default (loopback is otherwise refused). */
   readonly allowCidrs?: readonly string[];
   readonly egressExtra?: Record<string, unknown>;
+  /** Extra node flags and environment of one egress process (e.g. a test preload). */
+  readonly egressProcess?: (
+    egressId: string,
+  ) => { readonly nodeArgs?: readonly string[]; readonly env?: NodeJS.ProcessEnv } | undefined;
   readonly ingressExtra?: Record<string, unknown>;
   readonly clientExtra?: Record<string, unknown>;
   readonly logLevel?: string;
@@ -160,7 +164,14 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
           : {}),
         ...options.egressExtra,
       });
-      started.push(await startApp('egress', file, captureOptions(`egress-${e.id}`)));
+      const capture = captureOptions(`egress-${e.id}`);
+      const extra = options.egressProcess?.(e.id);
+      started.push(
+        await startApp('egress', file, {
+          nodeArgs: [...(capture.nodeArgs ?? []), ...(extra?.nodeArgs ?? [])],
+          env: { ...capture.env, ...extra?.env },
+        }),
+      );
     }
     const material = deployment.issuer;
     let issuer: RunningApp | undefined;
