@@ -5,6 +5,9 @@ export {
   keyIdSchema,
   EGRESS_ID,
   MAX_TLS_PINS,
+  LOCATION_CODE,
+  MAX_SERVED_LOCATIONS,
+  isPublicationUrl,
   describeIssues,
   type Entry,
 } from './entry.ts';
@@ -62,4 +65,4 @@ export {
   writeDirectoryFile,
   type OperatorKeyFile,
 } from './files.ts';
-export { DIRECTORY_PATH, EGRESS_HEALTH_PATH } from './well-known.ts';
+export { DIRECTORY_PATH, EGRESS_HEALTH_PATH, MANIFEST_PATH } from './well-known.ts';

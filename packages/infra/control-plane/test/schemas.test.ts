@@ -136,11 +136,14 @@ test('the schemas name exactly the fields of the contract, none of them per-flow
   assert.deepEqual(Object.keys(signedEntrySchema.shape).sort(), ['kid', 'payload', 'sig']);
   assert.deepEqual(Object.keys(entrySchema.shape).sort(), [
     'endpoint',
+    'geofeed',
     'id',
+    'manifest',
     'notAfter',
     'notBefore',
     'operator',
     'region',
+    'serves',
     'tlsPins',
     'v',
     'version',
