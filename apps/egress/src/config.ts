@@ -13,6 +13,7 @@ import {
   healthEndpoint,
   listenAddress,
   logLevel,
+  manifestConfig,
 } from '@splitrelay/config';
 
 const portSpec = z.union([
@@ -191,6 +192,7 @@ export const egressConfigSchema = z
       .max(64)
       .default('splitrelay-egress')
       .describe('Name in Proxy-Status members.'),
+    manifest: manifestConfig,
   })
   .refine(
     (c) => c.knownIngresses.length > 0 || (c.controlPlane?.ingressOperatorKeys.length ?? 0) > 0,
@@ -199,6 +201,10 @@ export const egressConfigSchema = z
       path: ['knownIngresses'],
     },
   )
+  .refine((c) => c.manifest === undefined || c.addresses !== undefined, {
+    message: 'an egress manifest states its address pools: set addresses',
+    path: ['manifest'],
+  })
   .refine((c) => c.addresses === undefined || c.localAddress === undefined, {
     message: 'set addresses (pools drawn per session) or localAddress (one source), not both',
     path: ['localAddress'],

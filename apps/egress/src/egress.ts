@@ -30,6 +30,9 @@ import { compilePolicy } from '@splitrelay/target-policy';
 import { createTrunkServer } from '@splitrelay/trunk';
 import type { EgressConfig } from './config.ts';
 import { joinControlPlane, type EgressControlPlane } from './control-plane.ts';
+import { egressClaims } from './manifest.ts';
+import { MANIFEST_PATH, type SignedEnvelope } from '@splitrelay/directory';
+import { loadSignedManifest, operatorKid } from '@splitrelay/operator-manifest';
 import { serveHealth, type HealthRoute } from '@splitrelay/service';
 
 export interface RunningEgress {
@@ -45,6 +48,15 @@ export async function startEgress(
 ): Promise<RunningEgress> {
   const cert = readPem(config.tls.cert);
   const key = readPem(config.tls.key);
+  /** The signed manifest, checked against what this egress runs with (or it does not start). */
+  const loadManifest = (): SignedEnvelope | undefined => {
+    if (!config.manifest) return undefined;
+    const { file, operatorPublicKey } = config.manifest;
+    const claims = egressClaims(config, operatorKid(operatorPublicKey));
+    const now = Math.floor(Date.now() / 1000);
+    return loadSignedManifest(file, operatorPublicKey, claims, now, SIGN_MANIFEST).signed;
+  };
+  let manifest = loadManifest();
   const policy = compilePolicy(config.policy);
   const dialer = createTargetDialer({
     policy,
@@ -181,6 +193,7 @@ export async function startEgress(
       config.controlPlane,
       config.egressId,
       log,
+      () => manifest,
       () => ({ sessions: inner.activeSessions, capacity: config.capacity }),
       (announced) => {
         // Admitted: the configured ingresses plus those their operator currently vouches for.
@@ -234,7 +247,7 @@ export async function startEgress(
           sessions: inner.activeSessions,
           capacity: config.capacity,
         }),
-        publishedDocuments(pools, config.egressId),
+        publishedDocuments(pools, config.egressId, () => manifest),
       )
     : undefined;
   return {
@@ -245,6 +258,13 @@ export async function startEgress(
       trunk.update(next);
       inner.setIdentity(next.cert, next.key);
       log.info('tls identity reloaded');
+      try {
+        // A re-signed manifest (longer validity) goes out without a restart; a bad one is
+        // refused and the last good one kept.
+        manifest = loadManifest();
+      } catch (err) {
+        log.error('manifest reload failed', { reason: (err as Error).message });
+      }
     },
     async close() {
       clearInterval(statsTimer);
@@ -272,13 +292,29 @@ function drawTotals(draws: DrawCounters) {
 /** Where the health listener serves this egress's geofeed (the directory entry names the URL). */
 export const GEOFEED_PATH = '/geofeed.csv';
 
-/** What the operator's endpoint publishes besides health: the geofeed of the pools. */
+const SIGN_MANIFEST =
+  'node apps/egress/src/sign-manifest.ts --config <this config> --key <operator.key> --days N';
+
+/**
+ * What the operator's endpoint publishes besides health: the geofeed of the pools, and the
+ * signed manifest exactly as signed.
+ */
 function publishedDocuments(
   pools: AddressPools | undefined,
   egressId: string,
+  manifest: () => SignedEnvelope | undefined,
 ): Record<string, HealthRoute> {
-  if (pools === undefined) return {};
-  // Made once: it follows from the config, which a running egress never changes.
-  const geofeed = generateGeofeed(pools, { comments: [`splitrelay egress ${egressId}`] });
-  return { [GEOFEED_PATH]: () => ({ type: 'text/csv; charset=utf-8', body: geofeed }) };
+  const routes: Record<string, HealthRoute> = {};
+  if (pools !== undefined) {
+    // Made once: it follows from the config, which a running egress never changes.
+    const geofeed = generateGeofeed(pools, { comments: [`splitrelay egress ${egressId}`] });
+    routes[GEOFEED_PATH] = () => ({ type: 'text/csv; charset=utf-8', body: geofeed });
+  }
+  if (manifest() !== undefined) {
+    routes[MANIFEST_PATH] = () => ({
+      type: 'application/json',
+      body: `${JSON.stringify(manifest())}\n`,
+    });
+  }
+  return routes;
 }

@@ -3,6 +3,7 @@
  * processes with their real configs, each role on its own address:
  *   client source 127.0.1.1 → ingress 127.0.2.1 → egress 127.0.3.x → targets 127.0.4.1
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,6 +78,12 @@ export interface WorldOptions {
   readonly clientTokens?: Record<string, unknown>;
   /** Run the client app as shipped: this bundle (apps/client/src/bundle.ts) instead of src/. */
   readonly clientMain?: string;
+  /**
+   * Every relay runs with a signed operator manifest (made by its sign-manifest tool from its
+   * own config, with its operator's key) and an operator endpoint serving it; egresses also
+   * serve their geofeed there, and their directory entries name both URLs and `serves`.
+   */
+  readonly manifests?: boolean;
   /** Runs once the PKI and the directory exist, before any relay starts. */
   readonly beforeStart?: (deployment: Deployment) => void | Promise<void>;
 }
@@ -94,6 +101,8 @@ export interface World {
   readonly ingressPort: number;
   /** The ingress's operator health endpoint (GET). */
   readonly ingressHealthUrl: string;
+  /** Each egress's operator endpoint (health, geofeed, manifest), by id. */
+  readonly egressEndpoints: Readonly<Record<string, string>>;
   readonly socksPort: number;
   readonly httpPort: number;
   readonly egressIds: string[];
@@ -111,13 +120,29 @@ export interface World {
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const dir = await mkdtemp(join(tmpdir(), 'splitrelay-e2e-'));
   const count = options.egresses ?? 1;
+  const addresses = options.egressExtra?.addresses as
+    { regions?: { country: string; subdivision?: string }[] } | undefined;
+  const serves = addresses?.regions
+    ? [
+        ...new Set(
+          addresses.regions.flatMap((r) => [r.country, ...(r.subdivision ? [r.subdivision] : [])]),
+        ),
+      ].sort()
+    : undefined;
   const egressSpecs = await Promise.all(
-    Array.from({ length: count }, async (_, i) => ({
-      id: `egress-${i + 1}`,
-      host: ADDR.egress(i),
-      port: await freePort(ADDR.egress(i)),
-      region: i % 2 === 0 ? 'eu' : 'us',
-    })),
+    Array.from({ length: count }, async (_, i) => {
+      const host = ADDR.egress(i);
+      const endpoint = options.manifests ? `http://${host}:${await freePort(host)}` : undefined;
+      return {
+        id: `egress-${i + 1}`,
+        host,
+        port: await freePort(host),
+        region: i % 2 === 0 ? 'eu' : 'us',
+        endpoint,
+        ...(endpoint && serves ? { serves, geofeed: `${endpoint}/geofeed.csv` } : {}),
+        ...(endpoint && serves ? { manifest: `${endpoint}/.well-known/splitrelay/manifest` } : {}),
+      };
+    }),
   );
   const deployment = await prepareDeployment({
     dir,
@@ -149,6 +174,20 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         dns: { hosts: { [TARGET_NAME]: [ADDR.target] } },
         localAddress: e.host,
         log: { level, statsIntervalMs: 1000, flows: false },
+        ...(e.endpoint
+          ? {
+              health: { listen: e.endpoint.slice('http://'.length) },
+              ...(addresses
+                ? {
+                    manifest: manifestBlock(
+                      deployment,
+                      join(dir, `manifest-${e.id}.json`),
+                      'egress',
+                    ),
+                  }
+                : {}),
+            }
+          : {}),
         ...(options.natsServers
           ? {
               controlPlane: {
@@ -164,6 +203,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
           : {}),
         ...options.egressExtra,
       });
+      if (e.endpoint && addresses) signManifest('egress', file, deployment.operatorKey);
       const capture = captureOptions(`egress-${e.id}`);
       const extra = options.egressProcess?.(e.id);
       started.push(
@@ -241,9 +281,18 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
             },
           }
         : {}),
+      ...(options.manifests
+        ? {
+            manifest: {
+              ...manifestBlock(deployment, join(dir, 'manifest-ingress.json'), 'ingress'),
+              ...(options.natsServers ? {} : { ingressId: 'ingress-1' }),
+            },
+          }
+        : {}),
       ...options.ingressExtra,
     };
     const ingressFile = await deployment.writeConfig('ingress', ingressConfig);
+    if (options.manifests) signManifest('ingress', ingressFile, deployment.ingressOperatorKey);
     const ingress = await startApp('ingress', ingressFile, captureOptions('ingress'));
     started.push(ingress);
     const ingressPort = Number(String(ingress.ready.listen).split(':').pop());
@@ -301,6 +350,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       ingressConfig,
       ingressPort,
       ingressHealthUrl: `http://${ADDR.ingress}:${ingressHealthPort}/health`,
+      egressEndpoints: Object.fromEntries(
+        egressSpecs.flatMap((e) => (e.endpoint ? [[e.id, e.endpoint]] : [])),
+      ),
       socksPort: portOf(client.ready.socks),
       httpPort: portOf(client.ready.http),
       egressIds: egressSpecs.map((e) => e.id),
@@ -318,6 +370,31 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** A relay config's manifest block: the file its sign-manifest tool writes, its operator's key. */
+function manifestBlock(
+  deployment: Deployment,
+  file: string,
+  role: 'egress' | 'ingress',
+): Record<string, unknown> {
+  return {
+    file,
+    operatorPublicKey:
+      role === 'egress' ? deployment.operatorPublicKey : deployment.ingressOperatorPublicKey,
+    retention: { logsDays: 7, metricsDays: 30 },
+  };
+}
+
+/** Runs the relay's own sign-manifest tool on its config file, as its operator would. */
+function signManifest(app: 'egress' | 'ingress', configFile: string, key: string): void {
+  const tool = fileURLToPath(new URL(`../../../apps/${app}/src/sign-manifest.ts`, import.meta.url));
+  const res = spawnSync(
+    process.execPath,
+    [tool, '--config', configFile, '--key', key, '--days', '7'],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
+  if (res.status !== 0) throw new Error(`sign-manifest (${app}) failed: ${res.stderr}`);
 }
 
 /** With a control plane, the ingress learns the egresses over NATS: wait until it has. */
