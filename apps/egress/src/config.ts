@@ -212,28 +212,50 @@ export const egressConfigSchema = z
 
 export type EgressConfig = z.output<typeof egressConfigSchema>;
 
+/** What a start-up reads of this host to judge the pools. */
+export interface HostFacts {
+  /** The `local` routes of table local. */
+  readonly localRoutes: readonly Prefix[];
+  /** net.ipv6.ip_nonlocal_bind: without it Linux binds IPv6 sources to assigned addresses only. */
+  readonly ipv6NonlocalBind: boolean;
+}
+
 /**
  * The schema as a start-up applies it: also every pool prefix must be local on this host,
- * judged from its local routing table (`localRoutes`, read only when pools are set; a
- * string is why it could not be read). Runs even when other fields failed, so the operator
- * reads every problem of the file at once.
+ * judged from its local routing table, and IPv6 pools need net.ipv6.ip_nonlocal_bind (an
+ * AnyIP range's addresses are local but not assigned, and Linux's IPv6 bind() looks only at
+ * assigned ones). `host` is read only when pools are set; a string is why it could not be.
+ * Runs even when other fields failed, so the operator reads every problem of the file at once.
  */
-export function egressConfigSchemaOnHost(localRoutes: () => readonly Prefix[] | string) {
+export function egressConfigSchemaOnHost(host: () => HostFacts | string) {
   return egressConfigSchema.superRefine(
     (config, ctx) => {
       // Read loosely: with `when`, this also runs on a config whose fields failed.
       const addresses = (config as { addresses?: unknown }).addresses;
       if (addresses === undefined) return;
-      const routes = localRoutes();
-      if (typeof routes === 'string') {
-        ctx.addIssue({ code: 'custom', path: ['addresses'], message: routes });
+      const facts = host();
+      if (typeof facts === 'string') {
+        ctx.addIssue({ code: 'custom', path: ['addresses'], message: facts });
         return;
       }
-      for (const problem of hostRouteProblems(addresses, routes)) {
+      for (const problem of hostRouteProblems(addresses, facts.localRoutes)) {
         ctx.addIssue({
           code: 'custom',
           path: ['addresses', ...problem.path],
           message: problem.message,
+        });
+      }
+      const regions = (addresses as { regions?: unknown }).regions;
+      const withIpv6 = (Array.isArray(regions) ? regions : []).flatMap((r: unknown, i) => {
+        const v6 = (r as { ipv6?: unknown } | null)?.ipv6;
+        return Array.isArray(v6) && v6.length > 0 ? [i] : [];
+      });
+      if (withIpv6.length > 0 && !facts.ipv6NonlocalBind) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['addresses', 'regions', withIpv6[0] as number, 'ipv6'],
+          message:
+            'IPv6 pools need net.ipv6.ip_nonlocal_bind = 1: Linux binds an IPv6 source only to an assigned address, and the addresses of an AnyIP range are not assigned (`sysctl -w net.ipv6.ip_nonlocal_bind=1`, and keep it in /etc/sysctl.d/)',
         });
       }
     },

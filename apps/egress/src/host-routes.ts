@@ -1,10 +1,13 @@
 /**
- * This host's local routes, read the way an operator would check them: `ip -j -4 route show
- * table local` and `ip -j -6 route show table local`. A pool prefix can be drawn from only
- * when all of its addresses are local here (configured, or bound as AnyIP).
+ * What the egress needs of this host to send from its pools, read the way an operator would
+ * check it: the local routes (`ip -j -4 route show table local`, `ip -j -6 route show table
+ * local`), for every pool address must be local (configured, or bound as AnyIP), and
+ * net.ipv6.ip_nonlocal_bind, without which Linux binds no IPv6 AnyIP address.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { localRoutesFromIpJson, type Prefix } from '@splitrelay/egress-addresses';
+import type { HostFacts } from './config.ts';
 
 export type RunIp = (args: readonly string[]) => string;
 
@@ -27,4 +30,21 @@ export function readLocalRoutes(run: RunIp = runIp): readonly Prefix[] | string 
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message.split('\n')[0];
     return `cannot read this host's local routes with \`ip -j route show table local\` (${String(reason)}): install iproute2`;
   }
+}
+
+/** net.ipv6.ip_nonlocal_bind of this network namespace (false where IPv6 is absent). */
+export function readIpv6NonlocalBind(
+  read: () => string = () => readFileSync('/proc/sys/net/ipv6/ip_nonlocal_bind', 'utf8'),
+): boolean {
+  try {
+    return read().trim() === '1';
+  } catch {
+    return false;
+  }
+}
+
+export function readHostFacts(): HostFacts | string {
+  const localRoutes = readLocalRoutes();
+  if (typeof localRoutes === 'string') return localRoutes;
+  return { localRoutes, ipv6NonlocalBind: readIpv6NonlocalBind() };
 }

@@ -8,5 +8,5 @@ export {
   type IssuerMaterial,
   type SignedEntryInput,
 } from './deployment.ts';
-export { startApp, records, type RunningApp, type AppName } from './processes.ts';
+export { startApp, records, signManifest, type RunningApp, type AppName } from './processes.ts';
 export { freePort } from './free-port.ts';

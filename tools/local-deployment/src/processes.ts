@@ -2,7 +2,7 @@
  * Starts the real apps as child processes and waits for their `ready` log line. Every JSON
  * log line is kept (tests assert on what each relay logged) and optionally appended to a file.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -116,4 +116,18 @@ export function records(app: RunningApp): Record<string, unknown>[] {
   return app.lines
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/**
+ * Runs a relay's own sign-manifest tool on its config file with its operator's key, as the
+ * operator would before starting it (apps/<app>/src/sign-manifest.ts).
+ */
+export function signManifest(app: 'egress' | 'ingress', configFile: string, key: string): void {
+  const tool = fileURLToPath(new URL(`../../../apps/${app}/src/sign-manifest.ts`, import.meta.url));
+  const res = spawnSync(
+    process.execPath,
+    [tool, '--config', configFile, '--key', key, '--days', '7'],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
+  if (res.status !== 0) throw new Error(`sign-manifest (${app}) failed: ${res.stderr}`);
 }

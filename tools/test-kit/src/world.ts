@@ -3,7 +3,6 @@
  * processes with their real configs, each role on its own address:
  *   client source 127.0.1.1 → ingress 127.0.2.1 → egress 127.0.3.x → targets 127.0.4.1
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import {
   ingressTokenKey,
   issuerBaseConfig,
   prepareDeployment,
+  signManifest,
   startApp,
   type Deployment,
   type RunningApp,
@@ -384,17 +384,6 @@ function manifestBlock(
       role === 'egress' ? deployment.operatorPublicKey : deployment.ingressOperatorPublicKey,
     retention: { logsDays: 7, metricsDays: 30 },
   };
-}
-
-/** Runs the relay's own sign-manifest tool on its config file, as its operator would. */
-function signManifest(app: 'egress' | 'ingress', configFile: string, key: string): void {
-  const tool = fileURLToPath(new URL(`../../../apps/${app}/src/sign-manifest.ts`, import.meta.url));
-  const res = spawnSync(
-    process.execPath,
-    [tool, '--config', configFile, '--key', key, '--days', '7'],
-    { encoding: 'utf8', timeout: 20_000 },
-  );
-  if (res.status !== 0) throw new Error(`sign-manifest (${app}) failed: ${res.stderr}`);
 }
 
 /** With a control plane, the ingress learns the egresses over NATS: wait until it has. */
