@@ -46,7 +46,9 @@ export const controlPlaneFields = {
 /** Optional operator health endpoint: plain HTTP, meant for loopback. */
 export const healthEndpoint = z
   .strictObject({
-    listen: listenAddress.describe('GET /health here (plain HTTP, keep it on loopback).'),
+    listen: listenAddress.describe(
+      'GET /health here (plain HTTP, keep it on loopback); a relay also serves its signed manifest here, and an egress its geofeed.',
+    ),
   })
   .optional()
   .describe('Health endpoint for the operator.');
