@@ -123,6 +123,11 @@ describe('geofeed and manifests over HTTP', T, () => {
       ],
     );
     assert.equal(manifest.addresses?.drawnPer, 'session');
+    // The health endpoint states the same entropy per draw.
+    const health = (await (await fetch(`${world.egressEndpoints['egress-1']}/health`)).json()) as {
+      addresses: unknown;
+    };
+    assert.deepEqual(health.addresses, manifest.addresses);
     // The build it names is the code this checkout runs.
     assert.equal(manifest.software.buildDigest, buildDigest(appDir('egress')));
     // The signed file, byte for byte.

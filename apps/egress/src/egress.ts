@@ -21,6 +21,7 @@ import {
   DrawCounters,
   compilePools,
   generateGeofeed,
+  manifestAddresses,
   openSessionSource,
   readHint,
   type AddressPools,
@@ -246,6 +247,8 @@ export async function startEgress(
           controlPlane: controlPlane?.state() ?? 'static',
           sessions: inner.activeSessions,
           capacity: config.capacity,
+          // The entropy of one draw per region and family, as the manifest states it.
+          ...(pools ? { addresses: manifestAddresses(pools) } : {}),
         }),
         publishedDocuments(pools, config.egressId, () => manifest),
       )
