@@ -34,8 +34,9 @@ async function runQuickstartExample(demoDir: string): Promise<void> {
     writeFileSync(join(cwd, 'example.ts'), code);
     const res = await run(process.execPath, ['example.ts'], { cwd });
     assert.equal(res.code, 0, res.stderr);
-    // Status, the address the target saw (the egress's), and a page.
-    assert.match(res.stdout, /^200 127\.0\.3\.1 [1-9][0-9]*$/m);
+    // Status, the address the target saw (drawn from the egress's default pool: the example
+    // shares no location), and a page.
+    assert.match(res.stdout, /^200 127\.0\.10\.\d{1,3} [1-9][0-9]*$/m);
   } finally {
     rmSync(cwd, { recursive: true, force: true });
   }
@@ -47,7 +48,14 @@ test(
   async () => {
     const dir = mkdtempSync(join(tmpdir(), 'splitrelay-demo-'));
     const child = spawn(process.execPath, [demoMain], {
-      env: { ...process.env, SPLITRELAY_DEMO_DIR: dir, SPLITRELAY_ALLOW_TARGETS: '127.0.9.0/24' },
+      env: {
+        ...process.env,
+        SPLITRELAY_DEMO_DIR: dir,
+        SPLITRELAY_ALLOW_TARGETS: '127.0.9.0/24',
+        // The IPv6 pool changes host settings (a route, net.ipv6.ip_nonlocal_bind): only where
+        // the run asks for it, e.g. in a network namespace of its own (`unshare -n`).
+        SPLITRELAY_DEMO_IPV6: process.env.SPLITRELAY_DEMO_IPV6 ?? '0',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, so a failed run can take every child (nats-server too) down.
       detached: true,
@@ -76,6 +84,26 @@ test(
       assert.match(output.join('\n'), /ingress log mentions the target .*: no/);
       assert.match(output.join('\n'), /egress log mentions your address .*: no/);
       assert.match(output.join('\n'), /ingress log mentions your subscriber credential: no/);
+      assert.match(
+        output.join('\n'),
+        /the target saw the request come from 127\.0\.12\.\d+: drawn at random for this session from the pool of egress-demo's region de-munich/,
+      );
+      // Two regions, each egress with its pools; IPv6 when root, or said to be skipped.
+      assert.match(
+        output.join('\n'),
+        /egress +127\.0\.3\.1:8443 +region eu, pools nl 127\.0\.10\.0\/24/,
+      );
+      assert.match(
+        output.join('\n'),
+        /egress +127\.0\.3\.2:8443 +region us, pools us-ca 127\.0\.11\.0\/24/,
+      );
+      assert.match(
+        output.join('\n'),
+        ready.ipv6 ? /over IPv6 .* it saw 2001:db8:5e:1:/ : /ipv6 +skipped/,
+      );
+      const egresses = ready.egresses as Record<string, { endpoint: string }>;
+      const feed = await (await fetch(`${egresses['egress-demo']!.endpoint}/geofeed.csv`)).text();
+      assert.match(feed, /^127\.0\.12\.0\/24,DE,DE-BY,München,$/m);
       const logs = ready.logs as Record<string, string>;
       assert.ok(existsSync(logs.ingress!) && existsSync(logs.egress!));
       for (const proxy of [String(ready.socks), String(ready.http)]) {
@@ -92,7 +120,8 @@ test(
         ]);
         assert.equal(res.code, 0, res.stderr);
         assert.match(res.stdout, /Hello through SplitRelay/);
-        assert.match(res.stdout, /127\.0\.3\.1/);
+        // The client shares its general location (Munich): the Munich pool's addresses.
+        assert.match(res.stdout, /<code>127\.0\.12\.\d{1,3}<\/code>/);
       }
       await runQuickstartExample(dir);
       // Privacy Pass was in play: the ingress redeemed tokens the issuer issued.

@@ -1,20 +1,41 @@
 /**
  * Wires the egress: trunk listener (known ingresses only) → inner TLS with the egress key →
  * CONNECT flows → target policy and dialer. Nothing here can learn a client address: the
- * only peer this process talks to on the client's side is an ingress relay.
+ * only peer this process talks to on the client's side is an ingress relay. With address
+ * pools, each inner session draws its source addresses once, from the region its geo hint
+ * selects, and every flow of the session leaves from them.
  */
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ConcurrencyGate } from '@splitrelay/abuse-limits';
 import { splitHostPort, readPem, type DeepReadonly } from '@splitrelay/config';
 import { RelayError } from '@splitrelay/errors';
 import type { RoleLogger } from '@splitrelay/log';
 import { createInnerSessionServer } from '@splitrelay/inner-session';
-import { createTargetDialer, serversResolve, withStaticHosts } from '@splitrelay/target-dialer';
+import {
+  createTargetDialer,
+  serversResolve,
+  withStaticHosts,
+  type SourceAddresses,
+} from '@splitrelay/target-dialer';
+import {
+  DrawCounters,
+  compilePools,
+  generateGeofeed,
+  manifestAddresses,
+  openSessionSource,
+  readHint,
+  type AddressPools,
+  type EgressAddressesConfig,
+} from '@splitrelay/egress-addresses';
 import { compilePolicy } from '@splitrelay/target-policy';
 import { createTrunkServer } from '@splitrelay/trunk';
 import type { EgressConfig } from './config.ts';
 import { joinControlPlane, type EgressControlPlane } from './control-plane.ts';
-import { serveHealth } from '@splitrelay/service';
+import { egressClaims } from './manifest.ts';
+import { MANIFEST_PATH, type SignedEnvelope } from '@splitrelay/directory';
+import { loadSignedManifest, operatorKid } from '@splitrelay/operator-manifest';
+import { serveHealth, type HealthRoute } from '@splitrelay/service';
 
 export interface RunningEgress {
   readonly address: AddressInfo;
@@ -29,6 +50,15 @@ export async function startEgress(
 ): Promise<RunningEgress> {
   const cert = readPem(config.tls.cert);
   const key = readPem(config.tls.key);
+  /** The signed manifest, checked against what this egress runs with (or it does not start). */
+  const loadManifest = (): SignedEnvelope | undefined => {
+    if (!config.manifest) return undefined;
+    const { file, operatorPublicKey } = config.manifest;
+    const claims = egressClaims(config, operatorKid(operatorPublicKey));
+    const now = Math.floor(Date.now() / 1000);
+    return loadSignedManifest(file, operatorPublicKey, claims, now, SIGN_MANIFEST).signed;
+  };
+  let manifest = loadManifest();
   const policy = compilePolicy(config.policy);
   const dialer = createTargetDialer({
     policy,
@@ -40,6 +70,28 @@ export async function startEgress(
     ),
     ...(config.localAddress ? { localAddress: config.localAddress } : {}),
   });
+
+  // The loader validated it (host routes included); compiling only turns it into integers.
+  const pools: AddressPools | undefined = config.addresses
+    ? compilePools(config.addresses as EgressAddressesConfig)
+    : undefined;
+  const draws = new DrawCounters();
+  /**
+   * One draw per inner session, from the hint on its first request. The addresses live only
+   * in the session's context: never logged, never counted per session.
+   */
+  const openSession = (head: Readonly<Record<string, unknown>>): SourceAddresses | undefined => {
+    if (pools === undefined) return undefined;
+    const { hint, invalid } = readHint(head as Parameters<typeof readHint>[0], pools.hintPrecision);
+    const source = openSessionSource({
+      pools,
+      hint,
+      invalidHint: invalid,
+      rng: (n) => randomBytes(n),
+      counters: draws,
+    });
+    return { ipv4: source.sourceFor(4)?.address, ipv6: source.sourceFor(6)?.address };
+  };
 
   const counters = {
     sessions: 0,
@@ -64,7 +116,7 @@ export async function startEgress(
     }
     return release;
   };
-  const inner = createInnerSessionServer({
+  const inner = createInnerSessionServer<SourceAddresses | undefined>({
     cert,
     key,
     handshakeTimeoutMs: config.timeouts.handshakeMs,
@@ -72,12 +124,14 @@ export async function startEgress(
     maxHeaderBytes: config.limits.maxHeaderBytes,
     maxFlowsPerSession: config.limits.maxFlowsPerSession,
     proxyName: config.proxyName,
-    async openFlow(target, signal) {
+    openSession,
+    async openFlow(target, signal, source) {
       const release = takeFlowSlot();
       try {
         const socket = await dialer.dial(
           { host: target.host, port: target.port, kind: 'tcp' },
           signal,
+          source,
         );
         socket.once('close', release);
         counters.flows++;
@@ -87,12 +141,13 @@ export async function startEgress(
         throw err;
       }
     },
-    async openUdp(target, signal) {
+    async openUdp(target, signal, source) {
       const release = takeFlowSlot();
       try {
         const socket = await dialer.dialUdp(
           { host: target.host, port: target.port, kind: 'udp' },
           signal,
+          source,
         );
         socket.once('close', release);
         counters.udpFlows++;
@@ -166,6 +221,7 @@ export async function startEgress(
       config.controlPlane,
       config.egressId,
       log,
+      () => manifest,
       () => ({ sessions: inner.activeSessions, capacity: config.capacity }),
       (announced) => {
         // Admitted: the configured ingresses plus those their operator currently vouches for.
@@ -180,7 +236,16 @@ export async function startEgress(
   }
 
   const statsTimer = setInterval(() => {
-    log.info('stats', { ...counters, count: inner.activeSessions });
+    log.info('stats', {
+      ...counters,
+      count: inner.activeSessions,
+      ...(pools ? drawTotals(draws) : {}),
+    });
+    if (pools) {
+      const { byRegion } = draws.snapshot();
+      for (const [region, n] of Object.entries(byRegion))
+        log.info('address draws', { region, ipv4Draws: n.ipv4, ipv6Draws: n.ipv6 });
+    }
     for (const [ingress, refusals] of limitedSince) {
       log.warn('session limit reached', {
         ingress,
@@ -209,7 +274,10 @@ export async function startEgress(
           controlPlane: controlPlane?.state() ?? 'static',
           sessions: inner.activeSessions,
           capacity: config.capacity,
+          // The entropy of one draw per region and family, as the manifest states it.
+          ...(pools ? { addresses: manifestAddresses(pools) } : {}),
         }),
+        publishedDocuments(pools, config.egressId, () => manifest),
       )
     : undefined;
   return {
@@ -220,6 +288,13 @@ export async function startEgress(
       trunk.update(next);
       inner.setIdentity(next.cert, next.key);
       log.info('tls identity reloaded');
+      try {
+        // A re-signed manifest (longer validity) goes out without a restart; a bad one is
+        // refused and the last good one kept.
+        manifest = loadManifest();
+      } catch (err) {
+        log.error('manifest reload failed', { reason: (err as Error).message });
+      }
     },
     async close() {
       clearInterval(statsTimer);
@@ -229,4 +304,47 @@ export async function startEgress(
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The draw counters as stats-line fields: totals since start, like the other counters. */
+function drawTotals(draws: DrawCounters) {
+  const d = draws.snapshot();
+  return {
+    drawSessions: d.sessions,
+    hintsGeohash: d.matchedBy.geohash,
+    hintsSubdivision: d.matchedBy.subdivision,
+    hintsCountry: d.matchedBy.country,
+    hintsDefault: d.matchedBy.default,
+    hintsInvalid: d.invalidHints,
+  };
+}
+
+/** Where the health listener serves this egress's geofeed (the directory entry names the URL). */
+export const GEOFEED_PATH = '/geofeed.csv';
+
+const SIGN_MANIFEST =
+  'node apps/egress/src/sign-manifest.ts --config <this config> --key <operator.key> --days N';
+
+/**
+ * What the operator's endpoint publishes besides health: the geofeed of the pools, and the
+ * signed manifest exactly as signed.
+ */
+function publishedDocuments(
+  pools: AddressPools | undefined,
+  egressId: string,
+  manifest: () => SignedEnvelope | undefined,
+): Record<string, HealthRoute> {
+  const routes: Record<string, HealthRoute> = {};
+  if (pools !== undefined) {
+    // Made once: it follows from the config, which a running egress never changes.
+    const geofeed = generateGeofeed(pools, { comments: [`splitrelay egress ${egressId}`] });
+    routes[GEOFEED_PATH] = () => ({ type: 'text/csv; charset=utf-8', body: geofeed });
+  }
+  if (manifest() !== undefined) {
+    routes[MANIFEST_PATH] = () => ({
+      type: 'application/json',
+      body: `${JSON.stringify(manifest())}\n`,
+    });
+  }
+  return routes;
 }

@@ -7,6 +7,7 @@ import {
   healthEndpoint,
   listenAddress,
   logLevel,
+  manifestFields,
   relayId,
 } from '@splitrelay/config';
 
@@ -201,10 +202,34 @@ export const ingressConfigSchema = z
       .max(64)
       .default('splitrelay-ingress')
       .describe('Name in Proxy-Status members.'),
+    manifest: z
+      .strictObject({
+        ...manifestFields,
+        ingressId: z
+          .string()
+          .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/)
+          .optional()
+          .describe('This ingress in its manifest (a DNS label); default controlPlane.ingressId.'),
+      })
+      .optional()
+      .describe(
+        'Signed operator manifest of the privacy-relevant settings, served at /.well-known/splitrelay/manifest on the client listener (docs/egress-addresses.md).',
+      ),
   })
   .refine((c) => c.directory.file !== undefined || c.controlPlane !== undefined, {
     message: 'needs directory.file, controlPlane, or both: a source of egresses',
     path: ['directory'],
-  });
+  })
+  .refine((c) => !c.manifest || (c.manifest.ingressId ?? c.controlPlane?.ingressId), {
+    message: 'names no ingress: set manifest.ingressId (or controlPlane.ingressId)',
+    path: ['manifest', 'ingressId'],
+  })
+  .refine(
+    (c) =>
+      c.manifest?.ingressId === undefined ||
+      c.controlPlane === undefined ||
+      c.manifest.ingressId === c.controlPlane.ingressId,
+    { message: 'must equal controlPlane.ingressId', path: ['manifest', 'ingressId'] },
+  );
 
 export type IngressConfig = z.output<typeof ingressConfigSchema>;

@@ -10,6 +10,7 @@ import { splitHostPort, readPem, type DeepReadonly } from '@splitrelay/config';
 import {
   DIRECTORY_PATH,
   EGRESS_HEALTH_PATH,
+  MANIFEST_PATH,
   parseEndpoint,
   readSignedEntries,
   readTrustedKeys,
@@ -24,6 +25,12 @@ import type { IngressConfig } from './config.ts';
 import { joinControlPlane, type IngressControlPlane } from './control-plane.ts';
 import { EgressView } from '@splitrelay/control-plane';
 import { setUpAdmission } from './admission-setup.ts';
+import { ingressClaims } from './manifest.ts';
+import { loadSignedManifest, operatorKid } from '@splitrelay/operator-manifest';
+import type { SignedEnvelope } from '@splitrelay/directory';
+
+const SIGN_MANIFEST =
+  'node apps/ingress/src/sign-manifest.ts --config <this config> --key <operator.key> --days N';
 
 export interface RunningIngress {
   readonly address: AddressInfo;
@@ -36,6 +43,16 @@ export async function startIngress(
   config: DeepReadonly<IngressConfig>,
   log: RoleLogger<'ingress'>,
 ): Promise<RunningIngress> {
+  /** The signed manifest, checked against what this ingress runs with (or it does not start). */
+  const loadManifest = (): SignedEnvelope | undefined => {
+    if (!config.manifest) return undefined;
+    const { file, operatorPublicKey } = config.manifest;
+    const claims = ingressClaims(config, operatorKid(operatorPublicKey));
+    const now = Math.floor(Date.now() / 1000);
+    return loadSignedManifest(file, operatorPublicKey, claims, now, SIGN_MANIFEST).signed;
+  };
+  let manifest = loadManifest();
+  const manifestRoute = () => ({ type: 'application/json', body: `${JSON.stringify(manifest)}\n` });
   const view = new EgressView(readTrustedKeys(config.directory.operatorKeys));
   const directoryFile = config.directory.file;
   const reloadDirectory = (): void => {
@@ -70,10 +87,16 @@ export async function startIngress(
   let openSessions = 0;
   let controlPlane: IngressControlPlane | undefined;
   if (config.controlPlane) {
-    controlPlane = await joinControlPlane(config.controlPlane, view, log, () => ({
-      sessions: openSessions,
-      capacity: config.trunk.maxStreamsPerConnection * config.trunk.maxConnectionsPerEgress,
-    }));
+    controlPlane = await joinControlPlane(
+      config.controlPlane,
+      view,
+      log,
+      () => manifest,
+      () => ({
+        sessions: openSessions,
+        capacity: config.trunk.maxStreamsPerConnection * config.trunk.maxConnectionsPerEgress,
+      }),
+    );
   }
   const { rate, redeemer, tokenKeys, spentTokens } = await setUpAdmission(
     config.admission,
@@ -98,6 +121,8 @@ export async function startIngress(
         type: 'application/json',
         body: JSON.stringify({ controlPlane: view.state, egresses: view.healthSnapshot() }),
       }),
+      // Public, like the directory: clients and auditors read what this ingress promises.
+      ...(manifest ? { [MANIFEST_PATH]: manifestRoute } : {}),
     },
     async openTunnel({ egressId, clientAddr, proxyAuthorization }, signal) {
       // The egress is checked first so a token is never spent on a tunnel refused anyway.
@@ -167,6 +192,7 @@ export async function startIngress(
               }
             : {}),
         }),
+        manifest ? { [MANIFEST_PATH]: manifestRoute } : {},
       )
     : undefined;
 
@@ -180,6 +206,12 @@ export async function startIngress(
       pool.setIdentity(identity);
       log.info('trunk identity reloaded');
       reloadDirectory();
+      try {
+        // A re-signed manifest goes out without a restart; a bad one is refused, the last kept.
+        manifest = loadManifest();
+      } catch (err) {
+        log.error('manifest reload failed', { reason: (err as Error).message });
+      }
     },
     async close() {
       clearInterval(reloadTimer);

@@ -2,6 +2,7 @@
  * Starts the real apps as child processes and waits for their `ready` log line: the relays of
  * the demo, the end-to-end tests and the bench, each with a config from `deployment.configs`.
  */
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
   startProcess,
@@ -65,4 +66,18 @@ export function records(app: { readonly lines: readonly string[] }): LogRecord[]
 /** The port an app's `ready` record says it listens on (its `listen` field by default). */
 export function listenPort(app: { readonly ready: Readonly<LogRecord> }, field = 'listen'): number {
   return Number(String(app.ready[field]).split(':').pop());
+}
+
+/**
+ * Runs a relay's own sign-manifest tool on its config file with its operator's key, as the
+ * operator would before starting it (apps/<app>/src/sign-manifest.ts).
+ */
+export function signManifest(app: 'egress' | 'ingress', configFile: string, key: string): void {
+  const tool = fileURLToPath(new URL(`../../../apps/${app}/src/sign-manifest.ts`, import.meta.url));
+  const res = spawnSync(
+    process.execPath,
+    [tool, '--config', configFile, '--key', key, '--days', '7'],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
+  if (res.status !== 0) throw new Error(`sign-manifest (${app}) failed: ${res.stderr}`);
 }

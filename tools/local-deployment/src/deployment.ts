@@ -26,6 +26,10 @@ export interface EgressSpec {
   readonly host: string;
   readonly port: number;
   readonly region: string;
+  /** Where its address pools geolocate to, and its published documents (entry fields). */
+  readonly serves?: readonly string[];
+  readonly geofeed?: string;
+  readonly manifest?: string;
 }
 
 export interface DeploymentSpec {
@@ -76,7 +80,12 @@ export interface Deployment {
   readonly ingress: { cert: string; key: string; trunkCert: string; trunkKey: string };
   readonly egress: Readonly<Record<string, { cert: string; key: string }>>;
   readonly target: { cert: string; key: string };
+  /** The egress operator's Ed25519 key pair (PEM files): directory entries, egress manifests. */
+  readonly operatorKey: string;
   readonly operatorPublicKey: string;
+  /** The ingress operator's (another organisation's) key pair: ingress manifests. */
+  readonly ingressOperatorKey: string;
+  readonly ingressOperatorPublicKey: string;
   readonly directoryFile: string;
   readonly issuer?: IssuerMaterial;
   /** Each role's config with the deployment's addresses, certificates and keys filled in. */
@@ -91,6 +100,9 @@ export interface SignedEntryInput {
   readonly id: string;
   readonly endpoint: string;
   readonly region: string;
+  readonly serves?: readonly string[];
+  readonly geofeed?: string;
+  readonly manifest?: string;
   readonly tlsPins: readonly string[];
   readonly notBefore: number;
   readonly notAfter: number;
@@ -148,6 +160,13 @@ export async function prepareDeployment(spec: DeploymentSpec): Promise<Deploymen
     await writeFile(operatorKeyFile, key.privateKeyPem, { mode: 0o600 });
     await writeFile(operatorPublicKey, key.publicKeyPem);
   }
+  const ingressOperatorKey = join(spec.dir, 'ingress-operator.key');
+  const ingressOperatorPublicKey = join(spec.dir, 'ingress-operator.pub');
+  if (!existsSync(ingressOperatorKey) || !existsSync(ingressOperatorPublicKey)) {
+    const key = generateOperatorKey();
+    await writeFile(ingressOperatorKey, key.privateKeyPem, { mode: 0o600 });
+    await writeFile(ingressOperatorPublicKey, key.publicKeyPem);
+  }
   const operator = {
     privateKey: createPrivateKey(await readFile(operatorKeyFile, 'utf8')),
     kid: keyIdOf(await readFile(operatorPublicKey, 'utf8')),
@@ -159,7 +178,13 @@ export async function prepareDeployment(spec: DeploymentSpec): Promise<Deploymen
   ): Promise<string> => {
     const signed: SignedEntry[] = entries.map((e) =>
       signEntry(
-        { v: 1, operator: operator.kid, ...e, tlsPins: [...e.tlsPins] },
+        {
+          v: 1,
+          operator: operator.kid,
+          ...e,
+          tlsPins: [...e.tlsPins],
+          ...(e.serves ? { serves: [...e.serves] } : {}),
+        },
         operator.privateKey,
         operator.kid,
       ),
@@ -178,6 +203,9 @@ export async function prepareDeployment(spec: DeploymentSpec): Promise<Deploymen
       id: e.id,
       endpoint: `${e.host}:${e.port}`,
       region: e.region,
+      ...(e.serves ? { serves: e.serves } : {}),
+      ...(e.geofeed ? { geofeed: e.geofeed } : {}),
+      ...(e.manifest ? { manifest: e.manifest } : {}),
       tlsPins: [spkiPin(await readFile(paths.cert, 'utf8'))],
       notBefore: now - 60,
       notAfter: now + 7 * 86_400,
@@ -227,7 +255,10 @@ export async function prepareDeployment(spec: DeploymentSpec): Promise<Deploymen
     ingress,
     egress,
     target: pathOf('target'),
+    operatorKey: operatorKeyFile,
     operatorPublicKey,
+    ingressOperatorKey,
+    ingressOperatorPublicKey,
     directoryFile: directory,
     configs,
     async writeConfig(name, config) {

@@ -17,6 +17,7 @@ export {
   startApp,
   records,
   listenPort,
+  signManifest,
   type AppName,
   type AppOptions,
   type RunningApp,

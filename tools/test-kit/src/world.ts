@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import {
   freePort,
   listenPort,
+  signManifest,
   prepareDeployment,
   startApp,
   type Deployment,
@@ -46,6 +47,10 @@ export interface WorldOptions {
   readonly allowCidrs?: readonly string[];
   readonly egressExtra?: Record<string, unknown>;
   readonly ingressExtra?: Record<string, unknown>;
+  /** Extra node flags and environment of one egress process (e.g. a test preload). */
+  readonly egressProcess?: (
+    egressId: string,
+  ) => { readonly nodeArgs?: readonly string[]; readonly env?: NodeJS.ProcessEnv } | undefined;
   readonly clientExtra?: Record<string, unknown>;
   readonly logLevel?: string;
   /** Record what the ingress and the egresses learn (see capture-preload.ts). */
@@ -67,6 +72,12 @@ export interface WorldOptions {
    * spent tokens go to the ingress account's KV bucket.
    */
   readonly privacyPass?: boolean;
+  /**
+   * Every relay runs with a signed operator manifest (made by its sign-manifest tool from its
+   * own config, with its operator's key) and an operator endpoint serving it; egresses also
+   * serve their geofeed there, and their directory entries name both URLs and `serves`.
+   */
+  readonly manifests?: boolean;
   /** Extra keys of the ingress's `admission` block (merged, unlike `ingressExtra`). */
   readonly ingressAdmission?: Record<string, unknown>;
   readonly issuerExtra?: Record<string, unknown>;
@@ -93,6 +104,8 @@ export interface World {
   readonly ingressHealthUrl: string;
   /** The client app's SOCKS5 proxy (for `socksRequest`). */
   readonly socks: SocksProxy;
+  /** Each egress's operator endpoint (health, geofeed, manifest), by id. */
+  readonly egressEndpoints: Readonly<Record<string, string>>;
   readonly socksPort: number;
   readonly httpPort: number;
   readonly egressIds: string[];
@@ -110,13 +123,29 @@ export interface World {
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const dir = await mkdtemp(join(tmpdir(), 'splitrelay-e2e-'));
   const count = options.egresses ?? 1;
+  const addresses = options.egressExtra?.addresses as
+    { regions?: { country: string; subdivision?: string }[] } | undefined;
+  const serves = addresses?.regions
+    ? [
+        ...new Set(
+          addresses.regions.flatMap((r) => [r.country, ...(r.subdivision ? [r.subdivision] : [])]),
+        ),
+      ].sort()
+    : undefined;
   const egressSpecs = await Promise.all(
-    Array.from({ length: count }, async (_, i) => ({
-      id: `egress-${i + 1}`,
-      host: ADDR.egress(i),
-      port: await freePort(ADDR.egress(i)),
-      region: i % 2 === 0 ? 'eu' : 'us',
-    })),
+    Array.from({ length: count }, async (_, i) => {
+      const host = ADDR.egress(i);
+      const endpoint = options.manifests ? `http://${host}:${await freePort(host)}` : undefined;
+      return {
+        id: `egress-${i + 1}`,
+        host,
+        port: await freePort(host),
+        region: i % 2 === 0 ? 'eu' : 'us',
+        endpoint,
+        ...(endpoint && serves ? { serves, geofeed: `${endpoint}/geofeed.csv` } : {}),
+        ...(endpoint && serves ? { manifest: `${endpoint}/.well-known/splitrelay/manifest` } : {}),
+      };
+    }),
   );
   const deployment = await prepareDeployment({
     dir,
@@ -149,6 +178,20 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         ...configs.egress(e.id, {
           ...(options.allowCidrs ? { policy: { allowCidrs: options.allowCidrs } } : {}),
           log: { level, statsIntervalMs: 1000, flows: false },
+          ...(e.endpoint
+            ? {
+                health: { listen: e.endpoint.slice('http://'.length) },
+                ...(addresses
+                  ? {
+                      manifest: manifestBlock(
+                        deployment,
+                        join(dir, `manifest-${e.id}.json`),
+                        'egress',
+                      ),
+                    }
+                  : {}),
+              }
+            : {}),
           ...(nats
             ? {
                 controlPlane: {
@@ -162,7 +205,15 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         }),
         ...options.egressExtra,
       });
-      started.push(await startApp('egress', file, captureOptions(`egress-${e.id}`)));
+      if (e.endpoint && addresses) signManifest('egress', file, deployment.operatorKey);
+      const capture = captureOptions(`egress-${e.id}`);
+      const extra = options.egressProcess?.(e.id);
+      started.push(
+        await startApp('egress', file, {
+          nodeArgs: [...(capture.nodeArgs ?? []), ...(extra?.nodeArgs ?? [])],
+          env: { ...capture.env, ...extra?.env },
+        }),
+      );
     }
     const material = deployment.issuer;
     let issuer: RunningApp | undefined;
@@ -212,9 +263,18 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     const ingressConfig = {
       ...built,
       admission: { ...(built.admission as object), ...options.ingressAdmission },
+      ...(options.manifests
+        ? {
+            manifest: {
+              ...manifestBlock(deployment, join(dir, 'manifest-ingress.json'), 'ingress'),
+              ...(nats ? {} : { ingressId: 'ingress-1' }),
+            },
+          }
+        : {}),
       ...options.ingressExtra,
     };
     const ingressFile = await deployment.writeConfig('ingress', ingressConfig);
+    if (options.manifests) signManifest('ingress', ingressFile, deployment.ingressOperatorKey);
     const ingress = await startApp('ingress', ingressFile, captureOptions('ingress'));
     started.push(ingress);
     const ingressPort = listenPort(ingress);
@@ -260,6 +320,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       ingressPort,
       ingressHealthUrl: `http://${ADDR.ingress}:${ingressHealthPort}/health`,
       socks: { host: socks.hostname, port: Number(socks.port) },
+      egressEndpoints: Object.fromEntries(
+        egressSpecs.flatMap((e) => (e.endpoint ? [[e.id, e.endpoint]] : [])),
+      ),
       socksPort: Number(socks.port),
       httpPort: Number(new URL(String(client.ready.http)).port),
       egressIds: egressSpecs.map((e) => e.id),
@@ -332,4 +395,18 @@ export async function rawInnerTls(world: World, alpn: 'h2' | 'http/1.1'): Promis
 /** The HTTPS target of a world, on its target address with the certificate the local CA gave it. */
 export function worldHttpsTarget(world: World, body?: string) {
   return httpsTarget(ADDR.target, world.deployment.target.cert, world.deployment.target.key, body);
+}
+
+/** A relay config's manifest block: the file its sign-manifest tool writes, its operator's key. */
+function manifestBlock(
+  deployment: Deployment,
+  file: string,
+  role: 'egress' | 'ingress',
+): Record<string, unknown> {
+  return {
+    file,
+    operatorPublicKey:
+      role === 'egress' ? deployment.operatorPublicKey : deployment.ingressOperatorPublicKey,
+    retention: { logsDays: 7, metricsDays: 30 },
+  };
 }

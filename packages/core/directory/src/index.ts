@@ -4,6 +4,9 @@ export {
   entryFields,
   keyIdSchema,
   MAX_TLS_PINS,
+  LOCATION_CODE,
+  MAX_SERVED_LOCATIONS,
+  isPublicationUrl,
   describeIssues,
   type Entry,
 } from './entry.ts';
@@ -61,4 +64,4 @@ export {
   writeDirectoryFile,
   type OperatorKeyFile,
 } from './files.ts';
-export { DIRECTORY_PATH, EGRESS_HEALTH_PATH } from './well-known.ts';
+export { DIRECTORY_PATH, EGRESS_HEALTH_PATH, MANIFEST_PATH } from './well-known.ts';

@@ -5,3 +5,5 @@
  */
 export const DIRECTORY_PATH = '/.well-known/splitrelay/directory';
 export const EGRESS_HEALTH_PATH = '/.well-known/splitrelay/egress-health';
+/** Where a relay serves its signed operator manifest (ingress: its client listener). */
+export const MANIFEST_PATH = '/.well-known/splitrelay/manifest';

@@ -25,6 +25,38 @@ export interface InnerSessionOptions {
   readonly handshakeTimeoutMs: number;
   /** How long to wait for the egress to answer a flow's CONNECT. */
   readonly flowTimeoutMs: number;
+  /**
+   * Header fields sent with every request of this session (e.g. the geo hint, which only the
+   * egress may see: it travels inside this TLS session, never on the outer hop). The egress
+   * reads them once, from the session's first request, so every request carries the same.
+   */
+  readonly sessionHeaders?: Readonly<Record<string, string>>;
+}
+
+/** Lower-case tokens only, and none the h2 layer or the CONNECT itself owns. */
+const FIELD_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+const OWNED_FIELDS = new Set([
+  'connection',
+  'host',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'transfer-encoding',
+  'upgrade',
+  'capsule-protocol',
+]);
+
+function checkSessionHeaders(
+  fields: Readonly<Record<string, string>> | undefined,
+): Readonly<Record<string, string>> {
+  if (fields === undefined) return {};
+  for (const [name, value] of Object.entries(fields)) {
+    if (!FIELD_NAME.test(name) || OWNED_FIELDS.has(name))
+      throw new TypeError(`sessionHeaders: ${JSON.stringify(name)} cannot be sent on a flow`);
+    if (typeof value !== 'string' || /[\0\r\n]/.test(value))
+      throw new TypeError(`sessionHeaders: the value of ${name} must be one line of text`);
+  }
+  return Object.freeze({ ...fields });
 }
 
 export interface InnerSession {
@@ -44,6 +76,7 @@ export async function openInnerSession(
   options: InnerSessionOptions,
   signal?: AbortSignal,
 ): Promise<InnerSession> {
+  const sessionHeaders = checkSessionHeaders(options.sessionHeaders);
   const socket = tls.connect({
     ...tlsDefaults,
     socket: carrier,
@@ -184,7 +217,10 @@ export async function openInnerSession(
     closed,
     close: () => session.destroy(),
     async openFlow(target, flowSignal) {
-      return request({ ':method': 'CONNECT', ':authority': formatAuthority(target) }, flowSignal);
+      return request(
+        { ...sessionHeaders, ':method': 'CONNECT', ':authority': formatAuthority(target) },
+        flowSignal,
+      );
     },
     async openUdp(target, flowSignal) {
       await withDeadline(
@@ -204,6 +240,7 @@ export async function openInnerSession(
       }
       const stream = await request(
         {
+          ...sessionHeaders,
           ':method': 'CONNECT',
           ':protocol': 'connect-udp',
           ':scheme': 'https',

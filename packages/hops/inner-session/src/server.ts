@@ -7,6 +7,11 @@
  *
  * Each flow goes through the phases of @splitrelay/transport's runTunnel: decide (parse the
  * target) → open (the caller's policy and dialler) → accept → join (splice or UDP bridge).
+ *
+ * Each inner session gets one context (`openSession`), made from the head of its first
+ * request and passed to every flow of the session: what is decided for a session (the
+ * egress's drawn source address, from the geo hint it carried) stays decided for all of its
+ * flows, whatever later requests say.
  */
 import type dgram from 'node:dgram';
 import type http from 'node:http';
@@ -30,7 +35,10 @@ import {
 import { DatagramStream } from './datagram-stream.ts';
 import { bridgeUdp, type UdpBridgeStats } from './udp-bridge.ts';
 
-export interface InnerSessionServerOptions {
+/** A request head as Node gives it: lower-case names (h2 pseudo-headers included). */
+export type RequestHead = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+export interface InnerSessionServerOptions<S = undefined> {
   readonly cert: string;
   readonly key: string;
   readonly handshakeTimeoutMs: number;
@@ -44,10 +52,17 @@ export interface InnerSessionServerOptions {
    * extra streams reset. Unbounded (Node's default) when absent. HTTP/1.1 sessions carry one flow.
    */
   readonly maxFlowsPerSession?: number;
+  /**
+   * Makes a session's context, once per inner session, from the head of its first request
+   * (h2: the first stream's headers; HTTP/1.1: the CONNECT request's), before that request is
+   * decided. Throwing a RelayError refuses that request (and the next one tries again).
+   * Absent: every flow gets `undefined`.
+   */
+  readonly openSession?: (firstRequest: RequestHead) => S;
   /** Decides and dials a target; rejects with a RelayError that becomes the response. */
-  readonly openFlow: (target: Authority, signal: AbortSignal) => Promise<Socket>;
+  readonly openFlow: (target: Authority, signal: AbortSignal, session: S) => Promise<Socket>;
   /** Decides and opens a connected UDP socket for a CONNECT-UDP flow; absent: UDP refused. */
-  readonly openUdp?: (target: Authority, signal: AbortSignal) => Promise<dgram.Socket>;
+  readonly openUdp?: (target: Authority, signal: AbortSignal, session: S) => Promise<dgram.Socket>;
   readonly onFlowRefused?: (err: RelayError, target: Authority | undefined) => void;
   readonly onFlowDone?: (stats: SpliceStats) => void;
   readonly onUdpDone?: (stats: UdpBridgeStats) => void;
@@ -71,8 +86,25 @@ interface Answer {
 const CONNECT_UDP_UPGRADE =
   'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: connect-udp\r\nCapsule-Protocol: ?1\r\n\r\n';
 
-export function createInnerSessionServer(options: InnerSessionServerOptions): InnerSessionServer {
+export function createInnerSessionServer<S = undefined>(
+  options: InnerSessionServerOptions<S>,
+): InnerSessionServer {
   const { proxyName } = options;
+  /**
+   * Contexts by inner connection (an h2 session, or the HTTP/1.1 connection's socket), so they
+   * go with the session and are never looked up by anything a client sent.
+   */
+  const contexts = new WeakMap<object, { value: S }>();
+  function contextOf(key: object, head: RequestHead): S {
+    let held = contexts.get(key);
+    if (held === undefined) {
+      held = { value: options.openSession ? options.openSession(head) : (undefined as S) };
+      contexts.set(key, held);
+    }
+    return held.value;
+  }
+  /** A flow's session context, read in the decide phase so a refusal there is the flow's. */
+  type Context = () => S;
   let secureContext = tls.createSecureContext({
     ...tlsDefaults,
     cert: options.cert,
@@ -87,30 +119,44 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
   };
 
   /** A TCP flow: CONNECT host:port, spliced to the dialled socket. */
-  const startFlow = (authorityText: string, downstream: Duplex, answer: Answer): Promise<void> =>
+  const startFlow = (
+    context: Context,
+    authorityText: string,
+    downstream: Duplex,
+    answer: Answer,
+  ): Promise<void> =>
     runTunnel({
       downstream,
-      decide: () => parseAuthority(authorityText),
-      open: options.openFlow,
+      decide: () => {
+        const session = context();
+        return { target: parseAuthority(authorityText), session };
+      },
+      open: ({ target, session }, signal) => options.openFlow(target, signal, session),
       accept: answer.accept,
       join: (socket) =>
         splice(downstream, socket, {
           idleTimeoutMs: options.idleTimeoutMs,
           ...(options.onFlowDone ? { onDone: options.onFlowDone } : {}),
         }),
-      refuse: refuseWith(answer),
+      refuse: (err, decided) => refuseWith(answer)(err, decided?.target),
     });
 
   /** A UDP flow: CONNECT-UDP (RFC 9298) to the URI template's target, bridged to a UDP socket. */
-  const startUdp = (path: string, downstream: Duplex, answer: Answer): Promise<void> =>
+  const startUdp = (
+    context: Context,
+    path: string,
+    downstream: Duplex,
+    answer: Answer,
+  ): Promise<void> =>
     runTunnel({
       downstream,
       decide: () => {
         if (!options.openUdp)
           throw new RelayError('method-not-allowed', 'UDP is not served by this egress');
-        return { target: parseUdpPath(path), openUdp: options.openUdp };
+        const session = context();
+        return { target: parseUdpPath(path), openUdp: options.openUdp, session };
       },
-      open: ({ target, openUdp }, signal) => openUdp(target, signal),
+      open: ({ target, openUdp, session }, signal) => openUdp(target, signal, session),
       accept: answer.accept,
       join: (socket) =>
         bridgeUdp(new DatagramStream(downstream), socket, {
@@ -132,7 +178,8 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
         : { maxConcurrentStreams: options.maxFlowsPerSession }),
     },
     onConnect(req: http.IncomingMessage, socket: Duplex) {
-      void startFlow(req.url ?? '', socket, {
+      const context = (): S => contextOf(req.socket, req.headers as RequestHead);
+      void startFlow(context, req.url ?? '', socket, {
         accept: () => socket.write('HTTP/1.1 200 Connection Established\r\n\r\n'),
         refuse: (err) => refuseOnSocket(socket, proxyName, err),
       });
@@ -145,7 +192,8 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
         return;
       }
       if (head.length > 0) socket.unshift(head);
-      void startUdp(req.url ?? '', socket, {
+      const context = (): S => contextOf(req.socket, req.headers as RequestHead);
+      void startUdp(context, req.url ?? '', socket, {
         accept: () => socket.write(CONNECT_UDP_UPGRADE),
         refuse,
       });
@@ -160,8 +208,10 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
         refuse(onlyConnect());
         return;
       }
+      const key: object = stream.session ?? stream;
+      const context = (): S => contextOf(key, headers as RequestHead);
       if (protocol === 'connect-udp') {
-        void startUdp(headers[':path'] ?? '', stream, {
+        void startUdp(context, headers[':path'] ?? '', stream, {
           accept: () => stream.respond({ ':status': 200, 'capsule-protocol': '?1' }),
           refuse,
         });
@@ -171,7 +221,7 @@ export function createInnerSessionServer(options: InnerSessionServerOptions): In
         refuse(new RelayError('method-not-allowed', `protocol ${String(protocol)} is not served`));
         return;
       }
-      void startFlow(headers[':authority'] ?? '', stream, {
+      void startFlow(context, headers[':authority'] ?? '', stream, {
         accept: () => stream.respond({ ':status': 200 }),
         refuse,
       });

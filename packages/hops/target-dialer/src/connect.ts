@@ -16,7 +16,8 @@ export interface ConnectOptions {
   readonly port: number;
   readonly timeoutMs: number;
   readonly attemptDelayMs: number;
-  readonly localAddress: string | undefined;
+  /** The source address to bind for an attempt to this family (undefined: the kernel's choice). */
+  readonly localAddressFor: (family: 4 | 6) => string | undefined;
   readonly connect: Connect;
   readonly signal: AbortSignal | undefined;
 }
@@ -78,7 +79,7 @@ export function connectFirst(
   addresses: readonly PermittedAddress[],
   options: ConnectOptions,
 ): Promise<net.Socket> {
-  const { port, timeoutMs, attemptDelayMs, localAddress, connect, signal } = options;
+  const { port, timeoutMs, attemptDelayMs, localAddressFor, connect, signal } = options;
   if (signal?.aborted) return Promise.reject(signal.reason);
   const queue = interleave(addresses);
   if (queue.length === 0)
@@ -132,6 +133,7 @@ export function connectFirst(
       clearTimeout(delayTimer);
       const target = queue[next++] as PermittedAddress;
       if (next < queue.length) delayTimer = setTimeout(startNext, attemptDelayMs);
+      const localAddress = localAddressFor(target.family);
       // highWaterMark reaches the socket's Duplex at runtime; @types/node does not list it here.
       const socketOptions: net.TcpNetConnectOpts & { highWaterMark: number } = {
         host: target.address,

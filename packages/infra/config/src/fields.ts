@@ -80,7 +80,40 @@ export const controlPlaneFields = {
 /** Optional operator health endpoint: plain HTTP, meant for loopback. */
 export const healthEndpoint = z
   .strictObject({
-    listen: listenAddress.describe('GET /health here (plain HTTP, keep it on loopback).'),
+    listen: listenAddress.describe(
+      'GET /health here (plain HTTP, keep it on loopback); a relay also serves its signed manifest here, and an egress its geofeed.',
+    ),
   })
   .optional()
   .describe('Health endpoint for the operator.');
+
+/**
+ * A relay's signed operator manifest: the file its operator's sign-manifest tool wrote from
+ * this same config, and the key to check it with. The relay refuses to start when it does
+ * not verify or claims anything other than what the relay runs with.
+ */
+export const manifestFields = {
+  file: filePath.describe(
+    'Signed manifest (sign-manifest --config <this file>), served at /.well-known/splitrelay/manifest and published on the control plane.',
+  ),
+  operatorPublicKey: filePath.describe(
+    "The operator's Ed25519 public key (PEM) that signed it (the key that signs its directory entries or trunk certificates).",
+  ),
+  retention: z
+    .strictObject({
+      logsDays: z.int().min(0).max(3650).describe("Days the operator keeps this relay's logs."),
+      metricsDays: z
+        .int()
+        .min(0)
+        .max(3650)
+        .describe('Days the operator keeps its aggregate metrics.'),
+    })
+    .describe('What the manifest promises about retention (the operator keeps the promise).'),
+};
+
+export const manifestConfig = z
+  .strictObject(manifestFields)
+  .optional()
+  .describe(
+    'Signed operator manifest of the privacy-relevant settings (docs/egress-addresses.md).',
+  );

@@ -10,6 +10,8 @@ export {
   splitHostPort,
   controlPlaneFields,
   healthEndpoint,
+  manifestConfig,
+  manifestFields,
 } from './fields.ts';
 export { schemaReference } from './docs.ts';
 export { cliArgs, configPathFromArgv, readPem } from './argv.ts';

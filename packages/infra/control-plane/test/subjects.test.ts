@@ -9,6 +9,7 @@ import {
   ingressCertSubject,
   ingressHealthSubject,
   isRelayId,
+  manifestSubject,
   parseSubject,
   subjectFor,
 } from '../src/index.ts';
@@ -18,7 +19,13 @@ const relayId = fc
   .stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/)
   .filter((s) => !/^(?:[0-9]+|0x[0-9a-f]*)$/.test(s));
 
-test('the four families have the subjects of the contract', () => {
+test('the six families have the subjects of the contract', () => {
+  assert.equal(manifestSubject('egress', 'edge-fra-1'), 'splitrelay.manifest.egress.edge-fra-1');
+  assert.equal(
+    manifestSubject('ingress', 'ingress-ams-1'),
+    'splitrelay.manifest.ingress.ingress-ams-1',
+  );
+  assert.equal(familyWildcard('egress-manifest'), 'splitrelay.manifest.egress.*');
   assert.equal(directorySubject('edge-fra-1'), 'splitrelay.directory.entry.edge-fra-1');
   assert.equal(egressHealthSubject('edge-fra-1'), 'splitrelay.health.egress.edge-fra-1');
   assert.equal(ingressHealthSubject('ingress-ams-1'), 'splitrelay.health.ingress.ingress-ams-1');

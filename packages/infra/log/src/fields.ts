@@ -50,6 +50,20 @@ export interface EgressFields extends CommonFields {
   ingress?: string;
   targetHost?: string;
   targetPort?: number;
+  /**
+   * Source-address draws, as running totals: sessions that drew, how their geo hints matched
+   * a region (or why the default region served), and per address region (a config id, one
+   * line per region) the draws per family. Never an address, never per session.
+   */
+  drawSessions?: number;
+  hintsGeohash?: number;
+  hintsSubdivision?: number;
+  hintsCountry?: number;
+  hintsDefault?: number;
+  hintsInvalid?: number;
+  region?: string;
+  ipv4Draws?: number;
+  ipv6Draws?: number;
 }
 
 /** The client sees everything of its own; it logs locally on the user's device. */
@@ -116,6 +130,15 @@ export const allowedFields = {
     ingress: true,
     targetHost: true,
     targetPort: true,
+    drawSessions: true,
+    hintsGeohash: true,
+    hintsSubdivision: true,
+    hintsCountry: true,
+    hintsDefault: true,
+    hintsInvalid: true,
+    region: true,
+    ipv4Draws: true,
+    ipv6Draws: true,
   } satisfies KeysOf<EgressFields>,
   client: {
     ...common,
