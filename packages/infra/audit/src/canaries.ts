@@ -46,6 +46,10 @@ export interface CanaryOptions {
   readonly targetV6Prefix?: string;
   /** Ports that must not be drawn (a deployment's denyPorts, ports in use). */
   readonly avoidPorts?: (port: number) => boolean;
+  /** The zone the names live under: CANARY_ZONE in the lab; in a live audit, one the canary's DNS serves. */
+  readonly zone?: string;
+  /** A fixed DNS port (a live deployment's resolvers ask port 53); drawn when absent. */
+  readonly dnsPort?: number;
 }
 
 export const CANARY_ZONE = 'audit-canary.test';
@@ -86,17 +90,19 @@ export function generateCanaries(options: CanaryOptions): Canaries {
     return groups.map((x) => x.toString(16)).join(':');
   };
   const v4 = options.targetV4Candidates[draw(rng, options.targetV4Candidates.length)] as string;
+  const zone = (options.zone ?? CANARY_ZONE).toLowerCase().replace(/\.$/, '');
+  if (options.dnsPort !== undefined) used.add(options.dnsPort);
   return {
     tag,
-    zone: CANARY_ZONE,
-    targetName: `www-${tag}-${part()}.${CANARY_ZONE}`,
-    dnsQuestion: `q-${tag}-${part()}.${CANARY_ZONE}`,
+    zone,
+    targetName: `www-${tag}-${part()}.${zone}`,
+    dnsQuestion: `q-${tag}-${part()}.${zone}`,
     targetV4: v4,
     targetV6:
       options.targetV6Prefix === undefined ? undefined : `${options.targetV6Prefix}${v6Host()}`,
     httpsPort: port(),
     udpPort: port(),
-    dnsPort: port(),
+    dnsPort: options.dnsPort ?? port(),
     path: `/page-${tag}-${part()}`,
     headerValue: `hdr-${tag}-${part()}`,
     postBody: `body-${tag}-${part()}`,

@@ -4,7 +4,7 @@
  * client (its addresses, its subscriber credential, the tokens it redeemed).
  */
 import type { Identity } from '@splitrelay/evidence';
-import type { Canaries } from './canaries.ts';
+import { CANARY_PORT_RANGE, type Canaries } from './canaries.ts';
 
 /** The CONNECT-UDP template path (RFC 9298 §2): present only where an inner request was parsed. */
 export const UDP_TEMPLATE = '/.well-known/masque/udp/';
@@ -33,7 +33,10 @@ export function targetIdentities(c: Canaries): Identity[] {
         label: `${h.what} with the ${p.what}`,
       })),
     ),
-    ...ports.map((p): Identity => ({ kind: 'port', port: p.port, label: `target ${p.what}` })),
+    // A bare port is a canary only when drawn for this run (a live DNS port is 53 for all).
+    ...ports
+      .filter((p) => p.port >= CANARY_PORT_RANGE.min && p.port <= CANARY_PORT_RANGE.max)
+      .map((p): Identity => ({ kind: 'port', port: p.port, label: `target ${p.what}` })),
   ];
 }
 

@@ -10,7 +10,14 @@ export {
   type RunOptions,
 } from './lab/audit-lab.ts';
 // The live mode: a deployment the auditor does not run, seen from a client and a canary.
-// export { runLiveAudit, liveSettingsSchema, type LiveSettings, type LiveOutcome } from './live/live-audit.ts';
+export {
+  runLiveAudit,
+  liveSettingsSchema,
+  LIVE_LIMITATIONS,
+  type LiveAuditOptions,
+  type LiveSettings,
+  type LiveOutcome,
+} from './live/live-audit.ts';
 // The negative controls (leaky builds) and the analysis of an evidence folder.
 export {
   CONTROLS,

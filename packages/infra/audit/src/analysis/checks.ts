@@ -190,13 +190,11 @@ export function buildChecks({ record, files }: AnalysisInput): AuditCheck[] {
       facet('client', 'sees-content', 'presence'),
     ],
     result: pages.length > 0 ? 'pass' : 'fail',
-    evidence: pages
-      .slice(0, 3)
-      .map((l) => ({
-        file: record.driver as string,
-        offset: l.offset,
-        note: 'the page, with its canary, as the client read it',
-      })),
+    evidence: pages.slice(0, 3).map((l) => ({
+      file: record.driver as string,
+      offset: l.offset,
+      note: 'the page, with its canary, as the client read it',
+    })),
   });
 
   // --- The ingress ---------------------------------------------------------------------
@@ -395,14 +393,12 @@ export function buildChecks({ record, files }: AnalysisInput): AuditCheck[] {
         [{ kind: 'dns-name', name: c.targetName, label: 'target name' }],
         { ciphertext: true },
       );
-      return hit
-        .slice(0, 1)
-        .map((h) => ({
-          file: f,
-          offset: h.offset,
-          excerpt: h.context,
-          note: 'the egress read the target name (as it must: it dials the target)',
-        }));
+      return hit.slice(0, 1).map((h) => ({
+        file: f,
+        offset: h.offset,
+        excerpt: h.context,
+        note: 'the egress read the target name (as it must: it dials the target)',
+      }));
     });
     const targetSaw = record.target
       ? jsonLines(files.text(`${record.target}/tls.jsonl`)).filter((l) =>
@@ -411,13 +407,11 @@ export function buildChecks({ record, files }: AnalysisInput): AuditCheck[] {
       : [];
     const all = [
       ...ev.slice(0, 2),
-      ...targetSaw
-        .slice(0, 1)
-        .map((l) => ({
-          file: `${record.target}/tls.jsonl`,
-          offset: l.offset,
-          note: `the target was dialled from the egress ${String(l.value.peer)}`,
-        })),
+      ...targetSaw.slice(0, 1).map((l) => ({
+        file: `${record.target}/tls.jsonl`,
+        offset: l.offset,
+        note: `the target was dialled from the egress ${String(l.value.peer)}`,
+      })),
     ];
     checks.push({
       id: 'egress-knows-target',
@@ -530,13 +524,11 @@ export function buildChecks({ record, files }: AnalysisInput): AuditCheck[] {
         ...e,
         note: 'the issuer read the subscriber credential (as it must: it admits subscribers)',
       })),
-      ...client
-        .slice(0, 1)
-        .map((l) => ({
-          file: record.clientObserver as string,
-          offset: l.offset,
-          note: 'the client opened TLS to the issuer to fetch tokens',
-        })),
+      ...client.slice(0, 1).map((l) => ({
+        file: record.clientObserver as string,
+        offset: l.offset,
+        note: 'the client opened TLS to the issuer to fetch tokens',
+      })),
     ];
     checks.push({
       id: 'issuer-knows-subscriber',

@@ -82,10 +82,9 @@ export function tlsHops({
         const cap = files.capture(x.file);
         return cap ? fromCapture(x.file, onlyConversations(cap, sides, [conversation]).tls) : [];
       });
-  const egressIds = Object.keys(record.addresses.egress);
   const inner: HopHandshake[] = record.clientObserver
     ? jsonLines(files.text(record.clientObserver))
-        .filter((l) => l.value.kind === 'tls' && egressIds.includes(String(l.value.servername)))
+        .filter((l) => l.value.kind === 'tls' && l.value.tunnelled === true)
         .map((l) => {
           const group = String(l.value.group ?? 'unknown');
           return {

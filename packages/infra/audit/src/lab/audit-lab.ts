@@ -80,6 +80,21 @@ export async function openAuditLab(options: AuditLabOptions = {}): Promise<Audit
   try {
     let reachability: ReachabilityReport | undefined;
     if (lab.mode === 'netns') {
+      reachability = await lab.verifyReachability();
+      // An allowed pair that timed out once (a first SYN lost on a veth just made) is tried
+      // again; a forbidden pair that opened, or an allowed one refused, is never retried.
+      if (
+        !reachability.ok &&
+        reachability.failures.every((f) => f.expected === 'open' && f.outcome === 'timeout')
+      ) {
+        log(
+          `reachability: ${reachability.failures.length} allowed pairs timed out once; checking again`,
+        );
+        reachability = await lab.verifyReachability();
+      }
+      log(
+        `trust model in the kernel: ${reachability.ok ? 'enforced' : 'NOT enforced'} (${reachability.checks.length} checks)`,
+      );
       const egressIf = lab.links().find((l) => l.role === 'egress')?.roleEnd.ifname;
       if (!egressIf) throw new AuditError('start-failed', 'the lab has no egress link');
       for (const args of [
@@ -89,10 +104,6 @@ export async function openAuditLab(options: AuditLabOptions = {}): Promise<Audit
         const r = await lab.exec('egress', 'ip', args);
         if (r.code !== 0) throw new AuditError('start-failed', `ip ${args.join(' ')}: ${r.stderr}`);
       }
-      reachability = await lab.verifyReachability();
-      log(
-        `trust model in the kernel: ${reachability.ok ? 'enforced' : 'NOT enforced'} (${reachability.checks.length} checks)`,
-      );
     }
     const rng = options.rng ?? ((n: number) => Uint8Array.from(randomBytes(n)));
     const now = options.now ?? (() => new Date());

@@ -4,7 +4,7 @@
  * egress inside the tunnel) with what was negotiated, and every name the process looks up
  * through node:dns. Appends JSON lines to $SPLITRELAY_AUDIT_CLIENT_OBSERVER:
  *
- *   {"kind":"tls","servername","remote","protocol","group","alpn"}   one per handshake
+ *   {"kind":"tls","servername","tunnelled","remote","protocol","group","cipher","alpn"}
  *   {"kind":"lookup","fn","name"}                                    one per name lookup
  *
  * The inner session's TLS runs inside the outer tunnel, out of any capture's sight: this
@@ -31,10 +31,9 @@ if (file) {
       write({
         kind: 'tls',
         servername: options.servername ?? options.host,
-        remote:
-          socket.remoteAddress === undefined
-            ? 'inside a tunnel'
-            : `${socket.remoteAddress}:${socket.remotePort}`,
+        // A session stacked on another stream: the inner session, inside the outer tunnel.
+        tunnelled: options.socket !== undefined,
+        remote: `${socket.remoteAddress}:${socket.remotePort}`,
         protocol: socket.getProtocol(),
         group: key && typeof key === 'object' && 'name' in key ? key.name : undefined,
         cipher: socket.getCipher()?.standardName,
