@@ -202,7 +202,7 @@ export async function runInLab(input: LabRunInput): Promise<RunRecord> {
   try {
     // --- Captures and socket tables first: the first handshake must be in them ------------
     try {
-      capture = await lab.capture('all');
+      capture = await lab.capture('all', { bufferKiB: 32 * 1024 });
     } catch (err) {
       limitations.push(`no packet captures in this run: ${(err as Error).message}`);
     }
