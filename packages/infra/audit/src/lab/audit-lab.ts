@@ -107,6 +107,7 @@ export async function openAuditLab(options: AuditLabOptions = {}): Promise<Audit
     }
     const rng = options.rng ?? ((n: number) => Uint8Array.from(randomBytes(n)));
     const now = options.now ?? (() => new Date());
+    const usedTargets = new Set<string>();
     return {
       lab,
       reachability,
@@ -124,6 +125,7 @@ export async function openAuditLab(options: AuditLabOptions = {}): Promise<Audit
           controls: runOptions.controls ?? [],
           operatorConfigs: runOptions.operatorConfigs ?? {},
           bulkBytes: runOptions.bulkBytes ?? 2 * 1024 * 1024,
+          usedTargets,
           secondEgress:
             lab.mode === 'netns' ? SECOND_EGRESS.v4 : loopbackNeighbour(lab.address('egress').v4),
           ...(reachability

@@ -55,6 +55,8 @@ export interface LabRunInput {
   readonly bulkBytes: number;
   readonly secondEgress: string;
   readonly reachability?: RunRecord['reachability'];
+  /** Target addresses earlier runs in this lab drew: a fresh one is drawn while any is left. */
+  readonly usedTargets: Set<string>;
 }
 
 const INGRESS_NAME = 'ingress.lab.splitrelay.test';
@@ -140,12 +142,14 @@ export async function runInLab(input: LabRunInput): Promise<RunRecord> {
     issuer: readJson(input.operatorConfigs.issuer ?? exampleConfig('issuer')),
   };
   const targetAddress = lab.address('target');
+  const candidates =
+    lab.mode === 'netns'
+      ? Array.from({ length: 12 }, (_, i) => `203.0.113.${i + 3}`)
+      : Array.from({ length: 200 }, (_, i) => targetAddress.v4.replace(/\.\d+$/, `.${i + 40}`));
+  const fresh = candidates.filter((a) => !input.usedTargets.has(a));
   const canaries: Canaries = generateCanaries({
     rng,
-    targetV4Candidates:
-      lab.mode === 'netns'
-        ? Array.from({ length: 12 }, (_, i) => `203.0.113.${i + 3}`)
-        : Array.from({ length: 200 }, (_, i) => targetAddress.v4.replace(/\.\d+$/, `.${i + 40}`)),
+    targetV4Candidates: fresh.length > 0 ? fresh : candidates,
     ...(targetAddress.v6 ? { targetV6Prefix: targetAddress.v6.replace(/::2$/, ':') } : {}),
     avoidPorts: deniedBy(operator.egress),
   });
@@ -161,7 +165,7 @@ export async function runInLab(input: LabRunInput): Promise<RunRecord> {
         : []),
     ]) {
       const r = await lab.exec('target', 'ip', args);
-      if (r.code !== 0 && !/exists/i.test(r.stderr))
+      if (r.code !== 0 && !/exists|already assigned/i.test(r.stderr))
         throw new AuditError('start-failed', `ip ${args.join(' ')}: ${r.stderr}`);
     }
   }
