@@ -456,12 +456,19 @@ export function buildChecks({ record, files }: AnalysisInput): AuditCheck[] {
     const parts = ['tls.jsonl', 'http.jsonl', 'udp.jsonl', 'dns.jsonl']
       .map((n) => `${dir}/${n}`)
       .filter((f) => files.bytes(f) !== undefined);
+    // TCP and UDP reach the target from the egress. DNS questions come from whatever resolver
+    // the egress uses (in a live deployment, anywhere), so only the client's own side is foreign.
     const foreign = parts.flatMap((file) =>
       jsonLines(files.text(file))
-        .filter(
-          (l) =>
-            typeof l.value.peer === 'string' && !sides.egress.has(hostOf(l.value.peer as string)),
-        )
+        .filter((l) => {
+          if (typeof l.value.peer !== 'string') return false;
+          const host = hostOf(l.value.peer);
+          return file.endsWith('/dns.jsonl')
+            ? sides.client.has(host) ||
+                sides.ingress.has(host) ||
+                sides['client-resolver'].has(host)
+            : !sides.egress.has(host);
+        })
         .map((l) => ({
           file,
           offset: l.offset,
@@ -471,7 +478,8 @@ export function buildChecks({ record, files }: AnalysisInput): AuditCheck[] {
     const seen = parts.reduce((n, f) => n + jsonLines(files.text(f)).length, 0);
     checks.push({
       id: 'target-saw-only-egress',
-      statement: "The target saw only the egress's addresses as sources (TCP, UDP and DNS)",
+      statement:
+        "The target saw only the egress's addresses as sources of TCP and UDP, and no DNS question from the client's side",
       facets: [],
       result: seen === 0 ? 'fail' : foreign.length > 0 ? 'fail' : 'pass',
       evidence:

@@ -25,6 +25,7 @@ import {
   type TlsConnectionFacts,
 } from '@splitrelay/evidence';
 import type { RunRecord } from '../run-record.ts';
+import { hostOf } from './addresses.ts';
 import type { AuditCheck } from './checks.ts';
 import { CONVERSATION, onlyConversations, type Sides } from './conversations.ts';
 import { jsonLines, type EvidenceFiles } from './loader.ts';
@@ -82,23 +83,29 @@ export function tlsHops({
         const cap = files.capture(x.file);
         return cap ? fromCapture(x.file, onlyConversations(cap, sides, [conversation]).tls) : [];
       });
-  const inner: HopHandshake[] = record.clientObserver
-    ? jsonLines(files.text(record.clientObserver))
-        .filter((l) => l.value.kind === 'tls' && l.value.tunnelled === true)
-        .map((l) => {
-          const group = String(l.value.group ?? 'unknown');
-          return {
-            tls13: l.value.protocol === 'TLSv1.3',
-            group,
-            pq: group === groupName(X25519MLKEM768),
-            evidence: {
-              file: record.clientObserver as string,
-              offset: l.offset,
-              note: `inner session to ${String(l.value.servername)}: ${String(l.value.protocol)}, ${group} (the client's record of its handshake)`,
-            },
-          };
-        })
+  const clientRecords = record.clientObserver
+    ? jsonLines(files.text(record.clientObserver)).filter((l) => l.value.kind === 'tls')
     : [];
+  /** The client's own record of its handshakes: where no capture sees a hop (or none was made). */
+  const recorded = (match: (l: Record<string, unknown>) => boolean, what: string): HopHandshake[] =>
+    clientRecords
+      .filter((l) => match(l.value))
+      .map((l) => {
+        const group = String(l.value.group ?? 'unknown');
+        return {
+          tls13: l.value.protocol === 'TLSv1.3',
+          group,
+          pq: group === groupName(X25519MLKEM768),
+          evidence: {
+            file: record.clientObserver as string,
+            offset: l.offset,
+            note: `${what} ${String(l.value.servername)}: ${String(l.value.protocol)}, ${group} (the client's record of its handshake)`,
+          },
+        };
+      });
+  const inner = recorded((v) => v.tunnelled === true, 'inner session to');
+  const toSide = (side: 'ingress' | 'issuer') => (v: Record<string, unknown>) =>
+    v.tunnelled !== true && sides[side].has(hostOf(String(v.remote)));
   const haveCapture = (link: string): boolean => record.captures.some((x) => x.link === link);
   const targetHandshakes = haveCapture('target')
     ? onLink('target', CONVERSATION.egressTarget)
@@ -107,16 +114,20 @@ export function tlsHops({
     {
       id: 'client-ingress',
       name: 'client → ingress (outer TLS)',
-      handshakes: onLink('client', CONVERSATION.clientIngress),
+      handshakes: orRecorded(
+        onLink('client', CONVERSATION.clientIngress),
+        recorded(toSide('ingress'), 'outer TLS to'),
+      ),
       splitrelay: true,
-      ...(haveCapture('client') ? {} : { unobservable: 'no capture of the client link' }),
     },
     {
       id: 'client-issuer',
       name: 'client → issuer (token issuance)',
-      handshakes: onLink('client', CONVERSATION.clientIssuer),
+      handshakes: orRecorded(
+        onLink('client', CONVERSATION.clientIssuer),
+        recorded(toSide('issuer'), 'token issuance at'),
+      ),
       splitrelay: true,
-      ...(haveCapture('client') ? {} : { unobservable: 'no capture of the client link' }),
     },
     {
       id: 'trunk',
@@ -181,6 +192,10 @@ export function tlsHops({
   });
   return checks;
 }
+
+/** The capture's view when it has one; the client's own record otherwise. */
+const orRecorded = (captured: HopHandshake[], recorded: HopHandshake[]): HopHandshake[] =>
+  captured.length > 0 ? captured : recorded;
 
 /**
  * Without a target-link capture, the ClientHellos the canary target recorded: what the
