@@ -7,7 +7,7 @@
  * change is recorded with its reason, and the report lists them all. Pure.
  */
 
-export type App = 'ingress' | 'egress' | 'issuer';
+type App = 'ingress' | 'egress' | 'issuer';
 
 export interface Override {
   readonly app: App;
@@ -110,7 +110,7 @@ class Fitter {
   }
 }
 
-export interface ControlPlaneFacts {
+interface ControlPlaneFacts {
   readonly servers: readonly string[];
   readonly user: string;
   readonly password: string;

@@ -3,8 +3,6 @@ import { fileURLToPath } from 'node:url';
 
 const here = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
 
-export const REPO_ROOT = here('../../../../');
-
 export type AppName = 'ingress' | 'egress' | 'issuer' | 'client';
 
 /** The app's own entry, as its operator runs it. */

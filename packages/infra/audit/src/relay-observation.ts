@@ -24,7 +24,7 @@ export const RELAY_OBSERVATION = {
   env: 'SPLITRELAY_CAPTURE',
 } as const;
 
-export interface ObservationNote {
+interface ObservationNote {
   readonly label: string;
   /** Byte offset of the note's `[` in the file. */
   readonly offset: number;

@@ -10,7 +10,7 @@ import type { Override } from './operator-config.ts';
 export const RUN_RECORD_VERSION = 1;
 
 /** The parties whose observations are kept apart, as the privacy table names them. */
-export type PartyName =
+type PartyName =
   'client' | 'ingress' | 'egress' | 'issuer' | 'control-plane' | 'target' | 'client-resolver';
 
 /** Where a conversation's packets were captured: the link of one role (its router end). */

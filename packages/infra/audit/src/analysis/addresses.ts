@@ -1,7 +1,7 @@
 /** Address sets compared by their bytes, whatever their spelling (IPv4-mapped IPv6 included). */
 import { parseAddress } from '@splitrelay/evidence';
 
-export function addressKey(text: string): string | undefined {
+function addressKey(text: string): string | undefined {
   const bare = text.replace(/^\[|\]$/g, '');
   const parsed = parseAddress(bare);
   if (!parsed) return undefined;

@@ -8,8 +8,6 @@
  * cell from exactly the checks about it.
  */
 import {
-  groupName,
-  versionName,
   type CheckInput,
   type CheckResult,
   type EvidenceInput,
@@ -34,7 +32,7 @@ import { jsonLines, type EvidenceFiles } from './loader.ts';
 import { leakEvidence, searchCapture, searchFiles, type Located } from './search.ts';
 import { tlsHops } from './tls-hops.ts';
 
-export interface Facet {
+interface Facet {
   readonly party: Party;
   readonly property: Property;
   /** 'absence': a failure means the party learned it; 'presence': a pass means it did. */
@@ -706,8 +704,3 @@ function rotationCheck(record: RunRecord, files: EvidenceFiles): AuditCheck {
     detail,
   };
 }
-
-export const describeGroup = (g: number | string | undefined): string =>
-  g === undefined ? 'unknown' : typeof g === 'number' ? groupName(g) : g;
-export const describeVersion = (v: number | string | undefined): string =>
-  v === undefined ? 'unknown' : typeof v === 'number' ? versionName(v) : v;

@@ -7,8 +7,7 @@
 import type { CaptureDissection, Endpoint } from '@splitrelay/evidence';
 import { AddressSet } from './addresses.ts';
 
-export type Side =
-  'client' | 'ingress' | 'egress' | 'issuer' | 'nats' | 'target' | 'client-resolver';
+type Side = 'client' | 'ingress' | 'egress' | 'issuer' | 'nats' | 'target' | 'client-resolver';
 
 export interface Sides {
   readonly client: AddressSet;
@@ -20,13 +19,13 @@ export interface Sides {
   readonly 'client-resolver': AddressSet;
 }
 
-export function sideOf(sides: Sides, e: Endpoint): Side | undefined {
+function sideOf(sides: Sides, e: Endpoint): Side | undefined {
   for (const s of Object.keys(sides) as Side[]) if (sides[s].has(e.address)) return s;
   return undefined;
 }
 
 /** The conversation of two ends, named by its sides in a fixed order (`client-ingress`, `egress-ingress`, …). */
-export function conversationOf(sides: Sides, a: Endpoint, b: Endpoint): string {
+function conversationOf(sides: Sides, a: Endpoint, b: Endpoint): string {
   const x = sideOf(sides, a) ?? 'unknown';
   const y = sideOf(sides, b) ?? 'unknown';
   return [x, y].sort().join('-');

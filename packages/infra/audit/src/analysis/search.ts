@@ -68,7 +68,7 @@ export function searchCapture(
   ].map((f) => ({ ...f, file }));
 }
 
-export const MAX_EVIDENCE_PER_CHECK = 20;
+const MAX_EVIDENCE_PER_CHECK = 20;
 
 /** Findings as evidence, first ones first, at most MAX_EVIDENCE_PER_CHECK. */
 export function leakEvidence(findings: readonly Located[]): EvidenceInput[] {

@@ -19,7 +19,7 @@ import { decodeUdpHeader, encodeUdpHeader } from '@splitrelay/socks5';
 import { socksRequest } from '@splitrelay/test-kit/raw';
 import { decodeAnswer, encodeQuery, DNS_CLASS_IN, DNS_TYPE_A } from '../dns-wire.ts';
 
-export interface DriverConfig {
+interface DriverConfig {
   /** The client app's proxies, as its ready line names them. */
   readonly socksPort: number;
   readonly httpPort: number;
