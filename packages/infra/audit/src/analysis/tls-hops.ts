@@ -107,9 +107,10 @@ export function tlsHops({
   const toSide = (side: 'ingress' | 'issuer') => (v: Record<string, unknown>) =>
     v.tunnelled !== true && sides[side].has(hostOf(String(v.remote)));
   const haveCapture = (link: string): boolean => record.captures.some((x) => x.link === link);
-  const targetHandshakes = haveCapture('target')
-    ? onLink('target', CONVERSATION.egressTarget)
-    : targetClientHellos(record, files);
+  const targetHandshakes = orRecorded(
+    onLink('target', CONVERSATION.egressTarget),
+    targetClientHellos(record, files),
+  );
   const hops: Hop[] = [
     {
       id: 'client-ingress',

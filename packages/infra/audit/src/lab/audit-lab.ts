@@ -128,6 +128,17 @@ export async function openAuditLab(options: AuditLabOptions = {}): Promise<Audit
           usedTargets,
           secondEgress:
             lab.mode === 'netns' ? SECOND_EGRESS.v4 : loopbackNeighbour(lab.address('egress').v4),
+          ...(lab.mode === 'loopback'
+            ? {
+                reachability: {
+                  file: relative(dir, join(lab.runDir, 'lab.json')),
+                  ok: false,
+                  enforced: false,
+                  summary:
+                    'loopback fallback: no namespaces, so no routes or filter stand between the roles and the trust model is not enforced',
+                },
+              }
+            : {}),
           ...(reachability
             ? {
                 reachability: {
@@ -160,10 +171,14 @@ export async function openAuditLab(options: AuditLabOptions = {}): Promise<Audit
   }
 }
 
-/** On loopback every 127/8 address is local: the second egress takes the egress's + 16. */
+/**
+ * On loopback every 127/8 address is local: the second egress takes last octet 90 + the
+ * egress's (…93). No role address (.1–.7) is a text prefix of it, which matters because the
+ * search matches text inside base64 without the boundaries it keeps in plain text.
+ */
 function loopbackNeighbour(v4: string): string {
   const parts = v4.split('.').map(Number);
-  parts[3] = ((parts[3] ?? 0) + 16) % 256;
+  parts[3] = 90 + (parts[3] ?? 0);
   return parts.join('.');
 }
 

@@ -113,7 +113,14 @@ export async function runInLab(input: LabRunInput): Promise<RunRecord> {
   const started: LabProcess[] = [];
   const logs: FileRecord[] = [];
   const observations: FileRecord[] = [];
-  const limitations: string[] = [...lab.limitations];
+  const limitations: string[] = [
+    ...(lab.mode === 'loopback'
+      ? [
+          "this run's evidence is weaker than a namespaced lab's: the roles shared one network stack on distinct loopback addresses, so nothing kept the ingress from the target or the egress from the client, and what each party could reach was not enforced by the kernel",
+        ]
+      : []),
+    ...lab.limitations,
+  ];
   const observed = join(dir, 'observed');
   for (const d of [
     'ingress',
@@ -145,7 +152,12 @@ export async function runInLab(input: LabRunInput): Promise<RunRecord> {
   const candidates =
     lab.mode === 'netns'
       ? Array.from({ length: 12 }, (_, i) => `203.0.113.${i + 3}`)
-      : Array.from({ length: 200 }, (_, i) => targetAddress.v4.replace(/\.\d+$/, `.${i + 40}`));
+      : // Last octets 80–92 and 94–99: no role address (.1–.7) is a text prefix of them. The
+        // search finds text inside base64 without the boundaries it keeps in plain text, so
+        // 127.x.y.1 would be "found" in the base64 of 127.x.y.19.
+        Array.from({ length: 20 }, (_, i) =>
+          targetAddress.v4.replace(/\.\d+$/, `.${i + 80}`),
+        ).filter((a) => !a.endsWith('.93'));
   const fresh = candidates.filter((a) => !input.usedTargets.has(a));
   const canaries: Canaries = generateCanaries({
     rng,
