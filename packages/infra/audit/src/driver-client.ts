@@ -63,6 +63,6 @@ export class DriverClient {
   }
 
   close(): void {
-    this.#stdin.end();
+    if (!this.#stdin.writableEnded) this.#stdin.end();
   }
 }

@@ -625,7 +625,8 @@ export async function runInLab(input: LabRunInput): Promise<RunRecord> {
       ...(input.reachability ? { reachability: input.reachability } : {}),
     };
   } finally {
-    if (driver) await stopAll(started, driver);
+    // Also when something failed: a shared lab's next run must start from nothing.
+    await stopAll(started, driver);
     await capture?.stop().catch(() => undefined);
     await sampler?.stop().catch(() => undefined);
     for (const c of input.controls) log(`control ${c}: ${CONTROLS[c].description}`);
