@@ -72,6 +72,8 @@ export interface RunRecord {
   readonly window: { readonly from: string; readonly to: string };
   readonly controlPlane?: string;
   readonly clientResolver?: string;
+  /** A name the harness looked up through the client's resolver: its record must show it. */
+  readonly resolverProbe?: string;
   /** The canary target's folder (tls.jsonl, http.jsonl, udp.jsonl, dns.jsonl). */
   readonly target?: string;
   readonly clientObserver?: string;

@@ -349,6 +349,22 @@ export function buildChecks({ record, files }: AnalysisInput): AuditCheck[] {
   }
 
   // --- The client-side resolver ---------------------------------------------------------
+  if (record.resolverProbe && record.clientResolver) {
+    const probe = record.resolverProbe;
+    const file = record.clientResolver;
+    const seen = jsonLines(files.text(file)).filter((l) => l.value.name === probe);
+    checks.push({
+      id: 'client-resolver-recording',
+      statement: "The client-side resolver's record works: the harness's own probe lookup is in it",
+      facets: [],
+      result: seen.length > 0 ? 'pass' : 'fail',
+      evidence: seen.slice(0, 1).map((l) => ({
+        file,
+        offset: l.offset,
+        note: `the probe ${probe}, from ${String(l.value.peer)}`,
+      })),
+    });
+  }
   {
     const names: Identity[] = [
       { kind: 'dns-name', name: c.targetName, label: 'target name' },

@@ -60,6 +60,9 @@ export interface LabRunInput {
 }
 
 const INGRESS_NAME = 'ingress.lab.splitrelay.test';
+
+/** The name the harness itself looks up through the client's resolver, to see it recorded. */
+const resolverProbe = (c: Canaries): string => `resolver-probe-${c.tag}.lab.splitrelay.test`;
 const DEFAULT_ISSUER_NAME = 'issuer.lab.splitrelay.test';
 const CANARY_HEADER = 'x-audit-canary';
 const HEARTBEAT_MS = 500;
@@ -325,6 +328,10 @@ export async function runInLab(input: LabRunInput): Promise<RunRecord> {
         })
       ).proc,
     );
+    // A positive control for the resolver's record: one lookup of a name that is no canary,
+    // through the client's own resolv.conf, must be in it (else "saw no target" means nothing).
+    if (lab.mode === 'netns')
+      await lab.exec('client', 'getent', ['hosts', resolverProbe(canaries)], { timeoutMs: 5000 });
     if (lab.mode !== 'netns')
       limitations.push(
         "the client's resolver is the host's, not the lab's recorder: the DNS check rests on the client process's own lookups and DNS on the client link",
@@ -618,6 +625,7 @@ export async function runInLab(input: LabRunInput): Promise<RunRecord> {
       overrides,
       limitations,
       controls: [...input.controls],
+      ...(lab.mode === 'netns' ? { resolverProbe: resolverProbe(canaries) } : {}),
       rotation: {
         promised: false,
         why: 'the egress config has no source-address pool (each egress has one localAddress), so the deployment promises no rotation',
