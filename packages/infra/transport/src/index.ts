@@ -6,6 +6,7 @@ export {
   HIGH_WATER_MARK_BYTES,
   H2_MAX_SESSION_MEMORY_MB,
   TLS_CIPHERSUITES,
+  TLS_GROUPS,
   tlsDefaults,
   h2Settings,
   tuneSocket,
