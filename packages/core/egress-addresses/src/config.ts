@@ -6,7 +6,7 @@
  * pools below the entropy floor, and references to regions that do not exist.
  */
 import { z } from 'zod';
-import { isGeohash, MAX_GEOHASH_LENGTH } from './geohash.ts';
+import { isGeohash } from './geohash.ts';
 import {
   formatPrefix,
   log2BigInt,
@@ -272,5 +272,3 @@ export const egressAddressesSchema = z
 export type EgressAddressesConfig = z.output<typeof egressAddressesSchema>;
 /** The config as the app's loader returns it: deep-frozen, hence readonly. */
 export type EgressAddressesInput = z.input<typeof egressAddressesSchema>;
-
-export { MAX_GEOHASH_LENGTH };

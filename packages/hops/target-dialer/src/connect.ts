@@ -9,6 +9,7 @@ import net from 'node:net';
 import { RelayError } from '@splitrelay/errors';
 import { HIGH_WATER_MARK_BYTES } from '@splitrelay/transport';
 import type { PermittedAddress } from '@splitrelay/target-policy';
+import { formatAuthority } from '@splitrelay/authority';
 
 export type Connect = (options: net.TcpNetConnectOpts) => net.Socket;
 
@@ -71,10 +72,6 @@ const refuseLookup: net.LookupFunction = (hostname, _options, callback) => {
   callback(err, '', 4);
 };
 
-export function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
 export function connectFirst(
   addresses: readonly PermittedAddress[],
   options: ConnectOptions,
@@ -126,7 +123,7 @@ export function connectFirst(
       const address = pending.get(this) ?? '?';
       pending.delete(this);
       this.destroy();
-      failed(connectError(err, hostPort(address, port)));
+      failed(connectError(err, formatAuthority({ host: address, port })));
     }
 
     const startNext = (): void => {
@@ -149,7 +146,7 @@ export function connectFirst(
       try {
         socket = connect(socketOptions);
       } catch (err) {
-        failed(connectError(err, hostPort(target.address, port)));
+        failed(connectError(err, formatAuthority({ host: target.address, port })));
         return;
       }
       pending.set(socket, target.address);
@@ -161,7 +158,7 @@ export function connectFirst(
     const deadline = setTimeout(() => {
       const where =
         queue.length === 1
-          ? hostPort((queue[0] as PermittedAddress).address, port)
+          ? formatAuthority({ host: (queue[0] as PermittedAddress).address, port })
           : `${queue.length} addresses, port ${port}`;
       const err = new RelayError(
         'connection-timeout',

@@ -36,7 +36,7 @@ export interface TunnelPhases<Decision, Upstream extends Closable, Accepted> {
   readonly refuse: (err: RelayError, decision: Decision | undefined) => void;
 }
 
-export function dispose(upstream: Closable): void {
+function dispose(upstream: Closable): void {
   if ('destroy' in upstream) upstream.destroy();
   else upstream.close();
 }
