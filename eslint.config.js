@@ -24,7 +24,15 @@ const ioModules = [
 ];
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '.demo/**', '.bench-out/**', 'apps/client/dist/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '.demo/**',
+      '.bench-out/**',
+      '.audit/**',
+      'apps/client/dist/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

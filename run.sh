@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SplitRelay's one entry point for a fresh machine: installs what is missing, then runs
 # a root package.json script. Usage: ./run.sh demo | ./run.sh test | ./run.sh bench
+# | ./run.sh audit lab | ./run.sh audit live <settings.json>
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -32,7 +33,7 @@ apt_install() {
 # python3 holds a never-accepting listener in a timeout test; nats-server is the control plane.
 missing=()
 command -v curl >/dev/null 2>&1 || missing+=(curl ca-certificates)
-if [ "${1:-}" = test ] || [ "${1:-}" = demo ]; then
+if [ "${1:-}" = test ] || [ "${1:-}" = demo ] || [ "${1:-}" = audit ]; then
   [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
 fi
 if [ "${1:-}" = test ]; then
@@ -45,6 +46,10 @@ if [ "${1:-}" = test ] || [ "${1:-}" = audit ]; then
   command -v tcpdump >/dev/null 2>&1 || [ -x /usr/bin/tcpdump ] || [ -x /usr/sbin/tcpdump ] || missing+=(tcpdump)
   command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing+=(nftables)
 fi
+# The audit tests open the report's HTML page in a real headless browser.
+if [ "${1:-}" = test ]; then
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+fi
 if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 
 say "installing dependencies (Node 26 comes with them as the 'node' package)"
@@ -52,9 +57,9 @@ pnpm install --frozen-lockfile --reporter=silent
 
 script="${1:-}"
 case "$script" in
-  demo | test | bench) ;;
+  demo | test | bench | audit) ;;
   *)
-    echo "usage: ./run.sh demo | test | bench" >&2
+    echo "usage: ./run.sh demo | test | bench | audit lab | audit live <settings.json>" >&2
     exit 2
     ;;
 esac

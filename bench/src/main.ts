@@ -20,7 +20,7 @@ import {
   startSshdPair,
   type SshdPair,
 } from './contenders/sshd.ts';
-import { fdLimits } from './kit/proc.ts';
+import { fdLimits } from '@splitrelay/local-deployment';
 import { prepareBenchDeployment, startRelays, type Relays } from './kit/relays.ts';
 import { startTarget, type Target } from './kit/target.ts';
 import { memoryPhase } from './measure/memory-phase.ts';
@@ -87,16 +87,16 @@ try {
   const dir = await mkdtemp(join(tmpdir(), 'splitrelay-bench-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
 
-  const { deployment, egressPort } = await prepareBenchDeployment(join(dir, 'deployment'));
+  const deployment = await prepareBenchDeployment(join(dir, 'deployment'));
   const target: Target = await startTarget(deployment, FD_LIMIT);
-  cleanups.push(() => target.child.stop());
+  cleanups.push(() => target.process.stop());
   const targetInfo: TargetInfo = {
     tlsPort: target.tlsPort,
     holdPort: target.holdPort,
     udpPort: target.udpPort,
     ca: await readFile(deployment.caCert, 'utf8'),
   };
-  const relays: Relays = await startRelays(deployment, egressPort, FD_LIMIT);
+  const relays: Relays = await startRelays(deployment, FD_LIMIT);
   cleanups.push(() => relays.stop());
 
   const contenders: (Contender & { command?: string })[] = [directContender()];
@@ -142,7 +142,6 @@ try {
     memory = await phase('memory', () =>
       memoryPhase({
         deployment,
-        egressPort,
         target: targetInfo,
         options,
         sshd,
@@ -161,14 +160,7 @@ try {
       say(
         `profile: one ${options.bulkBytes / 2 ** 20} MiB download and upload under --cpu-prof (${out})`,
       );
-      const run = await profileBulk(
-        deployment,
-        egressPort,
-        targetInfo,
-        options.bulkBytes,
-        FD_LIMIT,
-        out,
-      );
+      const run = await profileBulk(deployment, targetInfo, options.bulkBytes, FD_LIMIT, out);
       for (const [role, r] of Object.entries(run.roles)) {
         say(
           `  ${role}: user ${r.userSeconds.toFixed(2)} s, system ${r.systemSeconds.toFixed(2)} s; top: ${r.summary.top

@@ -35,13 +35,14 @@ import { decodeResponse, encodeRequest } from '@splitrelay/bhttp';
 import { ohttpKeysBytes } from '@splitrelay/directory';
 import { decodeKeys, encapsulateRequest, type ClientResponseContext } from '@splitrelay/ohttp';
 import {
+  cpuSeconds,
   freePort,
+  listenPort,
   prepareDeployment,
   startApp,
   type RunningApp,
 } from '@splitrelay/local-deployment';
-import { ADDR, EGRESS_ID, INGRESS_NAME } from './kit/addresses.ts';
-import { cpuSeconds } from './kit/proc.ts';
+import { ADDR, EGRESS_ID, INGRESS_NAME, TARGET_NAME } from './kit/addresses.ts';
 import { percentile } from './report/stats.ts';
 import { summarizeProfile } from './report/cpu-profile.ts';
 
@@ -148,19 +149,15 @@ try {
     ingressName: INGRESS_NAME,
     egresses: [{ id: EGRESS_ID, host: ADDR.egress, port: egressPort, region: 'local' }],
     targetHosts: [ADDR.target],
-    targetName: 'target.splitrelay.test',
+    targetName: TARGET_NAME,
+    // The origin listens on a port of its own on the target's address.
+    targetCidrs: ['127.0.4.0/24'],
     ohttp: { kems: ['x25519', 'x-wing'] },
   });
-  const egressConfig = {
-    egressId: EGRESS_ID,
-    listen: `${ADDR.egress}:${egressPort}`,
-    tls: deployment.egress[EGRESS_ID],
-    knownIngresses: [{ name: 'ingress-1', cert: deployment.ingress.trunkCert }],
-    policy: { allowCidrs: ['127.0.4.0/24'] },
-    localAddress: ADDR.egress,
+  const { configs } = deployment;
+  const egressConfig = configs.egress(EGRESS_ID, {
     log: { level: 'info', statsIntervalMs: 60_000, flows: false },
-    ohttp: { keyRing: deployment.ohttpKeyRings[EGRESS_ID] },
-  };
+  });
   const startEgress = async (nodeArgs: string[] = []): Promise<RunningApp> => {
     const app = await startApp('egress', await deployment.writeConfig('egress', egressConfig), {
       nodeArgs,
@@ -172,30 +169,23 @@ try {
   apps.push(egress);
   const ingress = await startApp(
     'ingress',
-    await deployment.writeConfig('ingress', {
-      listen: `${ADDR.ingress}:0`,
-      tls: { cert: deployment.ingress.cert, key: deployment.ingress.key },
-      trunk: {
-        cert: deployment.ingress.trunkCert,
-        key: deployment.ingress.trunkKey,
-        localAddress: ADDR.ingress,
-      },
-      directory: {
-        file: deployment.directoryFile,
-        operatorKeys: [{ publicKey: deployment.operatorPublicKey }],
-      },
-      log: { level: 'info', statsIntervalMs: 60_000 },
-      ohttp: { rateLimit: { requestsPerSecond: 1_000_000, burst: 1_000_000 } },
-    }),
+    await deployment.writeConfig(
+      'ingress',
+      configs.ingress({
+        log: { level: 'info', statsIntervalMs: 60_000 },
+        // The load comes from one address: no per-address limit.
+        ohttp: { rateLimit: { requestsPerSecond: 1_000_000, burst: 1_000_000 } },
+      }),
+    ),
   );
   apps.push(ingress);
   pin(ingress.process.pid!, 0);
-  const ingressPort = Number(String(ingress.ready.listen).split(':').pop());
+  const ingressPort = listenPort(ingress);
 
-  const configs = decodeKeys(ohttpKeysBytes(deployment.entries[0]!.ohttpKeys!)).value;
+  const keyConfigs = decodeKeys(ohttpKeysBytes(deployment.entries[0]!.ohttpKeys!)).value;
   const kems = [
-    { name: 'X25519', config: configs.find((c) => c.kemId === 0x0020)! },
-    { name: 'X-Wing', config: configs.find((c) => c.kemId === 0x647a)! },
+    { name: 'X25519', config: keyConfigs.find((c) => c.kemId === 0x0020)! },
+    { name: 'X-Wing', config: keyConfigs.find((c) => c.kemId === 0x647a)! },
   ];
   const request = encodeRequest({
     method: 'GET',

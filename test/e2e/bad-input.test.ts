@@ -18,7 +18,8 @@ import { ADDR, INGRESS_NAME, startWorld, type World } from '@splitrelay/test-kit
 import { echoTarget } from '@splitrelay/test-kit/targets';
 import { sdkClient } from '@splitrelay/test-kit/sdk-client';
 import { dnsStub, type DnsStub } from '@splitrelay/test-kit/dns-stub';
-import { socksConnect, tlsExchange, trunkVerdict } from '@splitrelay/test-kit/raw';
+import { tlsExchange, trunkVerdict } from '@splitrelay/test-kit/raw';
+import { socksRequest } from '@splitrelay/test-kit/socks-client';
 import { run } from '@splitrelay/test-kit/run';
 
 const T = { timeout: 30_000 };
@@ -262,13 +263,16 @@ describe('the egress refuses targets with RFC 9209 reasons', T, () => {
 
 describe('the local proxies pass the reasons on', T, () => {
   test('SOCKS5 maps refusals to reply codes', async () => {
-    const refused = await socksConnect(world.socksPort, ADDR.ingress, 443);
+    const refused = await socksRequest(world.socks, 'connect', { host: ADDR.ingress, port: 443 });
     assert.equal(refused.reply, 0x02, 'not allowed by ruleset');
     refused.socket.destroy();
-    const nx = await socksConnect(world.socksPort, 'nx.splitrelay.test', 443);
+    const nx = await socksRequest(world.socks, 'connect', {
+      host: 'nx.splitrelay.test',
+      port: 443,
+    });
     assert.equal(nx.reply, 0x04, 'host unreachable');
     nx.socket.destroy();
-    const ok = await socksConnect(world.socksPort, ADDR.target, echo.port);
+    const ok = await socksRequest(world.socks, 'connect', { host: ADDR.target, port: echo.port });
     assert.equal(ok.reply, 0x00);
     ok.socket.destroy();
   });

@@ -28,6 +28,7 @@ import { findLeaks, targetNeedles } from '@splitrelay/test-kit/leak-check';
 import { run } from '@splitrelay/test-kit/run';
 import { sdkClient } from '@splitrelay/test-kit/sdk-client';
 import { tlsExchange } from '@splitrelay/test-kit/raw';
+import { eventually } from '@splitrelay/test-kit/eventually';
 
 const T = { timeout: 90_000 };
 let nats: NatsServer;
@@ -35,18 +36,6 @@ let world: World;
 let target: Listening<https.Server>;
 let auditor: NatsConnection;
 const crossed: Array<{ subject: string; data: Buffer }> = [];
-
-async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  ms = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const ingressHealth = async (): Promise<Record<string, unknown>> =>
   (await (await fetch(world.ingressHealthUrl)).json()) as Record<string, unknown>;
@@ -77,7 +66,7 @@ after(async () => {
 
 describe('the directory and health over NATS', T, () => {
   test('the ingress learns both egresses over NATS and serves the signed entries unmodified', async () => {
-    await waitFor('both egresses up', async () => {
+    await eventually('both egresses up', async () => {
       const h = await ingressHealth();
       return JSON.stringify(h.egresses) === JSON.stringify({ 'egress-1': 'up', 'egress-2': 'up' });
     });
@@ -165,7 +154,7 @@ describe('the directory and health over NATS', T, () => {
     );
     await leaky.flush();
     await leaky.close();
-    await waitFor('the leak to reach the auditor', () =>
+    await eventually('the leak to reach the auditor', () =>
       crossed.slice(before).some((m) => m.data.includes('lastTarget')),
     );
     const leaks = findLeaks(
@@ -173,7 +162,7 @@ describe('the directory and health over NATS', T, () => {
       targetNeedles({ name: TARGET_NAME, ip: ADDR.target, port: target.port }),
     );
     assert.ok(leaks.length > 0, 'the audit check catches a leaky message');
-    await waitFor('the ingress to drop it', () =>
+    await eventually('the ingress to drop it', () =>
       world.ingress.lines.some(
         (l) => l.includes('control message dropped') && l.includes('schema'),
       ),
@@ -268,11 +257,11 @@ describe('the directory and health over NATS', T, () => {
       assert.ok(Date.now() - killedAt < 5000, 'failover within 5 s');
       assert.ok(client.sessions().includes('egress-2'));
       next.destroy();
-      await waitFor(
+      await eventually(
         'health to mark egress-1 down',
         async () =>
           ((await ingressHealth()).egresses as Record<string, string>)['egress-1'] === 'down',
-        5000,
+        { timeoutMs: 5000 },
       );
       const res = await tlsExchange(
         {

@@ -15,6 +15,7 @@ import { ADDR, INGRESS_NAME, startWorld, type World } from '@splitrelay/test-kit
 import { echoTarget } from '@splitrelay/test-kit/targets';
 import { sdkClient } from '@splitrelay/test-kit/sdk-client';
 import { tlsExchange } from '@splitrelay/test-kit/raw';
+import { eventually } from '@splitrelay/test-kit/eventually';
 
 const T = { timeout: 60_000 };
 const RETRY_AFTER = 3;
@@ -104,21 +105,6 @@ async function refusalOf(attempt: Promise<Duplex>): Promise<RelayError> {
   assert.fail('the session was admitted');
 }
 
-/** Bounded polling: `check` gets up to `tries` chances, `ms` apart. */
-async function eventually<R>(
-  what: string,
-  check: () => Promise<R | undefined> | R | undefined,
-  tries = 50,
-  ms = 100,
-): Promise<R> {
-  for (let i = 0; i < tries; i++) {
-    const result = await check();
-    if (result !== undefined) return result;
-    await new Promise((r) => setTimeout(r, ms));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
-
 test(
   'a third concurrent inner session is refused while two stream on; a freed slot admits',
   T,
@@ -157,10 +143,9 @@ test(
 
     // The admitted flows kept streaming through all of this, every byte intact.
     const seen = [one.bytesGot(), two.bytesGot()];
-    await eventually('data still flowing', () =>
-      one.bytesGot() > (seen[0] as number) && two.bytesGot() > (seen[1] as number)
-        ? true
-        : undefined,
+    await eventually(
+      'data still flowing',
+      () => one.bytesGot() > (seen[0] as number) && two.bytesGot() > (seen[1] as number),
     );
     await Promise.all([one.finish(), two.finish(), extra.finish()]);
     assert.equal(world.egresses[0]?.process.exitCode, null, 'the egress is up');
@@ -175,9 +160,7 @@ test(
       }),
     );
     const fresh = stream(flow);
-    await eventually('the new session carries data', () =>
-      fresh.bytesGot() > 0 ? true : undefined,
-    );
+    await eventually('the new session carries data', () => fresh.bytesGot() > 0);
     await fresh.finish();
     // Two sessions are open again (second and late): the cap still holds.
     assert.equal((await refusalOf(newClient().connect(echoAt()))).code, 'limit-reached');
@@ -226,6 +209,6 @@ test('flows past maxFlowsPerSession wait for a free slot in their session', T, a
   assert.equal(admitted, false, 'a flow over the cap waits');
   await (flows.shift() as ReturnType<typeof stream>).finish();
   const late = stream(await waiting);
-  await eventually('the queued flow carries data', () => (late.bytesGot() > 0 ? true : undefined));
+  await eventually('the queued flow carries data', () => late.bytesGot() > 0);
   await Promise.all([...flows, late].map((f) => f.finish()));
 });

@@ -15,16 +15,11 @@ import {
 import { ADDR, startWorld, type World } from '@splitrelay/test-kit/world';
 import { echoTarget } from '@splitrelay/test-kit/targets';
 import { sdkClient } from '@splitrelay/test-kit/sdk-client';
+import { eventually } from '@splitrelay/test-kit/eventually';
 
 const T = { timeout: 90_000 };
 
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const WAIT = { timeoutMs: 15_000 };
 const healthOf = async (
   world: World,
 ): Promise<{ controlPlane: string; egresses: Record<string, string> }> =>
@@ -32,6 +27,11 @@ const healthOf = async (
     controlPlane: string;
     egresses: Record<string, string>;
   };
+/** The ingress is connected to the control plane and sees egress-1 up. */
+const allUp = async (world: World): Promise<boolean> => {
+  const h = await healthOf(world);
+  return h.controlPlane === 'ok' && h.egresses['egress-1'] === 'up';
+};
 
 async function echoOnce(world: World, port: number, bytes = 256 * 1024): Promise<void> {
   const client = sdkClient(world);
@@ -68,7 +68,11 @@ describe('NATS stops during traffic', T, () => {
     nats = await startNats({ host: '127.0.7.1' });
     world = await startWorld({ natsServers: [nats.url], logLevel: 'info', heartbeatMs: 300 });
     echo = await echoTarget(ADDR.target);
-    await waitFor('egress up', async () => (await healthOf(world)).egresses['egress-1'] === 'up');
+    await eventually(
+      'egress up',
+      async () => (await healthOf(world)).egresses['egress-1'] === 'up',
+      WAIT,
+    );
 
     // A flow that streams across the outage.
     client = sdkClient(world);
@@ -87,9 +91,10 @@ describe('NATS stops during traffic', T, () => {
     }, 20);
 
     await nats.kill();
-    await waitFor(
+    await eventually(
       'ingress to report stale',
       async () => (await healthOf(world)).controlPlane === 'stale',
+      WAIT,
     );
     await new Promise((r) => setTimeout(r, 2000)); // several heartbeat ttls of silence
     const during = await healthOf(world);
@@ -99,17 +104,18 @@ describe('NATS stops during traffic', T, () => {
       'silence during an outage does not take the egress down',
     );
     await echoOnce(world, echo.port); // new sessions and flows still work
-    await waitFor('the stale state in the ingress log', async () =>
-      world.ingress.lines.some((l) => l.includes('control plane: stale')),
+    await eventually(
+      'the stale state in the ingress log',
+      async () => world.ingress.lines.some((l) => l.includes('control plane: stale')),
+      WAIT,
     );
 
     await nats.restart();
-    await waitFor('ingress to catch up', async () => {
-      const h = await healthOf(world);
-      return h.controlPlane === 'ok' && h.egresses['egress-1'] === 'up';
-    });
-    await waitFor('the egress to log its reconnection', async () =>
-      world.egresses[0]!.lines.some((l) => l.includes('control plane: ok')),
+    await eventually('ingress to catch up', () => allUp(world), WAIT);
+    await eventually(
+      'the egress to log its reconnection',
+      async () => world.egresses[0]!.lines.some((l) => l.includes('control plane: ok')),
+      WAIT,
     );
     clearInterval(pump);
     const done = new Promise((r) => flow.once('end', r));
@@ -138,13 +144,14 @@ describe('a three-node NATS cluster loses a node', T, () => {
     // Each relay starts on a different node first.
     world = await startWorld({ natsServers: cluster.urls, logLevel: 'info', heartbeatMs: 300 });
     echo = await echoTarget(ADDR.target);
-    await waitFor('egress up', async () => (await healthOf(world)).egresses['egress-1'] === 'up');
+    await eventually(
+      'egress up',
+      async () => (await healthOf(world)).egresses['egress-1'] === 'up',
+      WAIT,
+    );
     await cluster.stopNode(0, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 3000)); // past every heartbeat ttl
-    await waitFor('egress still up', async () => {
-      const h = await healthOf(world);
-      return h.controlPlane === 'ok' && h.egresses['egress-1'] === 'up';
-    });
+    await eventually('egress still up', () => allUp(world), WAIT);
     await echoOnce(world, echo.port);
   });
 });

@@ -13,6 +13,7 @@ import { ADDR, INGRESS_NAME, startWorld, type World } from '@splitrelay/test-kit
 import { echoTarget } from '@splitrelay/test-kit/targets';
 import { sdkClient } from '@splitrelay/test-kit/sdk-client';
 import { tlsExchange } from '@splitrelay/test-kit/raw';
+import { eventually } from '@splitrelay/test-kit/eventually';
 
 let nats: NatsServer;
 let world: World;
@@ -56,13 +57,7 @@ async function servedPins(): Promise<string[]> {
   return entry?.tlsPins ?? [];
 }
 
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const WAIT = { timeoutMs: 15_000 };
 
 test(
   'an egress key rotation under continuous traffic fails no flow',
@@ -121,20 +116,23 @@ test(
     await new Promise((r) => setTimeout(r, 500));
     // 1. Overlap: the entry pins both keys; wait until the ingress has it.
     await sign([oldPin, newPin], version);
-    await until('both pins served', async () => (await servedPins()).length === 2);
+    await eventually('both pins served', async () => (await servedPins()).length === 2, WAIT);
     // 2. The egress switches to the new key.
     writeFileSync(paths.cert, next.certPem);
     writeFileSync(paths.key, next.keyPem);
     world.egresses[0]!.process.kill('SIGHUP');
-    await until('the egress to reload', async () =>
-      world.egresses[0]!.lines.some((l) => l.includes('tls identity reloaded')),
+    await eventually(
+      'the egress to reload',
+      () => world.egresses[0]!.lines.some((l) => l.includes('tls identity reloaded')),
+      WAIT,
     );
     await new Promise((r) => setTimeout(r, 1000));
     // 3. The old key is retired.
     await sign([newPin], version + 1);
-    await until(
+    await eventually(
       'only the new pin served',
       async () => JSON.stringify(await servedPins()) === JSON.stringify([newPin]),
+      WAIT,
     );
     await new Promise((r) => setTimeout(r, 1000));
     running = false;

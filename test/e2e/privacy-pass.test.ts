@@ -11,7 +11,13 @@ import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import http2 from 'node:http2';
 import tls from 'node:tls';
-import { startApp, records, freePort, type RunningApp } from '@splitrelay/local-deployment';
+import {
+  startApp,
+  records,
+  freePort,
+  listenPort,
+  type RunningApp,
+} from '@splitrelay/local-deployment';
 import { startNats, type NatsServer } from '@splitrelay/nats-kit';
 import {
   base64url,
@@ -29,6 +35,7 @@ import { echoTarget } from '@splitrelay/test-kit/targets';
 import { sdkClient } from '@splitrelay/test-kit/sdk-client';
 import { TokenWallet, type TokenWalletOptions } from '@splitrelay/sdk';
 import { tlsExchange } from '@splitrelay/test-kit/raw';
+import { eventually } from '@splitrelay/test-kit/eventually';
 import {
   mintToken,
   tokensFromIssuer,
@@ -88,7 +95,7 @@ before(async () => {
     controlPlane: { ...(world.ingressConfig.controlPlane as object), ingressId: 'ingress-2' },
   };
   second = await startApp('ingress', await world.deployment.writeConfig('ingress-2', config));
-  secondPort = Number(String(second.ready.listen).split(':').pop());
+  secondPort = listenPort(second);
   await untilIngressKnows(healthPort, ['egress-1'], true, SECOND_INGRESS);
 });
 
@@ -156,12 +163,17 @@ test('the client app fetches tokens from the issuer and its tunnels work', async
   // The issuer counts in its stats line (every second here). The client's one session took a
   // token of the urgent pair fetched at start; the one left is under refillBelow (2), so a
   // batch of 8 follows in the background: 10 in all, across one or more stats lines.
-  const deadline = Date.now() + 5000;
   const issued = (): number =>
     records(world.issuer!)
       .filter((r) => r.event === 'stats')
       .reduce((sum, r) => sum + Number(r.issued), 0);
-  while (issued() < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await eventually(
+    () => `10 tokens issued (${issued()} so far)`,
+    () => issued() >= 10,
+    {
+      timeoutMs: 5000,
+    },
+  );
   assert.ok(issued() >= 10 && (issued() - 2) % 8 === 0, `the issuer issued ${issued()} tokens`);
 });
 
@@ -274,13 +286,16 @@ test(
       await nats.restart();
     }
     // Back: a token that never reached the store redeems (within the reconnect interval).
-    const deadline = Date.now() + 15_000;
     let status = 0;
-    while (status !== 200 && Date.now() < deadline) {
-      const [token] = status === 0 ? [later!] : await tokensFromIssuer(world, 1);
-      status = (await connectWith(formatTokenHeader(token!))).status;
-      if (status !== 200) await new Promise((r) => setTimeout(r, 250));
-    }
+    await eventually(
+      () => `a session paid for once NATS is back (last status ${status})`,
+      async () => {
+        const [token] = status === 0 ? [later!] : await tokensFromIssuer(world, 1);
+        status = (await connectWith(formatTokenHeader(token!))).status;
+        return status === 200;
+      },
+      { timeoutMs: 15_000, intervalMs: 250 },
+    );
     assert.equal(status, 200);
   },
 );

@@ -20,7 +20,7 @@ import {
   formatTokenHeader,
   tokenKeyId,
 } from '@splitrelay/privacy-pass';
-import { socksConnect } from '@splitrelay/test-kit/raw';
+import { socksRequest, type SocksProxy } from '@splitrelay/test-kit/socks-client';
 import { worldChallenge } from '@splitrelay/test-kit/tokens';
 import { ADDR, INGRESS_NAME, startWorld, type World } from '@splitrelay/test-kit/world';
 
@@ -67,9 +67,12 @@ after(async () => {
 });
 
 /** Downloads through the client app's SOCKS proxy (one token-paid session); MB/s and hash. */
-async function download(socksPort: number): Promise<{ mbps: number; sha256: string }> {
+async function download(socks: SocksProxy): Promise<{ mbps: number; sha256: string }> {
   const started = performance.now();
-  const { reply, socket } = await socksConnect(socksPort, ADDR.target, sourcePort);
+  const { reply, socket } = await socksRequest(socks, 'connect', {
+    host: ADDR.target,
+    port: sourcePort,
+  });
   assert.equal(reply, 0);
   const hash = createHash('sha256');
   let bytes = 0;
@@ -167,9 +170,9 @@ test(
   async () => {
     const headers = badTokens(world);
     // The first download also pays for the session (407, tokens, both handshakes): not counted.
-    assert.equal((await download(world.socksPort)).sha256, EXPECTED);
+    assert.equal((await download(world.socks)).sha256, EXPECTED);
     const before: number[] = [];
-    for (let i = 0; i < 3; i++) before.push((await download(world.socksPort)).mbps);
+    for (let i = 0; i < 3; i++) before.push((await download(world.socks)).mbps);
     const baseline = { mbps: before.reduce((a, b) => a + b, 0) / before.length };
 
     // Downloads back to back for as long as the flood lasts (flows on the client's session).
@@ -177,7 +180,7 @@ test(
     const during = (async () => {
       const rates: number[] = [];
       while (flooding) {
-        const d = await download(world.socksPort);
+        const d = await download(world.socks);
         assert.equal(d.sha256, EXPECTED);
         rates.push(d.mbps);
       }
@@ -192,7 +195,7 @@ test(
     const health = (await (await fetch(world.ingressHealthUrl)).json()) as { ok: boolean };
     assert.equal(health.ok, true);
     // And a new valid session still opens after it.
-    assert.equal((await download(world.socksPort)).sha256, EXPECTED);
+    assert.equal((await download(world.socks)).sha256, EXPECTED);
 
     console.log(
       `flood: ${FLOOD_SIZE} invalid tokens in ${flooded.seconds.toFixed(2)} s ` +
@@ -227,7 +230,7 @@ test(
       );
       assert.ok((flooded.statuses.get(429) ?? 0) >= 1000 - admitted, statuses);
       // The valid client (another address) opens its session at once.
-      assert.equal((await download(limited.socksPort)).sha256, EXPECTED);
+      assert.equal((await download(limited.socks)).sha256, EXPECTED);
     } finally {
       await limited.stop();
       await limited.cleanup();

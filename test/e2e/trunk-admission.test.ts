@@ -19,6 +19,7 @@ import { ADDR, startWorld, type World } from '@splitrelay/test-kit/world';
 import { echoTarget } from '@splitrelay/test-kit/targets';
 import { sdkClient } from '@splitrelay/test-kit/sdk-client';
 import { trunkVerdict } from '@splitrelay/test-kit/raw';
+import { eventually } from '@splitrelay/test-kit/eventually';
 import { tmpdir } from 'node:os';
 
 const signTool = fileURLToPath(
@@ -28,13 +29,7 @@ let nats: NatsServer;
 let world: World;
 let echo: Awaited<ReturnType<typeof echoTarget>>;
 
-async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const WAIT = { timeoutMs: 15_000 };
 
 before(async () => {
   nats = await startNats({ host: '127.0.7.1' });
@@ -87,8 +82,13 @@ test(
   'the egress admits the announced trunk certificate and nothing else',
   { timeout: 60_000 },
   async () => {
-    await until('the egress to admit the announced certificate', () =>
-      world.egresses[0]!.lines.some((l) => l.includes('"trunk peers"') && l.includes('"count":1')),
+    await eventually(
+      'the egress to admit the announced certificate',
+      () =>
+        world.egresses[0]!.lines.some(
+          (l) => l.includes('"trunk peers"') && l.includes('"count":1'),
+        ),
+      WAIT,
     );
     const client = sdkClient(world);
     try {
@@ -131,8 +131,10 @@ test(
     publisher.publish('splitrelay.trunk.ingress-cert.ingress-9', JSON.stringify(forged));
     await publisher.flush();
     await publisher.close();
-    await until('the egress to reject it', () =>
-      world.egresses[0]!.lines.some((l) => l.includes('ingress certificate rejected')),
+    await eventually(
+      'the egress to reject it',
+      () => world.egresses[0]!.lines.some((l) => l.includes('ingress certificate rejected')),
+      WAIT,
     );
     assert.equal(
       await trunkVerdict(egress(), { cert: stranger.certPem, key: stranger.keyPem }),

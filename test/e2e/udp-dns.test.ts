@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { decodeUdpHeader, encodeUdpHeader } from '@splitrelay/socks5';
-import { socksRequest } from '@splitrelay/test-kit/raw';
+import { socksRequest } from '@splitrelay/test-kit/socks-client';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,7 +86,10 @@ test(
 );
 
 test('dnsmasq answers a query sent through SOCKS5 UDP ASSOCIATE', { timeout: 30_000 }, async () => {
-  const association = await socksRequest(world.socksPort, 'udp-associate', '0.0.0.0', 0);
+  const association = await socksRequest(world.socks, 'udp-associate', {
+    host: '0.0.0.0',
+    port: 0,
+  });
   assert.equal(association.reply, 0);
   const udp = dgram.createSocket('udp4');
   try {

@@ -18,6 +18,7 @@ import { RelayError } from '@splitrelay/errors';
 import type { SplitRelayClient } from '@splitrelay/sdk';
 import { ADDR, rawInnerTls, startWorld, type World } from '@splitrelay/test-kit/world';
 import { sdkClient } from '@splitrelay/test-kit/sdk-client';
+import { eventually } from '@splitrelay/test-kit/eventually';
 
 const COUNT = 1000;
 const MAX_PAYLOAD = 1400;
@@ -117,14 +118,12 @@ test(
       `GET ${formatUdpPath({ host: ADDR.target, port: echoPort })} HTTP/1.1\r\nHost: egress-1:443\r\n` +
         'Connection: Upgrade\r\nUpgrade: connect-udp\r\nCapsule-Protocol: ?1\r\n\r\n',
     );
-    const waitFor = async (pred: () => boolean): Promise<void> => {
-      const deadline = Date.now() + 5000;
-      while (!pred()) {
-        assert.ok(Date.now() < deadline, `timed out; got ${received.toString('latin1')}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
-    await waitFor(() => received.includes('\r\n\r\n'));
+    const waitFor = (what: string, check: () => boolean): Promise<true> =>
+      eventually(() => `${what}; got ${received.toString('latin1')}`, check, {
+        timeoutMs: 5000,
+        intervalMs: 20,
+      });
+    await waitFor('the response head', () => received.includes('\r\n\r\n'));
     const headEnd = received.indexOf('\r\n\r\n') + 4;
     assert.match(received.subarray(0, headEnd).toString(), /^HTTP\/1\.1 101 /);
     received = received.subarray(headEnd);
@@ -135,7 +134,7 @@ test(
     socket.on('data', (c: Buffer) => parser.push(c));
     parser.push(received);
     socket.write(encodeDatagramCapsule(Buffer.from('over http/1.1')));
-    await waitFor(() => capsules.length > 0);
+    await waitFor('a capsule', () => capsules.length > 0);
     assert.equal(Buffer.from(decodeUdpPayload(capsules[0]!).payload).toString(), 'over http/1.1');
     socket.destroy();
   },

@@ -85,6 +85,18 @@ export async function startClient(
       ...(config.egress.id ? { egressId: config.egress.id } : {}),
       ...(config.egress.region ? { region: config.egress.region } : {}),
     },
+    location: {
+      choice:
+        config.location.share === 'general-location'
+          ? { mode: 'general-location', precision: config.location.precision }
+          : { mode: config.location.share },
+      where: {
+        ...(config.location.country !== undefined ? { country: config.location.country } : {}),
+        ...(config.location.latitude !== undefined && config.location.longitude !== undefined
+          ? { latitude: config.location.latitude, longitude: config.location.longitude }
+          : {}),
+      },
+    },
     carrier: config.ingress.carrier,
     ...(config.ohttp
       ? {

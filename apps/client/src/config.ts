@@ -1,9 +1,16 @@
 /** The client's configuration: one strict schema (docs/config.md is generated from it). */
 import { z } from 'zod';
-import { durationMs, filePath, listenAddress, logLevel } from '@splitrelay/config';
+import {
+  durationMs,
+  filePath,
+  isLoopbackAddress,
+  listenAddress,
+  logLevel,
+  relayId,
+} from '@splitrelay/config';
 
 const loopbackListen = listenAddress.refine(
-  (s) => s.startsWith('127.') || s.startsWith('[::1]') || s.startsWith('localhost:'),
+  isLoopbackAddress,
   'local proxies listen on loopback only',
 );
 
@@ -40,11 +47,41 @@ export const clientConfigSchema = z.strictObject({
     .describe('Where egresses and their pinned keys come from.'),
   egress: z
     .strictObject({
-      id: z.string().optional().describe('Use this egress only.'),
+      id: relayId.optional().describe('Use this egress only.'),
       region: z.string().optional().describe('Prefer egresses in this region.'),
     })
     .default({})
     .describe('Egress preference.'),
+  location: z
+    .strictObject({
+      share: z
+        .enum(['general-location', 'country-only', 'none'])
+        .default('general-location')
+        .describe(
+          "What the egress may learn of where you are, so your source address is of that region: 'general-location' keeps your general location (a coarse geohash of latitude/longitude; the country when they are not set), 'country-only' uses only your country, 'none' sends nothing (the egress's default region). It goes to the egress only, inside the end-to-end encrypted session, never to the ingress.",
+        ),
+      country: z
+        .string()
+        .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 code (e.g. DE)')
+        .optional()
+        .describe('Your country (ISO 3166-1 alpha-2). Also prefers egresses that serve it.'),
+      latitude: z.number().min(-90).max(90).optional().describe('Latitude, degrees north.'),
+      longitude: z.number().min(-180).max(180).optional().describe('Longitude, degrees east.'),
+      precision: z
+        .int()
+        .min(1)
+        .max(5)
+        .default(4)
+        .describe(
+          'Geohash characters sent with general-location: 4 is a cell of about 39 x 20 km, 5 about 5 x 5 km.',
+        ),
+    })
+    .refine((l) => (l.latitude === undefined) === (l.longitude === undefined), {
+      message: 'give latitude and longitude together',
+      path: ['latitude'],
+    })
+    .default({ share: 'general-location', precision: 4 })
+    .describe('Location hint for the egress (Sec-CH-Geohash or Sec-CH-IP-Geo).'),
   tokens: z
     .strictObject({
       issuer: z

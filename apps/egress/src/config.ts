@@ -3,12 +3,19 @@ import { z } from 'zod';
 import { compilePolicy } from '@splitrelay/target-policy';
 import { DOH_AUTHORITY } from '@splitrelay/ohttp';
 import {
+  egressAddressesSchema,
+  hostRouteProblems,
+  type Prefix,
+} from '@splitrelay/egress-addresses';
+import {
   controlPlaneFields,
   durationMs,
   filePath,
   healthEndpoint,
   listenAddress,
   logLevel,
+  manifestConfig,
+  relayId,
 } from '@splitrelay/config';
 
 const portSpec = z.union([
@@ -18,10 +25,7 @@ const portSpec = z.union([
 
 export const egressConfigSchema = z
   .strictObject({
-    egressId: z
-      .string()
-      .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/)
-      .describe("This egress's id in the directory."),
+    egressId: relayId.describe("This egress's id in the directory."),
     listen: listenAddress.describe('Trunk listener (ingresses connect here), host:port.'),
     tls: z
       .strictObject({
@@ -104,7 +108,15 @@ export const egressConfigSchema = z
       })
       .default({ hosts: {} })
       .describe('Name resolution: targets are always resolved here, at the egress.'),
-    localAddress: z.string().optional().describe('Source address for connections to targets.'),
+    localAddress: z
+      .string()
+      .optional()
+      .describe('Source address for connections to targets, when no address pools are set.'),
+    addresses: egressAddressesSchema
+      .optional()
+      .describe(
+        'Source address pools per region: each inner session draws its source addresses at random from the pool of the region its geo hint (or, without one, defaultRegion) selects (docs/egress-addresses.md). Every prefix must be local on this host (configured addresses or AnyIP `ip route add local <prefix> dev lo`); start-up checks.',
+      ),
     ohttp: z
       .strictObject({
         keyRing: filePath.describe(
@@ -210,11 +222,26 @@ export const egressConfigSchema = z
           .max(3600)
           .default(5)
           .describe('Retry-After sent with a session refused at maxSessionsPerIngress.'),
+        maxFlows: z
+          .int()
+          .min(1)
+          .max(10_000_000)
+          .optional()
+          .describe(
+            'Concurrent flows (TCP and UDP) across every session, each holding a socket to its target; beyond, a new flow is refused with 503 (connection_limit_reached) and Retry-After. Default: no cap but maxFlowsPerSession.',
+          ),
+        flowLimitRetryAfterSeconds: z
+          .int()
+          .min(1)
+          .max(3600)
+          .default(1)
+          .describe('Retry-After sent with a flow refused at maxFlows.'),
       })
       .default({
         maxHeaderBytes: 8192,
         maxFlowsPerSession: 1000,
         sessionLimitRetryAfterSeconds: 5,
+        flowLimitRetryAfterSeconds: 1,
       }),
     capacity: z
       .int()
@@ -244,6 +271,7 @@ export const egressConfigSchema = z
       .max(64)
       .default('splitrelay-egress')
       .describe('Name in Proxy-Status members.'),
+    manifest: manifestConfig,
   })
   .refine(
     (c) => c.knownIngresses.length > 0 || (c.controlPlane?.ingressOperatorKeys.length ?? 0) > 0,
@@ -251,6 +279,65 @@ export const egressConfigSchema = z
       message: 'admits no ingress: list knownIngresses, or controlPlane.ingressOperatorKeys',
       path: ['knownIngresses'],
     },
-  );
+  )
+  .refine((c) => c.manifest === undefined || c.addresses !== undefined, {
+    message: 'an egress manifest states its address pools: set addresses',
+    path: ['manifest'],
+  })
+  .refine((c) => c.addresses === undefined || c.localAddress === undefined, {
+    message: 'set addresses (pools drawn per session) or localAddress (one source), not both',
+    path: ['localAddress'],
+  });
 
 export type EgressConfig = z.output<typeof egressConfigSchema>;
+
+/** What a start-up reads of this host to judge the pools. */
+export interface HostFacts {
+  /** The `local` routes of table local. */
+  readonly localRoutes: readonly Prefix[];
+  /** net.ipv6.ip_nonlocal_bind: without it Linux binds IPv6 sources to assigned addresses only. */
+  readonly ipv6NonlocalBind: boolean;
+}
+
+/**
+ * The schema as a start-up applies it: also every pool prefix must be local on this host,
+ * judged from its local routing table, and IPv6 pools need net.ipv6.ip_nonlocal_bind (an
+ * AnyIP range's addresses are local but not assigned, and Linux's IPv6 bind() looks only at
+ * assigned ones). `host` is read only when pools are set; a string is why it could not be.
+ * Runs even when other fields failed, so the operator reads every problem of the file at once.
+ */
+export function egressConfigSchemaOnHost(host: () => HostFacts | string) {
+  return egressConfigSchema.superRefine(
+    (config, ctx) => {
+      // Read loosely: with `when`, this also runs on a config whose fields failed.
+      const addresses = (config as { addresses?: unknown }).addresses;
+      if (addresses === undefined) return;
+      const facts = host();
+      if (typeof facts === 'string') {
+        ctx.addIssue({ code: 'custom', path: ['addresses'], message: facts });
+        return;
+      }
+      for (const problem of hostRouteProblems(addresses, facts.localRoutes)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['addresses', ...problem.path],
+          message: problem.message,
+        });
+      }
+      const regions = (addresses as { regions?: unknown }).regions;
+      const withIpv6 = (Array.isArray(regions) ? regions : []).flatMap((r: unknown, i) => {
+        const v6 = (r as { ipv6?: unknown } | null)?.ipv6;
+        return Array.isArray(v6) && v6.length > 0 ? [i] : [];
+      });
+      if (withIpv6.length > 0 && !facts.ipv6NonlocalBind) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['addresses', 'regions', withIpv6[0] as number, 'ipv6'],
+          message:
+            'IPv6 pools need net.ipv6.ip_nonlocal_bind = 1: Linux binds an IPv6 source only to an assigned address, and the addresses of an AnyIP range are not assigned (`sysctl -w net.ipv6.ip_nonlocal_bind=1`, and keep it in /etc/sysctl.d/)',
+        });
+      }
+    },
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+  );
+}

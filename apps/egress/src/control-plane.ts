@@ -11,7 +11,12 @@ import {
   directoryMessageSchema,
   type IngressCert,
 } from '@splitrelay/control-plane';
-import { claimedEntryId, readSignedEntries, readTrustedKeys } from '@splitrelay/directory';
+import {
+  claimedEntryId,
+  readSignedEntries,
+  readTrustedKeys,
+  type SignedEnvelope,
+} from '@splitrelay/directory';
 import type { DeepReadonly } from '@splitrelay/config';
 import type { RoleLogger } from '@splitrelay/log';
 import type { EgressConfig } from './config.ts';
@@ -34,6 +39,7 @@ export async function joinControlPlane(
   config: NonNullable<DeepReadonly<EgressConfig>['controlPlane']>,
   egressId: string,
   log: RoleLogger<'egress'>,
+  manifest: () => SignedEnvelope | undefined,
   sample: () => { sessions: number; capacity: number },
   onIngressCerts: (certs: ReadonlyMap<string, IngressCert>) => void,
 ): Promise<EgressControlPlane> {
@@ -58,6 +64,21 @@ export async function joinControlPlane(
     onError: (err) => log.warn('entry announcement failed', { reason: (err as Error).message }),
   });
   announcer.start();
+
+  // The signed manifest, for the auditor (and the ingress operator) to read: the same bytes
+  // the health listener serves.
+  const manifestAnnouncer =
+    manifest() === undefined
+      ? undefined
+      : new Announcer(client, {
+          family: 'egress-manifest',
+          id: egressId,
+          intervalMs: config.announceMs,
+          message: () => manifest() as SignedEnvelope,
+          onError: (err) =>
+            log.warn('manifest announcement failed', { reason: (err as Error).message }),
+        });
+  manifestAnnouncer?.start();
 
   const heartbeat = new Heartbeat(client, {
     family: 'egress-health',
@@ -92,6 +113,7 @@ export async function joinControlPlane(
     state: () => state,
     async close() {
       announcer.stop();
+      manifestAnnouncer?.stop();
       heartbeat.stop();
       await client.close();
     },

@@ -1,7 +1,8 @@
 /**
  * The egress's Oblivious HTTP gateway from its config: the key ring file (re-read on SIGHUP,
- * like the TLS key), undici through the same target dialer as tunnels, and the DoH resolver
- * (the egress's own, never one a client names).
+ * like the TLS key), undici through the same target dialer as tunnels (each connection from
+ * the source the egress draws for it, with address pools), and the DoH resolver (the egress's
+ * own, never one a client names).
  */
 import { getServers } from 'node:dns';
 import { isIP } from 'node:net';
@@ -14,7 +15,7 @@ import {
   type DohOptions,
   type OhttpGateway,
 } from '@splitrelay/ohttp-gateway';
-import type { TargetDialer } from '@splitrelay/target-dialer';
+import type { SourceAddresses, TargetDialer } from '@splitrelay/target-dialer';
 import type { EgressConfig } from './config.ts';
 
 export interface EgressOhttp {
@@ -43,6 +44,8 @@ export async function setUpOhttpGateway(
   config: DeepReadonly<EgressConfig>,
   dialer: TargetDialer,
   log: RoleLogger<'egress'>,
+  /** Where each target connection leaves from (drawn from the pools); absent, the dialer's. */
+  source?: () => SourceAddresses,
 ): Promise<EgressOhttp | undefined> {
   const ohttp = config.ohttp;
   if (!ohttp) return undefined;
@@ -59,6 +62,7 @@ export async function setUpOhttpGateway(
     keys: readKeyRing(ohttp.keyRing),
     agent: createOriginAgent({
       dialer,
+      ...(source ? { source } : {}),
       connectTimeoutMs: config.timeouts.connectMs,
       ...(ohttp.ca ? { ca: readPem(ohttp.ca) } : {}),
     }),

@@ -1,12 +1,13 @@
 /** splitrelay-egress --config egress.json */
 import { runApp } from '@splitrelay/service';
-import { egressConfigSchema } from './config.ts';
+import { egressConfigSchemaOnHost } from './config.ts';
+import { readHostFacts } from './host-routes.ts';
 import { startEgress } from './egress.ts';
 
 await runApp({
   name: 'splitrelay-egress',
   role: 'egress',
-  schema: egressConfigSchema,
+  schema: egressConfigSchemaOnHost(readHostFacts),
   async start(config, log) {
     const egress = await startEgress(config, log);
     return {

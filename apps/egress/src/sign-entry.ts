@@ -7,6 +7,10 @@
  *
  *   node apps/egress/src/sign-entry.ts --key operator.key --id egress-1 \
  *     --endpoint egress-1.cdn.example:443 --region eu --cert egress.crt --days 30 --out directory.json
+ *
+ * With address pools, `--serves-from egress.json` states where they geolocate to (the
+ * countries and subdivisions of its `addresses`), and `--geofeed URL` / `--manifest URL`
+ * name where the egress's geofeed and signed manifest are published.
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -23,11 +27,12 @@ import {
   writeDirectoryFile,
   ohttpKeyIds,
 } from '@splitrelay/directory';
-import { cliArgs } from '@splitrelay/config';
+import { cliArgs, loadConfigFile } from '@splitrelay/config';
 import { decodeKeys } from '@splitrelay/ohttp';
+import { egressConfigSchema } from './config.ts';
 
 const usage =
-  'usage: sign-entry --key operator.key --id ID --endpoint host:port --region R --cert egress.crt [--cert next.crt] [--ohttp-keys ohttp-keys.bin] --days N --out directory.json [--version N]';
+  'usage: sign-entry --key operator.key --id ID --endpoint host:port --region R --cert egress.crt [--cert next.crt] [--ohttp-keys ohttp-keys.bin] --days N --out directory.json [--version N] [--serves-from egress.json] [--geofeed URL] [--manifest URL]';
 
 const cli = cliArgs(usage, {
   key: { type: 'string' },
@@ -39,6 +44,9 @@ const cli = cliArgs(usage, {
   out: { type: 'string' },
   version: { type: 'string' },
   'ohttp-keys': { type: 'string' },
+  'serves-from': { type: 'string' },
+  geofeed: { type: 'string' },
+  manifest: { type: 'string' },
 });
 const { values } = cli;
 // Annotated, so TypeScript narrows after a call to it.
@@ -67,6 +75,21 @@ function ohttpKeysField(file: string): string {
 const ohttpKeys =
   values['ohttp-keys'] === undefined ? undefined : ohttpKeysField(values['ohttp-keys']);
 
+/** Where the pools of the egress's config geolocate to, as the entry's `serves` says it. */
+async function servesFrom(configPath: string): Promise<string[]> {
+  const config = await loadConfigFile(egressConfigSchema, configPath).catch((err: Error) =>
+    fail(err.message),
+  );
+  if (config.egressId !== id) fail(`${configPath} is the config of ${config.egressId}, not ${id}`);
+  if (!config.addresses) fail(`${configPath} has no address pools`);
+  const codes = config.addresses.regions.flatMap((r) => [
+    r.country,
+    ...(r.subdivision ? [r.subdivision] : []),
+  ]);
+  return [...new Set(codes)].sort();
+}
+const serves = values['serves-from'] ? await servesFrom(values['serves-from']) : undefined;
+
 const privateKey = createPrivateKey(readFileSync(key, 'utf8'));
 const kid = keyIdOf(createPublicKey(privateKey));
 const now = Math.floor(Date.now() / 1000);
@@ -81,6 +104,9 @@ const entry = {
   notAfter: now + validDays * 86_400,
   // Seconds since the epoch: a later signing always replaces an earlier one.
   version: values.version !== undefined ? Number(values.version) : now,
+  ...(serves ? { serves } : {}),
+  ...(values.geofeed ? { geofeed: values.geofeed } : {}),
+  ...(values.manifest ? { manifest: values.manifest } : {}),
   ...(ohttpKeys !== undefined ? { ohttpKeys } : {}),
 };
 

@@ -19,11 +19,23 @@ test('deploy/egress/egress.example.json is a valid egress config', () => {
   // The example must not open anything the built-in policy refuses.
   assert.deepEqual(config.policy.allowCidrs, []);
   assert.equal(config.log.flows, false);
+  // Address pools per region, drawn per session, with a signed manifest that states them.
+  assert.deepEqual(
+    config.addresses?.regions.map((r) => r.id),
+    ['nl', 'de', 'de-munich'],
+  );
+  assert.equal(config.localAddress, undefined);
+  assert.ok(config.manifest);
 });
 
 test('every file the example names is an absolute path', () => {
   // systemd starts the service in "/", so a relative path would quietly mean something else.
   const config = parseConfig(egressConfigSchema, example, 'egress.example.json');
-  const files = [config.tls.cert, config.tls.key, ...config.knownIngresses.map((k) => k.cert)];
+  const files = [
+    config.tls.cert,
+    config.tls.key,
+    ...config.knownIngresses.map((k) => k.cert),
+    ...(config.manifest ? [config.manifest.file, config.manifest.operatorPublicKey] : []),
+  ];
   for (const file of files) assert.ok(isAbsolute(file), file);
 });

@@ -130,3 +130,42 @@ test('inspect-directory shows each verdict and fails when an entry is refused', 
     await rm(dir, { recursive: true });
   }
 });
+
+test('with pools: serves from the config, and the geofeed and manifest URLs', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sign-'));
+  try {
+    const op = generateOperatorKey();
+    await writeFile(join(dir, 'op.key'), op.privateKeyPem);
+    const a = await selfSigned({ commonName: 'a', usage: 'server' });
+    await writeFile(join(dir, 'a.crt'), a.certPem);
+    const example = fileURLToPath(
+      new URL('../../../deploy/egress/egress.example.json', import.meta.url),
+    );
+    const out = join(dir, 'directory.json');
+    const args = (id: string) => [
+      cli,
+      ...['--key', join(dir, 'op.key'), '--id', id, '--endpoint', '127.0.3.1:8443'],
+      ...['--region', 'eu', '--cert', join(dir, 'a.crt'), '--days', '7', '--out', out],
+      ...['--serves-from', example],
+      ...['--geofeed', 'https://egress-1.cdn.example/geofeed.csv'],
+      ...['--manifest', 'https://egress-1.cdn.example/.well-known/splitrelay/manifest'],
+    ];
+    await exec(process.execPath, args('egress-1'));
+    const file = JSON.parse(await readFile(out, 'utf8'));
+    const entry = verifyDirectory(
+      file,
+      { [op.kid]: op.publicKeyPem },
+      Math.floor(Date.now() / 1000),
+    ).entries.get('egress-1');
+    assert.deepEqual(entry?.serves, ['DE', 'DE-BY', 'NL']);
+    assert.equal(entry?.geofeed, 'https://egress-1.cdn.example/geofeed.csv');
+    assert.equal(entry?.manifest, 'https://egress-1.cdn.example/.well-known/splitrelay/manifest');
+    // The config of another egress is refused: its pools are not this one's.
+    await assert.rejects(
+      exec(process.execPath, args('egress-2')),
+      /config of egress-1, not egress-2/,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

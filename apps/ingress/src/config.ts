@@ -8,6 +8,8 @@ import {
   healthEndpoint,
   listenAddress,
   logLevel,
+  manifestFields,
+  relayId,
 } from '@splitrelay/config';
 
 export const ingressConfigSchema = z
@@ -56,10 +58,7 @@ export const ingressConfigSchema = z
     controlPlane: z
       .strictObject({
         ...controlPlaneFields,
-        ingressId: z
-          .string()
-          .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/)
-          .describe('This ingress in heartbeats (a DNS label).'),
+        ingressId: relayId.describe('This ingress in heartbeats (a DNS label).'),
         trunkCertAnnouncement: filePath
           .optional()
           .describe(
@@ -262,10 +261,34 @@ export const ingressConfigSchema = z
       .max(64)
       .default('splitrelay-ingress')
       .describe('Name in Proxy-Status members.'),
+    manifest: z
+      .strictObject({
+        ...manifestFields,
+        ingressId: z
+          .string()
+          .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/)
+          .optional()
+          .describe('This ingress in its manifest (a DNS label); default controlPlane.ingressId.'),
+      })
+      .optional()
+      .describe(
+        'Signed operator manifest of the privacy-relevant settings, served at /.well-known/splitrelay/manifest on the client listener (docs/egress-addresses.md).',
+      ),
   })
   .refine((c) => c.directory.file !== undefined || c.controlPlane !== undefined, {
     message: 'needs directory.file, controlPlane, or both: a source of egresses',
     path: ['directory'],
-  });
+  })
+  .refine((c) => !c.manifest || (c.manifest.ingressId ?? c.controlPlane?.ingressId), {
+    message: 'names no ingress: set manifest.ingressId (or controlPlane.ingressId)',
+    path: ['manifest', 'ingressId'],
+  })
+  .refine(
+    (c) =>
+      c.manifest?.ingressId === undefined ||
+      c.controlPlane === undefined ||
+      c.manifest.ingressId === c.controlPlane.ingressId,
+    { message: 'must equal controlPlane.ingressId', path: ['manifest', 'ingressId'] },
+  );
 
 export type IngressConfig = z.output<typeof ingressConfigSchema>;

@@ -12,6 +12,7 @@ import {
   type ControlPlaneClient,
 } from '@splitrelay/control-plane';
 import type { DeepReadonly } from '@splitrelay/config';
+import type { SignedEnvelope } from '@splitrelay/directory';
 import type { RoleLogger } from '@splitrelay/log';
 import type { IngressConfig } from './config.ts';
 import type { EgressView } from '@splitrelay/control-plane';
@@ -26,6 +27,7 @@ export async function joinControlPlane(
   config: NonNullable<DeepReadonly<IngressConfig>['controlPlane']>,
   view: EgressView,
   log: RoleLogger<'ingress'>,
+  manifest: () => SignedEnvelope | undefined,
   sample: () => { sessions: number; capacity: number },
 ): Promise<IngressControlPlane> {
   const client: ControlPlaneClient = await connectControlPlane({
@@ -92,11 +94,27 @@ export async function joinControlPlane(
     announcer.start();
   }
 
+  // The signed manifest, for the auditor (and the egress operator) to read: the same bytes
+  // the client listener serves.
+  const manifestAnnouncer =
+    manifest() === undefined
+      ? undefined
+      : new Announcer(client, {
+          family: 'ingress-manifest',
+          id: config.ingressId,
+          intervalMs: config.heartbeatMs * 5,
+          message: () => manifest() as SignedEnvelope,
+          onError: (err) =>
+            log.warn('manifest announcement failed', { reason: (err as Error).message }),
+        });
+  manifestAnnouncer?.start();
+
   return {
     client,
     async close() {
       heartbeat.stop();
       announcer?.stop();
+      manifestAnnouncer?.stop();
       await client.close();
     },
   };

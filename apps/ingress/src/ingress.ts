@@ -10,6 +10,7 @@ import { splitHostPort, readPem, type DeepReadonly } from '@splitrelay/config';
 import {
   DIRECTORY_PATH,
   EGRESS_HEALTH_PATH,
+  MANIFEST_PATH,
   parseEndpoint,
   readSignedEntries,
   readTrustedKeys,
@@ -25,6 +26,12 @@ import { joinControlPlane, type IngressControlPlane } from './control-plane.ts';
 import { EgressView } from '@splitrelay/control-plane';
 import { setUpAdmission } from './admission-setup.ts';
 import { setUpOhttpRelay } from './ohttp-relay-setup.ts';
+import { ingressClaims } from './manifest.ts';
+import { loadSignedManifest, operatorKid } from '@splitrelay/operator-manifest';
+import type { SignedEnvelope } from '@splitrelay/directory';
+
+const SIGN_MANIFEST =
+  'node apps/ingress/src/sign-manifest.ts --config <this config> --key <operator.key> --days N';
 
 export interface RunningIngress {
   readonly address: AddressInfo;
@@ -37,6 +44,16 @@ export async function startIngress(
   config: DeepReadonly<IngressConfig>,
   log: RoleLogger<'ingress'>,
 ): Promise<RunningIngress> {
+  /** The signed manifest, checked against what this ingress runs with (or it does not start). */
+  const loadManifest = (): SignedEnvelope | undefined => {
+    if (!config.manifest) return undefined;
+    const { file, operatorPublicKey } = config.manifest;
+    const claims = ingressClaims(config, operatorKid(operatorPublicKey));
+    const now = Math.floor(Date.now() / 1000);
+    return loadSignedManifest(file, operatorPublicKey, claims, now, SIGN_MANIFEST).signed;
+  };
+  let manifest = loadManifest();
+  const manifestRoute = () => ({ type: 'application/json', body: `${JSON.stringify(manifest)}\n` });
   const view = new EgressView(readTrustedKeys(config.directory.operatorKeys));
   const directoryFile = config.directory.file;
   const reloadDirectory = (): void => {
@@ -71,10 +88,16 @@ export async function startIngress(
   let openSessions = 0;
   let controlPlane: IngressControlPlane | undefined;
   if (config.controlPlane) {
-    controlPlane = await joinControlPlane(config.controlPlane, view, log, () => ({
-      sessions: openSessions,
-      capacity: config.trunk.maxStreamsPerConnection * config.trunk.maxConnectionsPerEgress,
-    }));
+    controlPlane = await joinControlPlane(
+      config.controlPlane,
+      view,
+      log,
+      () => manifest,
+      () => ({
+        sessions: openSessions,
+        capacity: config.trunk.maxStreamsPerConnection * config.trunk.maxConnectionsPerEgress,
+      }),
+    );
   }
   const { rate, redeemer, tokenKeys, spentTokens } = await setUpAdmission(
     config.admission,
@@ -110,6 +133,8 @@ export async function startIngress(
         type: 'application/json',
         body: JSON.stringify({ controlPlane: view.state, egresses: view.healthSnapshot() }),
       }),
+      // Public, like the directory: clients and auditors read what this ingress promises.
+      ...(manifest ? { [MANIFEST_PATH]: manifestRoute } : {}),
     },
     ...(ohttp ? { onRequest: (request, reply) => ohttp.handle(request, reply) } : {}),
     async openTunnel({ egressId, clientAddr, proxyAuthorization }, signal) {
@@ -183,6 +208,7 @@ export async function startIngress(
               }
             : {}),
         }),
+        manifest ? { [MANIFEST_PATH]: manifestRoute } : {},
       )
     : undefined;
 
@@ -196,6 +222,12 @@ export async function startIngress(
       pool.setIdentity(identity);
       log.info('trunk identity reloaded');
       reloadDirectory();
+      try {
+        // A re-signed manifest goes out without a restart; a bad one is refused, the last kept.
+        manifest = loadManifest();
+      } catch (err) {
+        log.error('manifest reload failed', { reason: (err as Error).message });
+      }
     },
     async close() {
       clearInterval(reloadTimer);

@@ -2,20 +2,17 @@
 import { z } from 'zod';
 import {
   controlPlaneFields,
+  dnsName,
   durationMs,
   filePath,
   healthEndpoint,
   listenAddress,
   logLevel,
+  relayId,
 } from '@splitrelay/config';
 
 /** RFC 9578 type 0x0002 TokenRequest: token_type(2) || truncated_token_key_id(1) || blinded_msg(256). */
 export const TOKEN_REQUEST_BYTES = 2 + 1 + 256;
-/** A DNS label, like relay ids. */
-const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-/** A lower-case DNS name: what clients put in a challenge's issuer_name. */
-const DNS_NAME =
-  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 /** Year 2286: a later time in seconds is a unit mistake (milliseconds). */
 const unixSeconds = z.int().min(0).max(10_000_000_000);
 
@@ -39,10 +36,9 @@ export const issuerConfigSchema = z.strictObject({
       key: filePath.describe('Its private key (PEM).'),
     })
     .describe('TLS identity of the issuer.'),
-  issuerName: z
-    .string()
-    .regex(DNS_NAME, 'must be a lower-case DNS name')
-    .describe('The issuer name clients put in their token challenges.'),
+  issuerName: dnsName.describe(
+    'The issuer name clients put in their token challenges (a lower-case DNS name).',
+  ),
   keys: z
     .array(
       z
@@ -97,10 +93,7 @@ export const issuerConfigSchema = z.strictObject({
   controlPlane: z
     .strictObject({
       ...natsFields,
-      issuerId: z
-        .string()
-        .regex(DNS_LABEL, 'must be a DNS label: 1-63 of [a-z0-9-], no hyphen at either end')
-        .describe('This issuer in the key announcements (a DNS label).'),
+      issuerId: relayId.describe('This issuer in the key announcements (a DNS label).'),
       announceMs: durationMs
         .default(30_000)
         .describe('How often the current keys are announced (also at once on SIGHUP).'),

@@ -6,13 +6,11 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
-import { freePort } from '@splitrelay/local-deployment';
+import { freePort, spawnProcess, type RunningProcess } from '@splitrelay/local-deployment';
 import { ADDR } from '../kit/addresses.ts';
-import { startPlain, type PlainProcess } from '../kit/plain-process.ts';
-import { socksConnect } from '../measure/socks-client.ts';
 import type { SshCipher, SshdPair } from './sshd.ts';
 import type { Contender, ContenderId } from './types.ts';
+import { viaSocks } from './via-socks.ts';
 import { waitForPort } from './wait-port.ts';
 
 function sshConfig(pair: SshdPair, cipher: SshCipher): string {
@@ -57,22 +55,19 @@ export function sshArgs(pair: SshdPair, configFile: string, socksPort: number): 
 async function startSsh(
   pair: SshdPair,
   configFile: string,
-): Promise<{ proc: PlainProcess; socksPort: number }> {
+): Promise<{ proc: RunningProcess; socksPort: number }> {
   const socksPort = await freePort(ADDR.socks);
-  const proc = startPlain('ssh', sshArgs(pair, configFile, socksPort));
+  const proc = spawnProcess('ssh', 'ssh', sshArgs(pair, configFile, socksPort), { keepLines: 200 });
   try {
     await waitForPort(ADDR.socks, socksPort, 20_000, 1);
   } catch (err) {
     await proc.stop();
-    throw new Error(`${(err as Error).message}\nssh said: ${proc.output()}`, { cause: err });
+    throw new Error(`${(err as Error).message}\nssh said: ${proc.lines.join('\n')}`, {
+      cause: err,
+    });
   }
   return { proc, socksPort };
 }
-
-const viaSocks =
-  (socksPort: number) =>
-  (port: number): Promise<Duplex> =>
-    socksConnect({ host: ADDR.socks, port: socksPort }, { host: ADDR.target, port });
 
 export async function opensshContender(
   pair: SshdPair,

@@ -57,7 +57,7 @@ export function splitRelaySdkContender(relays: Relays): Contender {
     },
     roles: () => ({ client: [], ingress: [relays.ingress.pid], egress: [relays.egress.pid] }),
     async collectGarbage() {
-      for (const pid of [relays.ingress.pid, relays.egress.pid]) process.kill(pid, 'SIGUSR2');
+      for (const app of [relays.ingress, relays.egress]) app.collectGarbage();
       await sleep(500);
     },
     stop: async () => client.close(),

@@ -2,29 +2,21 @@
  * SplitRelay two hops as an application sees it: the client app's local SOCKS5 proxy, one
  * inner session through ingress and egress carrying every flow.
  */
-import type { Duplex } from 'node:stream';
-import { freePort } from '@splitrelay/local-deployment';
+import { freePort, spawnProcess, type RunningApp } from '@splitrelay/local-deployment';
 import { ADDR } from '../kit/addresses.ts';
 import { startApp, type NodeArgsFor, type Relays } from '../kit/relays.ts';
-import { startPlain } from '../kit/plain-process.ts';
 import { CLIENT_BUNDLE } from '@splitrelay/client-app/bundle';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { socksConnect } from '../measure/socks-client.ts';
 import { socksUdp } from '../measure/udp-paths.ts';
-import type { Child } from '../kit/child.ts';
 import type { Contender } from './types.ts';
+import { viaSocks } from './via-socks.ts';
 import { waitForPort } from './wait-port.ts';
-
-const viaSocks =
-  (socksPort: number) =>
-  (port: number): Promise<Duplex> =>
-    socksConnect({ host: ADDR.socks, port: socksPort }, { host: ADDR.target, port });
 
 export async function splitRelayContender(
   relays: Relays,
   fdLimit: number,
   nodeArgs?: NodeArgsFor,
-): Promise<Contender & { readonly client: Child }> {
+): Promise<Contender & { readonly client: RunningApp }> {
   const socksPort = await freePort(ADDR.socks);
   const client = await startApp(
     'client',
@@ -45,9 +37,17 @@ export async function splitRelayContender(
         `client-cold-${++cold % 4}`,
         relays.clientConfig(port),
       );
-      const proc = startPlain(process.execPath, [CLIENT_BUNDLE, '--config', file]);
-      await waitForPort(ADDR.socks, port, 20_000, 1).catch((err: Error) => {
-        throw new Error(`${err.message}\n${proc.output()}`, { cause: err });
+      const proc = spawnProcess(
+        'client-cold',
+        process.execPath,
+        [CLIENT_BUNDLE, '--config', file],
+        {
+          keepLines: 200,
+        },
+      );
+      await waitForPort(ADDR.socks, port, 20_000, 1).catch(async (err: Error) => {
+        await proc.stop();
+        throw new Error(`${err.message}\n${proc.lines.join('\n')}`, { cause: err });
       });
       return { openStream: viaSocks(port), close: () => proc.stop() };
     },
@@ -57,8 +57,7 @@ export async function splitRelayContender(
       egress: [relays.egress.pid],
     }),
     async collectGarbage() {
-      for (const pid of [client.pid, relays.ingress.pid, relays.egress.pid])
-        process.kill(pid, 'SIGUSR2');
+      for (const app of [client, relays.ingress, relays.egress]) app.collectGarbage();
       await sleep(500);
     },
     stop: () => client.stop(),

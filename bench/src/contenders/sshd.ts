@@ -8,10 +8,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort } from '@splitrelay/local-deployment';
+import {
+  freePort,
+  processTree,
+  startProcess,
+  type StartedProcess,
+} from '@splitrelay/local-deployment';
 import { ADDR } from '../kit/addresses.ts';
-import { startChild, type Child } from '../kit/child.ts';
-import { processTree } from '../kit/proc.ts';
 
 function killQuietly(pid: number): void {
   try {
@@ -29,7 +32,7 @@ export type SshCipher = (typeof SSH_CIPHERS)[number];
 export interface SshHost {
   readonly address: string;
   readonly port: number;
-  readonly sshd: Child;
+  readonly sshd: StartedProcess;
 }
 
 export interface SshdPair {
@@ -105,8 +108,10 @@ async function startSshd(
   keygen(join(dir, `${name}_host_ed25519`));
   const config = join(dir, `sshd_${name}.conf`);
   await writeFile(config, sshdConfig(dir, name, address, port));
-  const sshd = await startChild(`sshd-${name}`, SSHD, ['-D', '-e', '-f', config], {
+  const sshd = await startProcess(`sshd-${name}`, SSHD, ['-D', '-e', '-f', config], {
     fdLimit,
+    keepLines: 200,
+    timeoutMs: 20_000,
     isReady: (line) => (line.includes('Server listening on') ? { line } : undefined),
   });
   return { address, port, sshd };

@@ -1,6 +1,6 @@
 /** Polls a TCP port until it accepts a connection (bounded by a deadline). */
 import net from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '@splitrelay/test-kit/eventually';
 
 function tryConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -19,10 +19,8 @@ export async function waitForPort(
   deadlineMs = 20_000,
   everyMs = 2,
 ): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  while (Date.now() < until) {
-    if (await tryConnect(host, port)) return;
-    await sleep(everyMs);
-  }
-  throw new Error(`${host}:${port} did not accept connections within ${deadlineMs} ms`);
+  await eventually(`${host}:${port} to accept connections`, () => tryConnect(host, port), {
+    timeoutMs: deadlineMs,
+    intervalMs: everyMs,
+  });
 }

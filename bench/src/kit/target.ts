@@ -1,11 +1,10 @@
 /** Starts the bench target process (target/main.ts) with the deployment's target certificate. */
 import { fileURLToPath } from 'node:url';
-import type { Deployment } from '@splitrelay/local-deployment';
+import { startProcess, type Deployment, type StartedProcess } from '@splitrelay/local-deployment';
 import { ADDR } from './addresses.ts';
-import { startChild, type Child } from './child.ts';
 
 export interface Target {
-  readonly child: Child;
+  readonly process: StartedProcess;
   readonly tlsPort: number;
   readonly holdPort: number;
   readonly udpPort: number;
@@ -14,16 +13,16 @@ export interface Target {
 const MAIN = fileURLToPath(new URL('../target/main.ts', import.meta.url));
 
 export async function startTarget(deployment: Deployment, fdLimit: number): Promise<Target> {
-  const child = await startChild(
+  const target = await startProcess(
     'target',
     process.execPath,
     [MAIN, '--host', ADDR.target, '--cert', deployment.target.cert, '--key', deployment.target.key],
-    { fdLimit },
+    { fdLimit, keepLines: 200, timeoutMs: 20_000 },
   );
   return {
-    child,
-    tlsPort: Number(child.ready.tls),
-    holdPort: Number(child.ready.hold),
-    udpPort: Number(child.ready.udp),
+    process: target,
+    tlsPort: Number(target.ready.tls),
+    holdPort: Number(target.ready.hold),
+    udpPort: Number(target.ready.udp),
   };
 }

@@ -1,5 +1,5 @@
 /** CPU seconds spent by each role's processes between two snapshots. */
-import { treeCpuSeconds } from '../kit/proc.ts';
+import { treeCpuSeconds } from '@splitrelay/local-deployment';
 import type { RolePids } from '../contenders/types.ts';
 
 export interface RoleCpu {

@@ -6,7 +6,7 @@
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Contender } from '../contenders/types.ts';
-import { treePssKiB, treeRssKiB } from '../kit/proc.ts';
+import { treePssKiB, treeRssKiB } from '@splitrelay/local-deployment';
 import { withTimeout, type TargetInfo } from './tls-flow.ts';
 
 export interface MemoryPoint {

@@ -19,7 +19,6 @@ import type { TargetInfo } from './tls-flow.ts';
 
 export interface MemoryPhaseContext {
   readonly deployment: Deployment;
-  readonly egressPort: number;
   readonly target: TargetInfo;
   readonly options: BenchOptions;
   readonly sshd: SshdPair | undefined;
@@ -36,7 +35,7 @@ interface Fresh {
 }
 
 async function freshSplitRelay(ctx: MemoryPhaseContext): Promise<Fresh> {
-  const relays = await startRelays(ctx.deployment, ctx.egressPort, ctx.fdLimit);
+  const relays = await startRelays(ctx.deployment, ctx.fdLimit);
   const contender = await splitRelayContender(relays, ctx.fdLimit);
   const stop = async (): Promise<void> => {
     await contender.stop();

@@ -8,10 +8,13 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  processTree,
+  spawnProcess,
+  startProcess,
+  type RunningProcess,
+} from '@splitrelay/local-deployment';
 import { ADDR, EGRESS_ID, INGRESS_NAME, ISSUER_NAME } from '../kit/addresses.ts';
-import { startChild } from '../kit/child.ts';
-import { startPlain, type PlainProcess } from '../kit/plain-process.ts';
-import { processTree } from '../kit/proc.ts';
 import type { Relays } from '../kit/relays.ts';
 import type { Contender } from '../contenders/types.ts';
 import type { SshdPair } from '../contenders/sshd.ts';
@@ -47,18 +50,16 @@ export async function splitRelaySessionMemory(
   };
   const specFile = join(relays.deployment.dir, 'holder.json');
   await writeFile(specFile, JSON.stringify(spec));
-  const holder = await startChild(
+  const holder = await startProcess(
     'session-holder',
     process.execPath,
     ['--max-old-space-size=12288', HOLDER, specFile],
-    { fdLimit },
+    { fdLimit, stdin: true, keepLines: 200, timeoutMs: 20_000 },
   );
   const pending: ((r: Record<string, unknown>) => void)[] = [];
-  holder.process.stdout?.on('data', (d: Buffer) => {
-    for (const line of d.toString().split('\n')) {
-      if (line.startsWith('{"event":"held"'))
-        pending.shift()?.(JSON.parse(line) as Record<string, unknown>);
-    }
+  holder.onLine((line) => {
+    if (line.startsWith('{"event":"held"'))
+      pending.shift()?.(JSON.parse(line) as Record<string, unknown>);
   });
   const roles = { ...contender.roles(), client: [holder.pid] };
   try {
@@ -121,11 +122,11 @@ export async function sshSessionMemory(
       }
     }).length;
   const exitBefore = exitSessions();
-  const procs: PlainProcess[] = [];
+  const procs: RunningProcess[] = [];
   try {
     for (let i = 0; i < count; i++) {
       procs.push(
-        startPlain('ssh', [
+        spawnProcess('ssh-session', 'ssh', [
           '-F',
           sshConfigFile,
           '-N',

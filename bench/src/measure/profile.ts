@@ -4,10 +4,9 @@
  */
 import { mkdir, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Deployment } from '@splitrelay/local-deployment';
+import type { AppName, Deployment } from '@splitrelay/local-deployment';
 import { splitRelayContender } from '../contenders/splitrelay.ts';
-import { startRelays, type AppName } from '../kit/relays.ts';
-import { treeUserSystem } from '../kit/proc.ts';
+import { startRelays } from '../kit/relays.ts';
 import { summarizeProfile, type ProfileSummary } from '../report/cpu-profile.ts';
 import { bulk } from './bulk.ts';
 import { sequentialFlows } from './first-byte.ts';
@@ -29,7 +28,6 @@ export interface ProfileRun {
 
 export async function profileBulk(
   deployment: Deployment,
-  egressPort: number,
   target: TargetInfo,
   size: number,
   fdLimit: number,
@@ -39,23 +37,19 @@ export async function profileBulk(
   for (const name of ['client', 'ingress', 'egress'] as const)
     await mkdir(dirOf(name), { recursive: true });
   const nodeArgs = (name: AppName): string[] => ['--cpu-prof', `--cpu-prof-dir=${dirOf(name)}`];
-  const relays = await startRelays(deployment, egressPort, fdLimit, nodeArgs);
+  const relays = await startRelays(deployment, fdLimit, nodeArgs);
   const contender = await splitRelayContender(relays, fdLimit, nodeArgs);
-  const pids = {
-    client: contender.client.pid,
-    ingress: relays.ingress.pid,
-    egress: relays.egress.pid,
-  };
+  const apps = { client: contender.client, ingress: relays.ingress, egress: relays.egress };
   let down: number;
   let up: number;
   const before: Record<string, { user: number; system: number }> = {};
   const after: Record<string, { user: number; system: number }> = {};
   try {
     await sequentialFlows(contender, target, 5);
-    for (const [role, pid] of Object.entries(pids)) before[role] = treeUserSystem([pid]);
+    for (const [role, app] of Object.entries(apps)) before[role] = app.cpu();
     down = (await bulk(contender, target, 'download', size)).megabytesPerSecond;
     up = (await bulk(contender, target, 'upload', size)).megabytesPerSecond;
-    for (const [role, pid] of Object.entries(pids)) after[role] = treeUserSystem([pid]);
+    for (const [role, app] of Object.entries(apps)) after[role] = app.cpu();
   } finally {
     // SIGTERM lets each app exit normally, which is when --cpu-prof writes its file.
     await contender.stop();

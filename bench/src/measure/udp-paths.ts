@@ -6,8 +6,7 @@
 import dgram from 'node:dgram';
 import type net from 'node:net';
 import { decodeUdpHeader, encodeUdpHeader } from '@splitrelay/socks5';
-import type { SocksProxy } from './socks-client.ts';
-import { socksRequest } from './socks-client.ts';
+import { socksRequest, type SocksProxy } from '@splitrelay/test-kit/socks-client';
 
 export interface UdpPath {
   send(payload: Buffer): void;
@@ -79,7 +78,11 @@ export async function socksUdp(
       port: socket.address().port,
     });
     control = r.socket;
-    relay = { host: r.reply.host === '0.0.0.0' ? proxy.host : r.reply.host, port: r.reply.port };
+    if (r.reply !== 0) {
+      control.destroy();
+      throw new Error(`SOCKS reply ${r.reply} to UDP ASSOCIATE`);
+    }
+    relay = { host: r.bound.host === '0.0.0.0' ? proxy.host : r.bound.host, port: r.bound.port };
   } catch (err) {
     await closeSocket(socket);
     throw err;

@@ -1,8 +1,10 @@
 /** Real TLS peers on loopback for the devcerts tests, and the leaked-handle check. */
-import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
 import tls from 'node:tls';
+// The test kit builds on this package (through local-deployment): a dependency back would be
+// a cycle.
+import { activeResources, assertNoLeakedHandles as noLeaks } from '../../test-kit/src/handles.ts';
 
 export interface Server {
   readonly port: number;
@@ -71,12 +73,7 @@ export async function tlsRequest(options: tls.ConnectionOptions): Promise<Client
 }
 
 // Taken when the test file loads: the runner's own stdio pipes are there from the start.
-const baseline = process.getActiveResourcesInfo().sort();
+const baseline = activeResources();
 
 /** Fails if a test left a socket, server, timer or child process behind. */
-export async function assertNoLeakedHandles(): Promise<void> {
-  // A server's close callback runs before libuv frees its handle; a few loop turns let
-  // handles that were closed finish closing, while a leaked one stays.
-  for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(process.getActiveResourcesInfo().sort(), baseline);
-}
+export const assertNoLeakedHandles = (): Promise<void> => noLeaks({ baseline });

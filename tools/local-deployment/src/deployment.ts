@@ -1,7 +1,8 @@
 /**
  * A complete SplitRelay deployment on loopback, as files: PKI, the egress operator's key, a
- * signed directory, and one config per role. The demo and the end-to-end tests both build
- * their world with this, so they run the real apps with real configs.
+ * signed directory, the issuer's key and subscriber, and one config per role (configs.ts). The
+ * demo, the end-to-end tests and the bench all build their world with this, so they run the
+ * real apps with real configs.
  */
 import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -18,6 +19,7 @@ import {
   type SignedEntry,
 } from '@splitrelay/directory';
 import { base64url, generateIssuerKeyPem, loadIssuerKey } from '@splitrelay/privacy-pass';
+import { roleConfigs, type RoleConfigs } from './configs.ts';
 import {
   EMPTY_RING,
   addKey,
@@ -32,19 +34,34 @@ export interface EgressSpec {
   readonly host: string;
   readonly port: number;
   readonly region: string;
+  /** Where its address pools geolocate to, and its published documents (entry fields). */
+  readonly serves?: readonly string[];
+  readonly geofeed?: string;
+  readonly manifest?: string;
 }
 
 export interface DeploymentSpec {
   readonly dir: string;
   readonly ingressHost: string;
+  /** The ingress's client-facing port in its config; 0 (the OS picks) by default. */
+  readonly ingressPort?: number;
   /** Name on the ingress certificate (clients check it). */
   readonly ingressName: string;
+  /** The ingress's name towards the egresses and on the control plane; `ingress-1` by default. */
+  readonly ingressId?: string;
   readonly egresses: readonly EgressSpec[];
   /** Hosts that get a certificate from the local CA, for HTTPS targets. */
   readonly targetHosts: readonly string[];
   readonly targetName: string;
-  /** A Privacy Pass issuer: its TLS name and address, a token key and one subscriber. */
-  readonly issuer?: { readonly host: string; readonly name: string };
+  /** What the egresses may reach (their allowlist); the target hosts alone by default. */
+  readonly targetCidrs?: readonly string[];
+  /** The clients' source address (each role has its own loopback address). */
+  readonly clientHost?: string;
+  /**
+   * A Privacy Pass issuer: its TLS name and address (port 0, the OS picks, by default), a token
+   * key and one subscriber.
+   */
+  readonly issuer?: { readonly host: string; readonly name: string; readonly port?: number };
   /**
    * An Oblivious HTTP gateway at every egress: a key ring per egress (one key per KEM, in
    * this order; x25519 alone by default), its published keys in the signed entry.
@@ -70,30 +87,22 @@ export interface IssuerMaterial {
   readonly keyWindow: { readonly notBefore: number; readonly notAfter: number };
 }
 
-/** What an issuer app's config takes from the deployment: TLS, name, key and attester. */
-export function issuerBaseConfig(issuer: IssuerMaterial): Record<string, unknown> {
-  return {
-    tls: { cert: issuer.cert, key: issuer.key },
-    issuerName: issuer.name,
-    keys: [{ privateKey: issuer.privateKey, ...issuer.keyWindow }],
-    attester: { type: 'file', file: issuer.subscribersFile },
-  };
-}
-
-/** The same key as an ingress's `admission.privacyPass.keys` entry. */
-export function ingressTokenKey(issuer: IssuerMaterial): Record<string, unknown> {
-  return { tokenKey: issuer.tokenKey, ...issuer.keyWindow };
-}
-
 export interface Deployment {
   readonly dir: string;
   readonly caCert: string;
   readonly ingress: { cert: string; key: string; trunkCert: string; trunkKey: string };
   readonly egress: Readonly<Record<string, { cert: string; key: string }>>;
   readonly target: { cert: string; key: string };
+  /** The egress operator's Ed25519 key pair (PEM files): directory entries, egress manifests. */
+  readonly operatorKey: string;
   readonly operatorPublicKey: string;
+  /** The ingress operator's (another organisation's) key pair: ingress manifests. */
+  readonly ingressOperatorKey: string;
+  readonly ingressOperatorPublicKey: string;
   readonly directoryFile: string;
   readonly issuer?: IssuerMaterial;
+  /** Each role's config with the deployment's addresses, certificates and keys filled in. */
+  readonly configs: RoleConfigs;
   /** Each egress's OHTTP key ring file (with `ohttp`). */
   readonly ohttpKeyRings: Readonly<Record<string, string>>;
   /** The entries as first signed (tests re-sign them with changes). */
@@ -108,6 +117,9 @@ export interface SignedEntryInput {
   readonly id: string;
   readonly endpoint: string;
   readonly region: string;
+  readonly serves?: readonly string[];
+  readonly geofeed?: string;
+  readonly manifest?: string;
   readonly tlsPins: readonly string[];
   readonly notBefore: number;
   readonly notAfter: number;
@@ -167,6 +179,13 @@ export async function prepareDeployment(spec: DeploymentSpec): Promise<Deploymen
     await writeFile(operatorKeyFile, key.privateKeyPem, { mode: 0o600 });
     await writeFile(operatorPublicKey, key.publicKeyPem);
   }
+  const ingressOperatorKey = join(spec.dir, 'ingress-operator.key');
+  const ingressOperatorPublicKey = join(spec.dir, 'ingress-operator.pub');
+  if (!existsSync(ingressOperatorKey) || !existsSync(ingressOperatorPublicKey)) {
+    const key = generateOperatorKey();
+    await writeFile(ingressOperatorKey, key.privateKeyPem, { mode: 0o600 });
+    await writeFile(ingressOperatorPublicKey, key.publicKeyPem);
+  }
   const operator = {
     privateKey: createPrivateKey(await readFile(operatorKeyFile, 'utf8')),
     kid: keyIdOf(await readFile(operatorPublicKey, 'utf8')),
@@ -178,7 +197,13 @@ export async function prepareDeployment(spec: DeploymentSpec): Promise<Deploymen
   ): Promise<string> => {
     const signed: SignedEntry[] = entries.map((e) =>
       signEntry(
-        { v: 1, operator: operator.kid, ...e, tlsPins: [...e.tlsPins] },
+        {
+          v: 1,
+          operator: operator.kid,
+          ...e,
+          tlsPins: [...e.tlsPins],
+          ...(e.serves ? { serves: [...e.serves] } : {}),
+        },
         operator.privateKey,
         operator.kid,
       ),
@@ -210,6 +235,9 @@ export async function prepareDeployment(spec: DeploymentSpec): Promise<Deploymen
       id: e.id,
       endpoint: `${e.host}:${e.port}`,
       region: e.region,
+      ...(e.serves ? { serves: e.serves } : {}),
+      ...(e.geofeed ? { geofeed: e.geofeed } : {}),
+      ...(e.manifest ? { manifest: e.manifest } : {}),
       tlsPins: [spkiPin(await readFile(paths.cert, 'utf8'))],
       notBefore: now - 60,
       notAfter: now + 7 * 86_400,
@@ -224,17 +252,58 @@ export async function prepareDeployment(spec: DeploymentSpec): Promise<Deploymen
     ? await prepareIssuer(spec.dir, spec.issuer.name, pathOf('issuer'))
     : undefined;
 
+  const ingress = { ...ingressPaths, trunkCert: trunkPaths.cert, trunkKey: trunkPaths.key };
+  const configs = roleConfigs({
+    ingress: {
+      ...ingress,
+      host: spec.ingressHost,
+      port: spec.ingressPort ?? 0,
+      name: spec.ingressName,
+      id: spec.ingressId ?? 'ingress-1',
+    },
+    egresses: Object.fromEntries(
+      spec.egresses.map((e) => [
+        e.id,
+        {
+          host: e.host,
+          port: e.port,
+          ...pathOf(`egress-${e.id}`),
+          ...(ohttpKeyRings[e.id] ? { ohttpKeyRing: ohttpKeyRings[e.id] } : {}),
+        },
+      ]),
+    ),
+    target: {
+      name: spec.targetName,
+      hosts: spec.targetHosts,
+      cidrs:
+        spec.targetCidrs ?? spec.targetHosts.map((h) => (h.includes(':') ? `${h}/128` : `${h}/32`)),
+    },
+    clientHost: spec.clientHost,
+    ohttp: spec.ohttp !== undefined,
+    caCert: pki.ca.cert,
+    operatorPublicKey,
+    directoryFile: directory,
+    issuer:
+      issuer && spec.issuer
+        ? { ...issuer, host: spec.issuer.host, port: spec.issuer.port ?? 0 }
+        : undefined,
+  });
+
   return {
     dir: spec.dir,
     ...(issuer ? { issuer } : {}),
     caCert: pki.ca.cert,
-    ingress: { ...ingressPaths, trunkCert: trunkPaths.cert, trunkKey: trunkPaths.key },
+    ingress,
     egress,
     target: pathOf('target'),
+    operatorKey: operatorKeyFile,
     operatorPublicKey,
+    ingressOperatorKey,
+    ingressOperatorPublicKey,
     directoryFile: directory,
     ohttpKeyRings,
     entries,
+    configs,
     async writeConfig(name, config) {
       const file = join(spec.dir, `${name}.json`);
       await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);

@@ -17,6 +17,15 @@ export const TEST_CREDENTIALS: Readonly<Record<NatsRole, NatsCredentials>> = Obj
   issuer: Object.freeze({ user: 'issuer', pass: 'test-issuer-password' }),
 });
 
+/** A relay's login in its config's `controlPlane` block (`servers`, `user`, `password`), as `role`. */
+export function controlPlaneLogin(
+  role: NatsRole,
+  servers: readonly string[],
+): { servers: string[]; user: string; password: string } {
+  const { user, pass } = TEST_CREDENTIALS[role];
+  return { servers: [...servers], user, password: pass };
+}
+
 /** What a node presents to join the cluster (cluster-node.conf). */
 export const TEST_ROUTE_PASSWORD = 'test-route-password';
 

@@ -9,6 +9,7 @@ export type { WaitForLogOptions } from './server-process.ts';
 export {
   TEST_CREDENTIALS,
   TEST_ROUTE_PASSWORD,
+  controlPlaneLogin,
   passwordEnv,
   type NatsCredentials,
   type NatsRole,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectAs, startNatsCluster, type NatsCluster } from '../src/index.ts';
-import { assertNoLeakedHandles, publishUntilSeen, record } from './helpers.ts';
+import { assertNoLeakedHandles, eventually, publishUntilSeen, record } from './helpers.ts';
 
 /** Connected first to node `first`, knowing all three (the order the list is tried in). */
 function connectVia(
@@ -30,19 +30,6 @@ function connectedNode(nc: NatsConnection, cluster: NatsCluster): number {
 
 async function nextStatus(nc: NatsConnection, type: string): Promise<void> {
   for await (const s of nc.status()) if (s.type === type) return;
-}
-
-/** Retries `op` until it succeeds or `timeoutMs` passed (then throws its last error). */
-async function eventually<T>(op: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await op();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
 }
 
 describe('three-node cluster', () => {
@@ -99,7 +86,10 @@ describe('three-node cluster', () => {
 
     // Raft keeps the bucket with 2 of 3 peers; if the dead node led the bucket's stream,
     // writes wait for a new leader (a few seconds on 2.9; a put times out after 5 s).
-    await eventually(() => kv.put('token-b', 'spent'), 20_000);
+    await eventually('a write with two nodes of three', () => kv.put('token-b', 'spent'), {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+    });
     assert.equal((await kv.get('token-a'))?.string(), 'spent');
     assert.equal((await kv.get('token-b'))?.string(), 'spent');
     await assert.rejects(kv.create('token-a', 'again'));

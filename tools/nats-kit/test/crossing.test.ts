@@ -1,5 +1,5 @@
 /**
- * What crosses between the operators' accounts: the four families of CONTROL-PLANE.md reach
+ * What crosses between the operators' accounts: the six families of docs/control-plane.md reach
  * the other operator and the auditor, and the running server reports exactly those
  * exports and imports.
  */
@@ -37,6 +37,8 @@ describe('subjects that cross accounts', () => {
     { subject: 'splitrelay.health.egress.x', from: 'egress', to: 'ingress' },
     { subject: 'splitrelay.health.ingress.x', from: 'ingress', to: 'egress' },
     { subject: 'splitrelay.trunk.ingress-cert.x', from: 'ingress', to: 'egress' },
+    { subject: 'splitrelay.manifest.egress.egress-1', from: 'egress', to: 'ingress' },
+    { subject: 'splitrelay.manifest.ingress.x', from: 'ingress', to: 'egress' },
   ] as const;
 
   for (const { subject, from, to } of families) {
@@ -54,7 +56,7 @@ describe('subjects that cross accounts', () => {
     });
   }
 
-  it('the running server exports and imports exactly the four families', async () => {
+  it('the running server exports and imports exactly the six families', async () => {
     const info = async (account: string): Promise<AccountInfo> => {
       const reply = await sys.request(`$SYS.REQ.ACCOUNT.${account}.INFO`, '', { timeout: 3_000 });
       return (reply.json() as { data: AccountInfo }).data;
@@ -77,8 +79,10 @@ describe('subjects that cross accounts', () => {
       sortedByJson([
         { export: 'splitrelay.health.ingress.>', to: ingressToOthers },
         { export: 'splitrelay.trunk.ingress-cert.>', to: ingressToOthers },
+        { export: 'splitrelay.manifest.ingress.>', to: ingressToOthers },
         fromEgress('splitrelay.directory.entry.>'),
         fromEgress('splitrelay.health.egress.>'),
+        fromEgress('splitrelay.manifest.egress.>'),
       ]),
     );
     assert.deepEqual(
@@ -86,8 +90,10 @@ describe('subjects that cross accounts', () => {
       sortedByJson([
         { export: 'splitrelay.directory.entry.>', to: ['AUDITOR', 'INGRESS'] },
         { export: 'splitrelay.health.egress.>', to: ['AUDITOR', 'INGRESS'] },
+        { export: 'splitrelay.manifest.egress.>', to: ['AUDITOR', 'INGRESS'] },
         fromIngress('splitrelay.health.ingress.>'),
         fromIngress('splitrelay.trunk.ingress-cert.>'),
+        fromIngress('splitrelay.manifest.ingress.>'),
       ]),
     );
     assert.deepEqual(
@@ -97,6 +103,8 @@ describe('subjects that cross accounts', () => {
         fromEgress('splitrelay.health.egress.>'),
         fromIngress('splitrelay.health.ingress.>'),
         fromIngress('splitrelay.trunk.ingress-cert.>'),
+        fromEgress('splitrelay.manifest.egress.>'),
+        fromIngress('splitrelay.manifest.ingress.>'),
       ]),
     );
     // Service imports are the server's own plumbing ($JS.API, $SYS account requests), from SYS.

@@ -1,15 +1,16 @@
 /** Shared by the kit's tests: waiting for messages, and the leaked-handle check. */
-import assert from 'node:assert/strict';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+// The test kit builds on this kit: a package dependency back would be a cycle.
+import { eventually } from '../../test-kit/src/eventually.ts';
+import { activeResources, assertNoLeakedHandles as noLeaks } from '../../test-kit/src/handles.ts';
+
+export { eventually };
 
 // Taken when the test file loads: the runner's own stdio pipes are there from the start.
-const baseline = process.getActiveResourcesInfo().sort();
+const baseline = activeResources();
 
 /** Fails if a test left a socket, timer or child process behind. */
-export async function assertNoLeakedHandles(): Promise<void> {
-  for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(process.getActiveResourcesInfo().sort(), baseline);
-}
+export const assertNoLeakedHandles = (): Promise<void> => noLeaks({ baseline });
 
 /** Every message a subscription receives, as `subject payload`, kept until read. */
 export interface Recorder {
@@ -61,17 +62,16 @@ export async function publishUntilSeen(
   recorders: readonly Recorder[],
   timeoutMs = 5_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    publisher.publish(subject, 'probe');
-    await publisher.flush();
-    try {
+  await eventually(
+    `every recorder to see ${subject}`,
+    async () => {
+      publisher.publish(subject, 'probe');
+      await publisher.flush();
       await Promise.all(recorders.map((r) => r.waitFor(subject, 100)));
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-    }
-  }
+      return true;
+    },
+    { timeoutMs, intervalMs: 0 },
+  );
 }
 
 /** A round trip on every connection, so whatever was going to be delivered has been. */

@@ -100,6 +100,10 @@ describe('account isolation', () => {
     ['egress', 'splitrelay.trunk.ingress-cert.x', 'egress'],
     ['ingress', 'splitrelay.directory.entry.egress-1', 'ingress'],
     ['ingress', 'splitrelay.health.egress.x', 'ingress'],
+    // A relay speaks only for its own role: no operator can sign the other's promises in.
+    ['egress', 'splitrelay.manifest.ingress.x', 'egress'],
+    ['ingress', 'splitrelay.manifest.egress.x', 'ingress'],
+    ['auditor', 'splitrelay.manifest.egress.x', 'egress'],
   ] as const;
   for (const [role, subject, reader] of deniedPublishes) {
     it(`${role} publishing on ${subject} is a violation and reaches no one`, async () => {

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { eventually } from './helpers.ts';
 
 export interface Observed {
   readonly subject: string;
@@ -38,11 +39,11 @@ export async function observeAccount(nc: NatsConnection): Promise<AccountObserve
   return {
     messages,
     async waitForPayload(marker, timeoutMs = 3_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!(await messages()).some((m) => m.data.includes(marker))) {
-        if (Date.now() > deadline) throw new Error(`${marker} never reached the account`);
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
+      await eventually(
+        `${marker} to reach the account`,
+        async () => (await messages()).some((m) => m.data.includes(marker)),
+        { timeoutMs, intervalMs: 25 },
+      );
     },
     async stop() {
       await jsm.streams.delete(name);

@@ -1,13 +1,10 @@
-/** Raw peers for refusal tests: bytes straight to a relay, answers read back as text. */
+/**
+ * Raw peers for refusal tests: bytes straight to a relay, answers read back as text (the
+ * SOCKS5 client is socks-client.ts).
+ */
 import tls from 'node:tls';
 import net from 'node:net';
 import { once } from 'node:events';
-import {
-  decodeMethodSelection,
-  decodeReply,
-  encodeGreeting,
-  encodeRequest,
-} from '@splitrelay/socks5';
 
 /** Sends `request` over TLS (ALPN http/1.1) and returns everything until the server closes or `ms` passes. */
 export async function tlsExchange(
@@ -42,61 +39,6 @@ export async function exchange(
   await once(socket, 'close');
   clearTimeout(timer);
   return text;
-}
-
-/** A SOCKS5 request through the client's proxy; resolves the reply (0 = success) and the socket, paused. */
-export async function socksRequest(
-  socksPort: number,
-  command: 'connect' | 'udp-associate',
-  host: string,
-  port: number,
-): Promise<{ reply: number; bound: { host: string; port: number }; socket: net.Socket }> {
-  const socket = net.connect({ host: '127.0.0.1', port: socksPort });
-  await once(socket, 'connect');
-  let buf = Buffer.alloc(0);
-  let wake: () => void = () => {};
-  const onData = (chunk: Buffer): void => {
-    buf = Buffer.concat([buf, chunk]);
-    wake();
-  };
-  socket.on('data', onData);
-  socket.on('error', () => {});
-  const read = async <T>(
-    decode: (b: Uint8Array) => { ok: true; value: T; bytesRead: number } | { ok: false },
-  ): Promise<T> => {
-    for (;;) {
-      const r = decode(buf);
-      if (r.ok) {
-        buf = buf.subarray(r.bytesRead);
-        return r.value;
-      }
-      if (socket.destroyed) throw new Error('SOCKS server closed the connection');
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        socket.once('close', resolve);
-      });
-    }
-  };
-  socket.write(encodeGreeting({ methods: [0] }));
-  await read(decodeMethodSelection);
-  socket.write(encodeRequest({ command, host, port }));
-  const reply = await read(decodeReply);
-  socket.off('data', onData);
-  // Paused, with whatever followed the reply put back: a flowing socket without a 'data'
-  // listener would drop the target's first bytes before the caller attaches one.
-  socket.pause();
-  if (buf.length > 0) socket.unshift(buf);
-  return { reply: reply.reply, bound: { host: reply.host, port: reply.port }, socket };
-}
-
-/** A SOCKS5 CONNECT through the client's proxy; resolves the reply code (0 = success). */
-export async function socksConnect(
-  socksPort: number,
-  host: string,
-  port: number,
-): Promise<{ reply: number; socket: net.Socket }> {
-  const { reply, socket } = await socksRequest(socksPort, 'connect', host, port);
-  return { reply, socket };
 }
 
 /** 'ok' when the egress keeps a trunk connection past the handshake, 'refused' when it ends it. */

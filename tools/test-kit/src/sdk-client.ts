@@ -24,10 +24,3 @@ export function sdkClient(
     ...extra,
   });
 }
-
-/** Connections still open in this process (servers and child pipes of the world excluded). */
-export function openNetworkHandles(): string[] {
-  return process
-    .getActiveResourcesInfo()
-    .filter((r) => /TCPSocketWrap|TLSWrap|UDPWrap|Http2/i.test(r));
-}

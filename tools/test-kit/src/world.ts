@@ -12,14 +12,16 @@ import { openOuterTunnel } from '@splitrelay/outer-hop';
 import { fileURLToPath } from 'node:url';
 import {
   freePort,
-  ingressTokenKey,
-  issuerBaseConfig,
+  listenPort,
+  signManifest,
   prepareDeployment,
   startApp,
   type Deployment,
   type RunningApp,
 } from '@splitrelay/local-deployment';
-import { TEST_CREDENTIALS } from '@splitrelay/nats-kit';
+import { controlPlaneLogin } from '@splitrelay/nats-kit';
+import { eventually } from './eventually.ts';
+import type { SocksProxy } from './socks-client.ts';
 import { httpsTarget } from './targets.ts';
 
 export const ADDR = {
@@ -45,6 +47,10 @@ export interface WorldOptions {
   readonly allowCidrs?: readonly string[];
   readonly egressExtra?: Record<string, unknown>;
   readonly ingressExtra?: Record<string, unknown>;
+  /** Extra node flags and environment of one egress process (e.g. a test preload). */
+  readonly egressProcess?: (
+    egressId: string,
+  ) => { readonly nodeArgs?: readonly string[]; readonly env?: NodeJS.ProcessEnv } | undefined;
   readonly clientExtra?: Record<string, unknown>;
   readonly logLevel?: string;
   /** Record what the ingress and the egresses learn (see capture-preload.ts). */
@@ -66,6 +72,12 @@ export interface WorldOptions {
    * spent tokens go to the ingress account's KV bucket.
    */
   readonly privacyPass?: boolean;
+  /**
+   * Every relay runs with a signed operator manifest (made by its sign-manifest tool from its
+   * own config, with its operator's key) and an operator endpoint serving it; egresses also
+   * serve their geofeed there, and their directory entries name both URLs and `serves`.
+   */
+  readonly manifests?: boolean;
   /** Extra keys of the ingress's `admission` block (merged, unlike `ingressExtra`). */
   readonly ingressAdmission?: Record<string, unknown>;
   readonly issuerExtra?: Record<string, unknown>;
@@ -100,6 +112,10 @@ export interface World {
   readonly ingressPort: number;
   /** The ingress's operator health endpoint (GET). */
   readonly ingressHealthUrl: string;
+  /** The client app's SOCKS5 proxy (for `socksRequest`). */
+  readonly socks: SocksProxy;
+  /** Each egress's operator endpoint (health, geofeed, manifest), by id. */
+  readonly egressEndpoints: Readonly<Record<string, string>>;
   readonly socksPort: number;
   readonly httpPort: number;
   /** The client's loopback OHTTP endpoint and DNS forwarder (with `ohttp`). */
@@ -120,13 +136,29 @@ export interface World {
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const dir = await mkdtemp(join(tmpdir(), 'splitrelay-e2e-'));
   const count = options.egresses ?? 1;
+  const addresses = options.egressExtra?.addresses as
+    { regions?: { country: string; subdivision?: string }[] } | undefined;
+  const serves = addresses?.regions
+    ? [
+        ...new Set(
+          addresses.regions.flatMap((r) => [r.country, ...(r.subdivision ? [r.subdivision] : [])]),
+        ),
+      ].sort()
+    : undefined;
   const egressSpecs = await Promise.all(
-    Array.from({ length: count }, async (_, i) => ({
-      id: `egress-${i + 1}`,
-      host: ADDR.egress(i),
-      port: await freePort(ADDR.egress(i)),
-      region: i % 2 === 0 ? 'eu' : 'us',
-    })),
+    Array.from({ length: count }, async (_, i) => {
+      const host = ADDR.egress(i);
+      const endpoint = options.manifests ? `http://${host}:${await freePort(host)}` : undefined;
+      return {
+        id: `egress-${i + 1}`,
+        host,
+        port: await freePort(host),
+        region: i % 2 === 0 ? 'eu' : 'us',
+        endpoint,
+        ...(endpoint && serves ? { serves, geofeed: `${endpoint}/geofeed.csv` } : {}),
+        ...(endpoint && serves ? { manifest: `${endpoint}/.well-known/splitrelay/manifest` } : {}),
+      };
+    }),
   );
   const deployment = await prepareDeployment({
     dir,
@@ -135,10 +167,16 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     egresses: egressSpecs,
     targetHosts: [ADDR.target],
     targetName: TARGET_NAME,
+    // The targets' range: a test may put a target on any 127.0.4.x (loopback is otherwise refused).
+    targetCidrs: ['127.0.4.0/24'],
+    clientHost: ADDR.client,
     ...(options.privacyPass ? { issuer: { host: ADDR.issuer, name: ISSUER_NAME } } : {}),
     ...(options.ohttp ? { ohttp: typeof options.ohttp === 'object' ? options.ohttp : {} } : {}),
   });
+  const { configs } = deployment;
   const level = options.logLevel ?? 'debug';
+  const nats = options.natsServers;
+  const heartbeatMs = options.heartbeatMs ?? 500;
   const captureOptions = (name: string) =>
     options.capture
       ? {
@@ -151,96 +189,89 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     await options.beforeStart?.(deployment);
     for (const e of egressSpecs) {
       const file = await deployment.writeConfig(`egress-${e.id}`, {
-        egressId: e.id,
-        listen: `${e.host}:${e.port}`,
-        tls: deployment.egress[e.id],
-        knownIngresses: [{ name: 'ingress-1', cert: deployment.ingress.trunkCert }],
-        policy: { allowCidrs: options.allowCidrs ?? ['127.0.4.0/24'] },
-        dns: { hosts: { [TARGET_NAME]: [ADDR.target] } },
-        localAddress: e.host,
-        log: { level, statsIntervalMs: 1000, flows: false },
-        ...(options.ohttp
-          ? {
-              ohttp: {
-                keyRing: deployment.ohttpKeyRings[e.id],
-                ca: deployment.caCert,
-                ...(options.dohUpstream ? { doh: { upstream: options.dohUpstream } } : {}),
-                ...options.egressOhttp,
-              },
-            }
-          : {}),
-        ...(options.natsServers
-          ? {
-              controlPlane: {
-                servers: options.natsServers,
-                user: TEST_CREDENTIALS.egress.user,
-                password: TEST_CREDENTIALS.egress.pass,
-                heartbeatMs: options.heartbeatMs ?? 500,
-                announceMs: 1000,
-                entryFile: deployment.directoryFile,
-                ...options.egressControlPlane,
-              },
-            }
-          : {}),
+        ...configs.egress(e.id, {
+          ...(options.allowCidrs ? { policy: { allowCidrs: options.allowCidrs } } : {}),
+          log: { level, statsIntervalMs: 1000, flows: false },
+          // The gateway's key ring and CA come from the deployment; the resolver from the test.
+          ...(options.ohttp
+            ? {
+                ohttp: {
+                  ...(options.dohUpstream ? { doh: { upstream: options.dohUpstream } } : {}),
+                  ...options.egressOhttp,
+                },
+              }
+            : {}),
+          ...(e.endpoint
+            ? {
+                health: { listen: e.endpoint.slice('http://'.length) },
+                ...(addresses
+                  ? {
+                      manifest: manifestBlock(
+                        deployment,
+                        join(dir, `manifest-${e.id}.json`),
+                        'egress',
+                      ),
+                    }
+                  : {}),
+              }
+            : {}),
+          ...(nats
+            ? {
+                controlPlane: {
+                  ...controlPlaneLogin('egress', nats),
+                  heartbeatMs,
+                  announceMs: 1000,
+                  ...options.egressControlPlane,
+                },
+              }
+            : {}),
+        }),
         ...options.egressExtra,
       });
-      started.push(await startApp('egress', file, captureOptions(`egress-${e.id}`)));
+      if (e.endpoint && addresses) signManifest('egress', file, deployment.operatorKey);
+      const capture = captureOptions(`egress-${e.id}`);
+      const extra = options.egressProcess?.(e.id);
+      started.push(
+        await startApp('egress', file, {
+          nodeArgs: [...(capture.nodeArgs ?? []), ...(extra?.nodeArgs ?? [])],
+          env: { ...capture.env, ...extra?.env },
+        }),
+      );
     }
     const material = deployment.issuer;
     let issuer: RunningApp | undefined;
     let issuerUrl: string | undefined;
-    if (options.privacyPass && material) {
+    if (material) {
       const file = await deployment.writeConfig('issuer', {
-        ...issuerBaseConfig(material),
-        listen: `${ADDR.issuer}:0`,
-        limits: { tokensPerSubscriberPerHour: 100_000, maxRequestBytes: 65_536, maxBatch: 64 },
-        log: { level, statsIntervalMs: 1000 },
-        ...(options.natsServers
-          ? {
-              controlPlane: {
-                servers: options.natsServers,
-                user: TEST_CREDENTIALS.issuer.user,
-                password: TEST_CREDENTIALS.issuer.pass,
-                issuerId: 'issuer-1',
-                announceMs: 1000,
-              },
-            }
-          : {}),
+        ...configs.issuer({
+          limits: { tokensPerSubscriberPerHour: 100_000, maxRequestBytes: 65_536, maxBatch: 64 },
+          log: { level, statsIntervalMs: 1000 },
+          ...(nats
+            ? {
+                controlPlane: {
+                  ...controlPlaneLogin('issuer', nats),
+                  issuerId: 'issuer-1',
+                  announceMs: 1000,
+                },
+              }
+            : {}),
+        }),
         ...options.issuerExtra,
       });
       issuer = await startApp('issuer', file, captureOptions('issuer'));
       started.push(issuer);
-      issuerUrl = `https://${ADDR.issuer}:${String(issuer.ready.listen).split(':').pop()}`;
+      issuerUrl = `https://${ADDR.issuer}:${listenPort(issuer)}`;
     }
     const ingressHealthPort = await freePort(ADDR.ingress);
-    const ingressConfig = {
-      listen: `${ADDR.ingress}:0`,
-      tls: { cert: deployment.ingress.cert, key: deployment.ingress.key },
-      trunk: {
-        cert: deployment.ingress.trunkCert,
-        key: deployment.ingress.trunkKey,
-        localAddress: ADDR.ingress,
-      },
-      directory: {
-        ...(options.natsServers ? {} : { file: deployment.directoryFile }),
-        operatorKeys: [{ publicKey: deployment.operatorPublicKey }],
-      },
+    const built = configs.ingress({
+      // Over NATS the directory and the issuer's key arrive on the control plane.
+      ...(nats ? { directory: { file: undefined } } : {}),
       log: { level, statsIntervalMs: 1000 },
       health: { listen: `${ADDR.ingress}:${ingressHealthPort}` },
       admission: {
         // Tests open sessions far faster than a person would; the limit has its own tests.
         rateLimit: { sessionsPerSecond: 10_000, burst: 10_000 },
-        ...(options.privacyPass && material
-          ? {
-              privacyPass: {
-                issuerName: ISSUER_NAME,
-                origin: INGRESS_NAME,
-                // Over NATS the issuer announces its key; without, the config names it.
-                keys: options.natsServers ? [] : [ingressTokenKey(material)],
-              },
-            }
-          : {}),
-        ...options.ingressAdmission,
+        ...(nats && material ? { privacyPass: { keys: [] } } : {}),
       },
       ...(options.ohttp
         ? {
@@ -251,58 +282,55 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
             },
           }
         : {}),
-      ...(options.natsServers
+      ...(nats
         ? {
             controlPlane: {
-              servers: options.natsServers,
-              user: TEST_CREDENTIALS.ingress.user,
-              password: TEST_CREDENTIALS.ingress.pass,
-              heartbeatMs: options.heartbeatMs ?? 500,
-              ingressId: 'ingress-1',
+              ...controlPlaneLogin('ingress', nats),
+              heartbeatMs,
               ...options.ingressControlPlane,
+            },
+          }
+        : {}),
+    });
+    const ingressConfig = {
+      ...built,
+      admission: { ...(built.admission as object), ...options.ingressAdmission },
+      ...(options.manifests
+        ? {
+            manifest: {
+              ...manifestBlock(deployment, join(dir, 'manifest-ingress.json'), 'ingress'),
+              ...(nats ? {} : { ingressId: 'ingress-1' }),
             },
           }
         : {}),
       ...options.ingressExtra,
     };
     const ingressFile = await deployment.writeConfig('ingress', ingressConfig);
+    if (options.manifests) signManifest('ingress', ingressFile, deployment.ingressOperatorKey);
     const ingress = await startApp('ingress', ingressFile, captureOptions('ingress'));
     started.push(ingress);
-    const ingressPort = Number(String(ingress.ready.listen).split(':').pop());
-    if (options.natsServers)
+    const ingressPort = listenPort(ingress);
+    if (nats)
       await untilIngressKnows(
         ingressHealthPort,
         egressSpecs.map((e) => e.id),
-        Boolean(options.privacyPass),
+        Boolean(material),
       );
     const clientConfig = {
-      ingress: {
-        address: `${ADDR.ingress}:${ingressPort}`,
-        servername: INGRESS_NAME,
-        ca: deployment.caCert,
-      },
-      localAddress: ADDR.client,
-      directory: {
-        ...(options.natsServers ? { refreshMs: 1000 } : { file: deployment.directoryFile }),
-        operatorKeys: [{ publicKey: deployment.operatorPublicKey }],
-      },
-      socks: { listen: '127.0.0.1:0' },
-      http: { listen: '127.0.0.1:0' },
-      ...(options.ohttp
-        ? { ohttp: { listen: '127.0.0.1:0' }, dns: { listen: '127.0.0.1:0' } }
-        : {}),
-      log: { level },
-      ...(issuerUrl && material
-        ? {
-            tokens: {
-              issuer: issuerUrl,
-              ca: deployment.caCert,
-              servername: ISSUER_NAME,
-              credentialFile: material.credentialFile,
-              ...options.clientTokens,
-            },
-          }
-        : {}),
+      ...configs.client(
+        { ingressPort, ...(issuerUrl ? { issuerUrl } : {}) },
+        {
+          // Over NATS the client fetches the signed directory from the ingress.
+          ...(nats ? { directory: { file: undefined, refreshMs: 1000 } } : {}),
+          socks: { listen: '127.0.0.1:0' },
+          http: { listen: '127.0.0.1:0' },
+          ...(options.ohttp
+            ? { ohttp: { listen: '127.0.0.1:0' }, dns: { listen: '127.0.0.1:0' } }
+            : {}),
+          log: { level },
+          ...(issuerUrl && options.clientTokens ? { tokens: options.clientTokens } : {}),
+        },
+      ),
       ...options.clientExtra,
     };
     const client = await startApp('client', await deployment.writeConfig('client', clientConfig), {
@@ -315,7 +343,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         : {}),
     });
     started.push(client);
-    const portOf = (url: unknown): number => Number(new URL(String(url)).port);
+    const socks = new URL(String(client.ready.socks));
     return {
       deployment,
       egresses: started.filter((a) => a.name === 'egress'),
@@ -326,9 +354,16 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       ingressConfig,
       ingressPort,
       ingressHealthUrl: `http://${ADDR.ingress}:${ingressHealthPort}/health`,
-      socksPort: portOf(client.ready.socks),
-      httpPort: portOf(client.ready.http),
-      ohttpPort: client.ready.ohttp === undefined ? undefined : portOf(client.ready.ohttp),
+      socks: { host: socks.hostname, port: Number(socks.port) },
+      egressEndpoints: Object.fromEntries(
+        egressSpecs.flatMap((e) => (e.endpoint ? [[e.id, e.endpoint]] : [])),
+      ),
+      socksPort: Number(socks.port),
+      httpPort: Number(new URL(String(client.ready.http)).port),
+      ohttpPort:
+        client.ready.ohttp === undefined
+          ? undefined
+          : Number(new URL(String(client.ready.ohttp)).port),
       dnsPort:
         client.ready.dns === undefined
           ? undefined
@@ -357,22 +392,21 @@ export async function untilIngressKnows(
   tokenKeys = false,
   host: string = ADDR.ingress,
 ): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const res = await fetch(`http://${host}:${healthPort}/health`).catch(() => undefined);
-    const health = ((await res?.json().catch(() => undefined)) ?? {}) as {
-      egresses?: Record<string, string>;
-      tokenKeys?: unknown[];
-    };
-    if (
-      ids.every((id) => health.egresses?.[id] === 'up') &&
-      (!tokenKeys || (health.tokenKeys?.length ?? 0) > 0)
-    )
-      return;
-    if (Date.now() > deadline)
-      throw new Error(`the ingress never learned ${ids.join(', ')} over NATS`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await eventually(
+    `the ingress to learn ${ids.join(', ')} over NATS`,
+    async () => {
+      const res = await fetch(`http://${host}:${healthPort}/health`).catch(() => undefined);
+      const health = ((await res?.json().catch(() => undefined)) ?? {}) as {
+        egresses?: Record<string, string>;
+        tokenKeys?: unknown[];
+      };
+      return (
+        ids.every((id) => health.egresses?.[id] === 'up') &&
+        (!tokenKeys || (health.tokenKeys?.length ?? 0) > 0)
+      );
+    },
+    { timeoutMs: 15_000 },
+  );
 }
 
 /**
@@ -404,4 +438,18 @@ export async function rawInnerTls(world: World, alpn: 'h2' | 'http/1.1'): Promis
 /** The HTTPS target of a world, on its target address with the certificate the local CA gave it. */
 export function worldHttpsTarget(world: World, body?: string) {
   return httpsTarget(ADDR.target, world.deployment.target.cert, world.deployment.target.key, body);
+}
+
+/** A relay config's manifest block: the file its sign-manifest tool writes, its operator's key. */
+function manifestBlock(
+  deployment: Deployment,
+  file: string,
+  role: 'egress' | 'ingress',
+): Record<string, unknown> {
+  return {
+    file,
+    operatorPublicKey:
+      role === 'egress' ? deployment.operatorPublicKey : deployment.ingressOperatorPublicKey,
+    retention: { logsDays: 7, metricsDays: 30 },
+  };
 }

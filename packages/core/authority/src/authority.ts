@@ -23,13 +23,19 @@ const MAX_AUTHORITY = 260;
 
 const portRe = /^[1-9][0-9]{0,4}$/;
 
+export interface AuthorityOptions {
+  /** Accept port 0: a listener's "let the OS pick". Never for a target or an endpoint. */
+  readonly allowPortZero?: boolean;
+}
+
 function malformed(reason: string): RelayError {
   return new RelayError('malformed-request', reason);
 }
 
-/** Parses a decimal port in 1..65535. */
-export function parsePort(text: string): number {
+/** Parses a decimal port in 1..65535 (0..65535 with `allowPortZero`). */
+export function parsePort(text: string, options?: AuthorityOptions): number {
   if (text.length === 0) throw malformed('missing port');
+  if (text === '0' && options?.allowPortZero === true) return 0;
   if (!portRe.test(text))
     throw malformed('port must be decimal digits without sign or leading zero');
   const port = Number(text);
@@ -37,7 +43,7 @@ export function parsePort(text: string): number {
   return port;
 }
 
-export function parseAuthority(text: string): Authority {
+export function parseAuthority(text: string, options?: AuthorityOptions): Authority {
   if (text.length === 0) throw malformed('empty authority');
   if (text.length > MAX_AUTHORITY) throw malformed('authority is too long');
   const bad = forbiddenCharacterReason(text);
@@ -50,7 +56,7 @@ export function parseAuthority(text: string): Authority {
     if (v6 === undefined) throw malformed('invalid IPv6 literal');
     const rest = text.slice(close + 1);
     if (!rest.startsWith(':')) throw malformed('missing port');
-    return { host: formatIPv6(v6), port: parsePort(rest.slice(1)), kind: 'ipv6' };
+    return { host: formatIPv6(v6), port: parsePort(rest.slice(1), options), kind: 'ipv6' };
   }
 
   const colon = text.lastIndexOf(':');
@@ -59,7 +65,7 @@ export function parseAuthority(text: string): Authority {
   if (hostText.includes(':')) throw malformed('IPv6 literals must be in brackets');
   if (hostText.length === 0) throw malformed('missing host');
   if (hostText.includes('[') || hostText.includes(']')) throw malformed('misplaced bracket');
-  const port = parsePort(text.slice(colon + 1));
+  const port = parsePort(text.slice(colon + 1), options);
   const { host, kind } = parseHost(hostText);
   return { host, port, kind };
 }

@@ -91,6 +91,20 @@ export function classifyHost(host: string): HostKind {
   return parseHost(host).kind;
 }
 
+/**
+ * True when the text is a host already in the one spelling `parseHost` gives it (lower case,
+ * no trailing dot, RFC 5952 IPv6), optionally of one kind: for values that are compared as
+ * strings, such as signed endpoints and issuer names.
+ */
+export function isCanonicalHost(text: string, kind?: HostKind): boolean {
+  try {
+    const parsed = parseHost(text);
+    return parsed.host === text && (kind === undefined || parsed.kind === kind);
+  } catch {
+    return false;
+  }
+}
+
 /** True when `parseHost` would accept the text. */
 export function isValidHost(text: string): boolean {
   try {

@@ -1,3 +1,18 @@
-export { parseAuthority, formatAuthority, parsePort, type Authority } from './authority.ts';
-export { parseHost, classifyHost, isValidHost, type Host, type HostKind } from './host.ts';
+export {
+  parseAuthority,
+  formatAuthority,
+  parsePort,
+  type Authority,
+  type AuthorityOptions,
+} from './authority.ts';
+export { parseEndpoint, isEndpoint } from './endpoint.ts';
+export {
+  parseHost,
+  classifyHost,
+  isValidHost,
+  isCanonicalHost,
+  type Host,
+  type HostKind,
+} from './host.ts';
+export { RELAY_ID, RELAY_ID_RULE, isRelayId } from './relay-id.ts';
 export { parseIPv4, parseIPv6, formatIPv4, formatIPv6 } from './ip.ts';

@@ -3,8 +3,10 @@ export {
   entrySchema,
   entryFields,
   keyIdSchema,
-  EGRESS_ID,
   MAX_TLS_PINS,
+  LOCATION_CODE,
+  MAX_SERVED_LOCATIONS,
+  isPublicationUrl,
   describeIssues,
   type Entry,
 } from './entry.ts';
@@ -71,6 +73,7 @@ export {
 export {
   DIRECTORY_PATH,
   EGRESS_HEALTH_PATH,
+  MANIFEST_PATH,
   OHTTP_RELAY_PREFIX,
   OHTTP_KEYS_PREFIX,
 } from './well-known.ts';

@@ -14,3 +14,5 @@ export const EGRESS_HEALTH_PATH = '/.well-known/splitrelay/egress-health';
  */
 export const OHTTP_RELAY_PREFIX = '/.well-known/splitrelay/ohttp-relay/';
 export const OHTTP_KEYS_PREFIX = '/.well-known/ohttp-keys/';
+/** Where a relay serves its signed operator manifest (ingress: its client listener). */
+export const MANIFEST_PATH = '/.well-known/splitrelay/manifest';

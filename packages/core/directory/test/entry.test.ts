@@ -22,11 +22,13 @@ test('unknown keys, a wrong version and missing fields are each reported', () =>
   assert.deepEqual(problems(withoutRegion), ['region']);
 });
 
-test('egress ids are DNS labels', () => {
-  for (const id of ['a', 'edge-1', '0', 'x'.repeat(63)]) {
+test('egress ids are relay ids: DNS labels that are not numbers', () => {
+  for (const id of ['a', 'edge-1', '0a', 'x'.repeat(63)]) {
     assert.deepEqual(problems(entryFor(KID, { id })), [], id);
   }
-  for (const id of ['', '-a', 'a-', 'A', 'a.b', 'a_b', 'x'.repeat(64), 'é']) {
+  // '0' and '0x1f' were once accepted here, but `CONNECT 0:443` is refused by the authority
+  // parser: an egress by such an id could never be reached.
+  for (const id of ['', '-a', 'a-', 'A', 'a.b', 'a_b', 'x'.repeat(64), 'é', '0', '0x1f']) {
     assert.deepEqual(problems(entryFor(KID, { id })), ['id'], id);
   }
 });
@@ -94,4 +96,47 @@ test('property: parseEndpoint never throws and agrees with the schema', () => {
     }),
     { numRuns: 2000 },
   );
+});
+
+test('serves: sorted, distinct ISO 3166-1 or 3166-2 codes, optional', () => {
+  for (const serves of [['DE'], ['DE', 'DE-BY', 'FR'], ['US-CA'], ['FR', 'FR-IDF']]) {
+    assert.deepEqual(problems(entryFor(KID, { serves })), [], serves.join());
+  }
+  for (const serves of [[], ['de'], ['DE', 'DE'], ['FR', 'DE'], ['DEU'], ['DE-'], ['DE-BAYE']]) {
+    const found = problems(entryFor(KID, { serves }));
+    assert.ok(found.length > 0 && found.every((p) => p.startsWith('serves')), serves.join());
+  }
+  assert.deepEqual(
+    problems(
+      entryFor(KID, {
+        serves: Array.from({ length: 257 }, (_, i) => `D${String.fromCharCode(65 + (i % 26))}`),
+      }),
+    ).slice(0, 1),
+    ['serves'],
+  );
+});
+
+test('geofeed and manifest: canonical https URLs, http only on loopback', () => {
+  for (const url of [
+    'https://relay.example/geofeed.csv',
+    'https://relay.example:8443/.well-known/splitrelay/manifest',
+    'http://127.0.3.1:9000/geofeed.csv',
+    'http://[::1]:9000/geofeed.csv',
+  ]) {
+    assert.deepEqual(problems(entryFor(KID, { geofeed: url, manifest: url })), [], url);
+  }
+  for (const url of [
+    'http://relay.example/geofeed.csv',
+    'https://RELAY.example/geofeed.csv',
+    'https://relay.example/geofeed.csv?client=1',
+    'https://relay.example/geofeed.csv#x',
+    'https://user:pw@relay.example/geofeed.csv',
+    'https://relay.example/a%20b',
+    'ftp://relay.example/geofeed.csv',
+    'relay.example/geofeed.csv',
+    `https://relay.example/${'a'.repeat(600)}`,
+  ]) {
+    assert.deepEqual([...new Set(problems(entryFor(KID, { geofeed: url })))], ['geofeed'], url);
+    assert.deepEqual([...new Set(problems(entryFor(KID, { manifest: url })))], ['manifest'], url);
+  }
 });

@@ -6,7 +6,7 @@
  * pools below the entropy floor, and references to regions that do not exist.
  */
 import { z } from 'zod';
-import { isGeohash, MAX_GEOHASH_LENGTH } from './geohash.ts';
+import { isGeohash } from './geohash.ts';
 import {
   formatPrefix,
   log2BigInt,
@@ -69,7 +69,9 @@ const regionSchema = z.strictObject({
 
 export const egressAddressesFields = {
   regions: z.array(regionSchema).min(1).max(MAX_REGIONS).describe('Egress address regions.'),
-  defaultRegion: regionId.describe('Region for sessions without a usable hint.'),
+  defaultRegion: regionId.describe(
+    'Region for sessions without a usable hint, and for every Oblivious HTTP gateway connection.',
+  ),
   countryDefaults: z
     .record(z.string().regex(COUNTRY_CODE, 'must be an ISO 3166-1 alpha-2 code'), regionId)
     .default({})
@@ -272,5 +274,3 @@ export const egressAddressesSchema = z
 export type EgressAddressesConfig = z.output<typeof egressAddressesSchema>;
 /** The config as the app's loader returns it: deep-frozen, hence readonly. */
 export type EgressAddressesInput = z.input<typeof egressAddressesSchema>;
-
-export { MAX_GEOHASH_LENGTH };

@@ -24,6 +24,7 @@ import {
   type Prefix,
 } from './prefix.ts';
 import type { AddressPools } from './pools.ts';
+import type { PoolProblem } from './config.ts';
 
 export interface UnusablePrefix {
   readonly region: string;
@@ -93,33 +94,88 @@ function coveredCount(merged: readonly [bigint, bigint][], first: bigint, last: 
   return n;
 }
 
+type Merged = Readonly<Record<IpFamily, [bigint, bigint][]>>;
+
+function merge(localRoutes: readonly Prefix[]): Merged {
+  return { 4: mergedIntervals(localRoutes, 4), 6: mergedIntervals(localRoutes, 6) };
+}
+
 /**
- * Every pool prefix with usable addresses that are not local here. For IPv4 only the
- * addresses a draw can return count (not the network and broadcast of a /30 or shorter).
+ * Why a prefix's usable addresses are not all local, or undefined when they are. For IPv4
+ * only the addresses a draw can return count (not the network and broadcast of a /30 or
+ * shorter).
  */
+function localness(prefix: Prefix, merged: Merged): UnusablePrefix['reason'] | undefined {
+  const trim = prefix.family === 4 && prefix.length <= 30 ? 1n : 0n;
+  const first = prefix.network + trim;
+  const last = prefixEnd(prefix) - trim;
+  const covered = coveredCount(merged[prefix.family], first, last);
+  if (covered === last - first + 1n) return undefined;
+  return covered === 0n ? 'not-local' : 'partly-local';
+}
+
+/** Every pool prefix with usable addresses that are not local here. */
 export function unusablePrefixes(
   pools: AddressPools,
   localRoutes: readonly Prefix[],
 ): UnusablePrefix[] {
-  const merged = { 4: mergedIntervals(localRoutes, 4), 6: mergedIntervals(localRoutes, 6) };
+  const merged = merge(localRoutes);
   const problems: UnusablePrefix[] = [];
   for (const region of pools.regions) {
     for (const pool of [region.ipv4, region.ipv6]) {
       if (pool === undefined) continue;
       for (const { prefix } of pool.prefixes) {
-        const trim = prefix.family === 4 && prefix.length <= 30 ? 1n : 0n;
-        const first = prefix.network + trim;
-        const last = prefixEnd(prefix) - trim;
-        const covered = coveredCount(merged[prefix.family], first, last);
-        if (covered === last - first + 1n) continue;
+        const reason = localness(prefix, merged);
+        if (reason === undefined) continue;
         problems.push({
           region: region.id,
           family: prefix.family,
           prefix: formatPrefix(prefix),
-          reason: covered === 0n ? 'not-local' : 'partly-local',
+          reason,
         });
       }
     }
   }
+  return problems;
+}
+
+/** The command that makes a whole prefix local on Linux (AnyIP), for error messages. */
+export function anyIpCommand(prefix: string, family: IpFamily): string {
+  return `ip ${family === 6 ? '-6 ' : ''}route add local ${prefix} dev lo`;
+}
+
+/**
+ * The same check on a config that may not have passed validation yet, as problems with
+ * their config paths, so a start-up reports a prefix missing from the host together with
+ * every other problem of the file. Prefixes that do not parse, or are of the wrong family,
+ * are left to `poolProblems`.
+ */
+export function hostRouteProblems(input: unknown, localRoutes: readonly Prefix[]): PoolProblem[] {
+  const merged = merge(localRoutes);
+  const problems: PoolProblem[] = [];
+  const regions = (input as { regions?: unknown } | null)?.regions;
+  if (!Array.isArray(regions)) return problems;
+  regions.forEach((region: unknown, r) => {
+    if (typeof region !== 'object' || region === null) return;
+    for (const [key, family] of [
+      ['ipv4', 4],
+      ['ipv6', 6],
+    ] as const) {
+      const list = (region as Record<string, unknown>)[key];
+      if (!Array.isArray(list)) continue;
+      list.forEach((text: unknown, i) => {
+        if (typeof text !== 'string') return;
+        const parsed = parsePrefix(text);
+        if (!parsed.ok || parsed.prefix.family !== family) return;
+        const reason = localness(parsed.prefix, merged);
+        if (reason === undefined) return;
+        const canonical = formatPrefix(parsed.prefix);
+        problems.push({
+          path: ['regions', r, key, i],
+          message: `${canonical} is ${reason === 'not-local' ? 'not' : 'only partly'} local on this host: bind it with \`${anyIpCommand(canonical, family)}\` or configure its addresses`,
+        });
+      });
+    }
+  });
   return problems;
 }

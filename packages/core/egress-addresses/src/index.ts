@@ -46,7 +46,13 @@ export {
   type OpenSessionSourceOptions,
 } from './session-source.ts';
 export { DrawCounters, type DrawSnapshot, type RegionCounts } from './metrics.ts';
-export { unusablePrefixes, localRoutesFromIpJson, type UnusablePrefix } from './host-check.ts';
+export {
+  unusablePrefixes,
+  hostRouteProblems,
+  anyIpCommand,
+  localRoutesFromIpJson,
+  type UnusablePrefix,
+} from './host-check.ts';
 export {
   encodeGeohash,
   decodeGeohash,

@@ -12,9 +12,9 @@
  * refused, so a manifest can never carry a promise that some verifiers silently skip.
  */
 import { z } from 'zod';
+import { RELAY_ID, RELAY_ID_RULE } from '@splitrelay/authority';
 import {
   DirectoryError,
-  EGRESS_ID,
   checkWindow,
   describeIssues,
   keyIdSchema,
@@ -68,7 +68,7 @@ export const manifestFields = {
   v: z.literal(1),
   /** Key id of the operator key that signs this manifest (and the relay's entries). */
   operator: keyIdSchema,
-  relayId: z.string().regex(EGRESS_ID, 'must be a DNS label'),
+  relayId: z.string().regex(RELAY_ID, RELAY_ID_RULE),
   role: z.enum(['ingress', 'egress', 'issuer']),
   /** Monotonic per relay: a higher version replaces a lower one. */
   version: z.int().min(0),
@@ -98,6 +98,13 @@ export const manifestFields = {
       drawnPer: z.literal('session'),
       entropyFloorBits: bits,
       regions: z.array(poolRegion).min(1).max(256),
+      /**
+       * With an Oblivious HTTP gateway: its requests belong to no session and carry no hint,
+       * so each of its target connections draws afresh from one region (the default).
+       */
+      gateway: z
+        .strictObject({ drawnPer: z.literal('connection'), region: z.string().regex(REGION_ID) })
+        .optional(),
     })
     .optional(),
   tokens: z.strictObject({

@@ -20,7 +20,7 @@
 import { familyBits, prefixSize, type Prefix } from './prefix.ts';
 
 /** Inclusive [first, last] host-part intervals, ascending and disjoint. */
-export type Intervals = readonly (readonly [bigint, bigint])[];
+type Intervals = readonly (readonly [bigint, bigint])[];
 
 export const RESERVED_IIDS: Intervals = Object.freeze([
   Object.freeze([0x0000_0000_0000_0000n, 0x0000_0000_0000_0000n] as const),
@@ -31,7 +31,7 @@ export const RESERVED_IIDS: Intervals = Object.freeze([
 /** The longest IPv6 pool prefix: a draw needs a whole interface identifier. */
 export const MAX_IPV6_POOL_PREFIX = 64;
 
-export interface HostSpace {
+interface HostSpace {
   /** Blocks in the prefix: 1 for IPv4, the number of /64 subnets for IPv6. */
   readonly blocks: bigint;
   /** Bits of the host part inside one block. */
@@ -40,7 +40,7 @@ export interface HostSpace {
   readonly usablePerBlock: bigint;
 }
 
-export function hostSpace(prefix: Prefix): HostSpace {
+function hostSpace(prefix: Prefix): HostSpace {
   if (prefix.family === 6) {
     if (prefix.length > MAX_IPV6_POOL_PREFIX) {
       throw new RangeError(`an IPv6 pool prefix must be /${MAX_IPV6_POOL_PREFIX} or shorter`);
@@ -72,7 +72,7 @@ export function usableCount(prefix: Prefix): bigint {
 }
 
 /** The k-th usable host value of a block, 0 <= k < usablePerBlock. */
-export function nthUsableHost(space: HostSpace, k: bigint): bigint {
+function nthUsableHost(space: HostSpace, k: bigint): bigint {
   if (k < 0n || k >= space.usablePerBlock) throw new RangeError('host index out of range');
   let host = k;
   for (const [first, last] of space.excluded) {

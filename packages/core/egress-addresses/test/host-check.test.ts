@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { localRoutesFromIpJson, parseAddressPools, unusablePrefixes } from '../src/index.ts';
+import {
+  hostRouteProblems,
+  localRoutesFromIpJson,
+  parseAddressPools,
+  unusablePrefixes,
+} from '../src/index.ts';
 
 const pools = (() => {
   const r = parseAddressPools({
@@ -112,4 +117,44 @@ test('a pool wholly covered by local routes reports nothing', () => {
     { type: 'local', dst: '2001:db8::/32' },
   ]);
   assert.deepEqual(unusablePrefixes(pools, routes), []);
+});
+
+test('the loose check names config paths and the AnyIP command, and skips what validation reports', () => {
+  const routes = localRoutesFromIpJson(v4, v6);
+  const problems = hostRouteProblems(
+    {
+      regions: [
+        {
+          id: 'a',
+          ipv4: ['192.0.2.0/29', '203.0.113.0/30', 'nonsense', 7],
+          ipv6: ['2001:db8:1::/64'],
+        },
+        'not a region',
+        // Overlapping and below any floor: still checked against the host.
+        {
+          id: 'b',
+          ipv4: ['198.51.100.0/24', '198.51.100.0/25'],
+          ipv6: ['2001:db8:2::/64', '10.0.0.0/8'],
+        },
+      ],
+    },
+    routes,
+  );
+  assert.deepEqual(
+    problems.map((p) => `${p.path.join('.')}: ${p.message}`),
+    [
+      'regions.0.ipv4.1: 203.0.113.0/30 is not local on this host: bind it with `ip route add local 203.0.113.0/30 dev lo` or configure its addresses',
+      'regions.2.ipv4.0: 198.51.100.0/24 is only partly local on this host: bind it with `ip route add local 198.51.100.0/24 dev lo` or configure its addresses',
+      'regions.2.ipv6.0: 2001:db8:2::/64 is not local on this host: bind it with `ip -6 route add local 2001:db8:2::/64 dev lo` or configure its addresses',
+    ],
+  );
+  for (const input of [
+    undefined,
+    null,
+    3,
+    { regions: 'x' },
+    { regions: [null, [], { ipv4: 'x' }] },
+  ]) {
+    assert.deepEqual(hostRouteProblems(input, routes), []);
+  }
 });

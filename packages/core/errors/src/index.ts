@@ -20,3 +20,11 @@ export {
 } from './proxy-status.ts';
 export { http1Refusal, parserErrorToRelayError } from './http1-refusal.ts';
 export { refusalHeaders } from './refusal-headers.ts';
+export {
+  refusalFromResponse,
+  parseRetryAfter,
+  MAX_RETRY_AFTER_SECONDS,
+  type ResponseHeaders,
+  type ResponseRefusalOptions,
+  type HeaderValue,
+} from './response-refusal.ts';

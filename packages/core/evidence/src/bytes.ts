@@ -1,9 +1,5 @@
 /** Byte helpers shared by the codecs. Reads past the end return undefined, never 0. */
 
-export function u8(b: Uint8Array, at: number): number | undefined {
-  return b[at];
-}
-
 export function u16be(b: Uint8Array, at: number): number | undefined {
   if (at < 0 || at + 2 > b.length) return undefined;
   return ((b[at] as number) << 8) | (b[at + 1] as number);
@@ -36,24 +32,6 @@ export function u16(b: Uint8Array, at: number, littleEndian: boolean): number | 
   return littleEndian
     ? (b[at] as number) | ((b[at + 1] as number) << 8)
     : ((b[at] as number) << 8) | (b[at + 1] as number);
-}
-
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** A Buffer view of the same memory (no copy), for its fast indexOf. */

@@ -123,6 +123,7 @@ export {
   REPORT_SCHEMA_VERSION,
   type Report,
   type ReportInput,
+  type ReportNote,
   type Verdict,
 } from './report/report.ts';
 export { renderMarkdown } from './report/render-markdown.ts';

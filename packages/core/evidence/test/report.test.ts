@@ -258,3 +258,33 @@ test('hostile excerpts are escaped in every form', () => {
   // Control characters in excerpts are made printable before any renderer sees them.
   assert.doesNotMatch(json, /\\u0000|\\u001b/);
 });
+
+test('notes (limitations, changed settings) appear in every form, escaped, and validate', () => {
+  const plain = buildReport(audit(cleanRun));
+  assert.equal('notes' in plain, false, 'no notes, no field');
+  const report = buildReport({
+    ...audit(cleanRun),
+    notes: [
+      { title: 'Limitations', items: ['evidence is weaker on loopback', HOSTILE] },
+      { title: 'Settings the lab changed', items: [] },
+    ],
+  });
+  const json = JSON.parse(renderJson(report)) as Record<string, unknown>;
+  assert.ok(validate(json), JSON.stringify(validate.errors));
+  assert.deepEqual(
+    (json.notes as { title: string }[]).map((n) => n.title),
+    ['Limitations', 'Settings the lab changed'],
+  );
+  assert.equal(validate({ ...json, notes: [{ title: 'x', items: [1] }] }), false);
+
+  const html = renderHtml(report);
+  assert.match(
+    html,
+    /<h2>Limitations<\/h2>\n<ul class="notes">\n<li>evidence is weaker on loopback<\/li>/,
+  );
+  assert.doesNotMatch(html, /<script|<img/i);
+
+  const md = renderMarkdown(report);
+  assert.match(md, /## Limitations\n\n- evidence is weaker on loopback\n- /);
+  assert.doesNotMatch(md, /<script|<img|<\/td>/i);
+});

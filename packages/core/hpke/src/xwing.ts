@@ -49,11 +49,11 @@ const EMPTY = new Uint8Array(0);
 const PK_M = 1184;
 const CT_M = 1088;
 
-export function importMlKem768Public(pk: Uint8Array): KeyObject {
+function importMlKem768Public(pk: Uint8Array): KeyObject {
   return createPublicKey({ key: pk, format: 'raw-public', asymmetricKeyType: 'ml-kem-768' });
 }
 
-export function importMlKem768Seed(seed: Uint8Array): KeyObject {
+function importMlKem768Seed(seed: Uint8Array): KeyObject {
   return createPrivateKey({ key: seed, format: 'raw-seed', asymmetricKeyType: 'ml-kem-768' });
 }
 

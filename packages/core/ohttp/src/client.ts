@@ -48,7 +48,7 @@ export interface ClientResponseContext extends ClientContext {
 }
 
 /** Picks the suite for `config`: the requested symmetric pair, or the first supported one. */
-export function chooseSuite(config: KeyConfig, options: ClientOptions = {}): HpkeSuite {
+function chooseSuite(config: KeyConfig, options: ClientOptions = {}): HpkeSuite {
   const candidates = options.symmetric ? [options.symmetric] : config.symmetric;
   for (const s of candidates) {
     if (!config.symmetric.some((c) => c.kdfId === s.kdfId && c.aeadId === s.aeadId)) continue;

@@ -87,8 +87,8 @@ export function ascii(s: string): Uint8Array {
   return encoder.encode(s);
 }
 
-export const KEY_LABEL = ascii('key');
-export const NONCE_LABEL = ascii('nonce');
+const KEY_LABEL = ascii('key');
+const NONCE_LABEL = ascii('nonce');
 
 /** Response key and base nonce from the exported secret (§4.4). */
 export function responseKeys(

@@ -61,7 +61,3 @@ export function formatIp(ip: IpAddress): string {
   }
   return formatIPv6(b);
 }
-
-export function ipEquals(a: IpAddress, b: IpAddress): boolean {
-  return a.family === b.family && a.bytes.every((v, i) => b.bytes[i] === v);
-}

@@ -97,6 +97,12 @@ test('localhost names are refused before resolution, even when loopback is allow
   assert.equal(decideLiteral(open, tcp('notlocalhost')).action, 'resolve');
 });
 
+test('underscores and inner hyphens are names, as the CONNECT parser reads them', () => {
+  for (const host of ['_dmarc.example.com', 'a-b.example', 'x--y.example', '1a.example']) {
+    assert.equal(decideLiteral(open, tcp(host)).action, 'resolve', host);
+  }
+});
+
 test('numeric shorthand that getaddrinfo would read as an address is not a name', () => {
   for (const host of [
     '127.1',
@@ -127,6 +133,10 @@ test('malformed hosts are malformed-request', () => {
     '1:2:3',
     'a/b',
     'user@host',
+    // Refused by the CONNECT parser (@splitrelay/authority), so refused here too.
+    '-foo-',
+    'foo-.example',
+    'a.-b.example',
   ]) {
     refusedWith(() => decideLiteral(open, tcp(host)), 'malformed-request');
   }

@@ -8,15 +8,14 @@ import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { formatAuthority } from '@splitrelay/authority';
 import { formatUdpPath } from '@splitrelay/connect-udp';
-import { RelayError, codeFromResponse, parseProxyStatus } from '@splitrelay/errors';
+import { RelayError, refusalFromResponse } from '@splitrelay/errors';
 import {
   assertPinned,
   relayDeadline,
   withDeadline,
-  H2_MAX_SESSION_MEMORY_MB,
-  h2Settings,
+  h2SessionOptions,
+  setUpH2Session,
   tlsDefaults,
-  tuneH2Session,
 } from '@splitrelay/transport';
 import { DatagramStream } from './datagram-stream.ts';
 
@@ -26,6 +25,38 @@ export interface InnerSessionOptions {
   readonly handshakeTimeoutMs: number;
   /** How long to wait for the egress to answer a flow's CONNECT. */
   readonly flowTimeoutMs: number;
+  /**
+   * Header fields sent with every request of this session (e.g. the geo hint, which only the
+   * egress may see: it travels inside this TLS session, never on the outer hop). The egress
+   * reads them once, from the session's first request, so every request carries the same.
+   */
+  readonly sessionHeaders?: Readonly<Record<string, string>>;
+}
+
+/** Lower-case tokens only, and none the h2 layer or the CONNECT itself owns. */
+const FIELD_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+const OWNED_FIELDS = new Set([
+  'connection',
+  'host',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'transfer-encoding',
+  'upgrade',
+  'capsule-protocol',
+]);
+
+function checkSessionHeaders(
+  fields: Readonly<Record<string, string>> | undefined,
+): Readonly<Record<string, string>> {
+  if (fields === undefined) return {};
+  for (const [name, value] of Object.entries(fields)) {
+    if (!FIELD_NAME.test(name) || OWNED_FIELDS.has(name))
+      throw new TypeError(`sessionHeaders: ${JSON.stringify(name)} cannot be sent on a flow`);
+    if (typeof value !== 'string' || /[\0\r\n]/.test(value))
+      throw new TypeError(`sessionHeaders: the value of ${name} must be one line of text`);
+  }
+  return Object.freeze({ ...fields });
 }
 
 export interface InnerSession {
@@ -45,6 +76,7 @@ export async function openInnerSession(
   options: InnerSessionOptions,
   signal?: AbortSignal,
 ): Promise<InnerSession> {
+  const sessionHeaders = checkSessionHeaders(options.sessionHeaders);
   const socket = tls.connect({
     ...tlsDefaults,
     socket: carrier,
@@ -99,12 +131,10 @@ export async function openInnerSession(
     }
   });
   const session = http2.connect(`https://${options.egressId}`, {
-    settings: h2Settings(),
-    maxSessionMemory: H2_MAX_SESSION_MEMORY_MB,
+    ...h2SessionOptions(),
     createConnection: () => socket,
   });
-  tuneH2Session(session);
-  session.on('error', () => {});
+  setUpH2Session(session);
   const closed = new Promise<void>((resolve) => session.once('close', () => resolve()));
   // Extended CONNECT may be sent only once the egress's SETTINGS allowed it (RFC 8441 §3).
   const remoteSettings = new Promise<void>((resolve) =>
@@ -168,11 +198,8 @@ export async function openInnerSession(
       );
       const status = Number(response[':status']);
       if (status === 200) return stream;
-      const member = parseProxyStatus(String(response['proxy-status'] ?? ''))[0];
-      throw new RelayError(
-        codeFromResponse(status, member?.error),
-        member?.details ?? `egress answered ${status}`,
-      );
+      // With its Retry-After: the egress's advice on a flow is for the client to follow.
+      throw refusalFromResponse(status, response, { peer: 'egress' });
     } catch (err) {
       stream.destroy();
       throw err;
@@ -190,7 +217,10 @@ export async function openInnerSession(
     closed,
     close: () => session.destroy(),
     async openFlow(target, flowSignal) {
-      return request({ ':method': 'CONNECT', ':authority': formatAuthority(target) }, flowSignal);
+      return request(
+        { ...sessionHeaders, ':method': 'CONNECT', ':authority': formatAuthority(target) },
+        flowSignal,
+      );
     },
     async openUdp(target, flowSignal) {
       await withDeadline(
@@ -210,6 +240,7 @@ export async function openInnerSession(
       }
       const stream = await request(
         {
+          ...sessionHeaders,
           ':method': 'CONNECT',
           ':protocol': 'connect-udp',
           ':scheme': 'https',

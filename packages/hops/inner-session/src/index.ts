@@ -3,6 +3,7 @@ export {
   createInnerSessionServer,
   type InnerSessionServer,
   type InnerSessionServerOptions,
+  type RequestHead,
 } from './server.ts';
 export {
   DatagramStream,

@@ -1,8 +1,11 @@
 /**
  * Refusals as the HTTP proxy writes them: the RelayError's status, an RFC 9209 Proxy-Status
- * naming this proxy and the error type, and the reason as a short text body. Written either
- * through a ServerResponse or raw on a socket (CONNECT and client errors have no response
- * object).
+ * naming this proxy and the error type, Retry-After when a later hop (or this one) said when
+ * to come back, and the reason as a short text body. Written either through a ServerResponse
+ * or raw on a socket (CONNECT and client errors have no response object).
+ *
+ * A Proxy-Authenticate on the error is not passed on: the challenge is the ingress's, for
+ * this client's token wallet, and means nothing to an application behind a local proxy.
  */
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -35,6 +38,9 @@ export function sendErrorResponse(res: ServerResponse, err: RelayError, proxyNam
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     'proxy-status': proxyStatusHeader(err, proxyName),
+    ...(err.retryAfterSeconds === undefined
+      ? {}
+      : { 'retry-after': String(err.retryAfterSeconds) }),
   });
   res.end(body);
 }
@@ -45,6 +51,7 @@ export function endSocketWithError(socket: Duplex, err: RelayError, proxyName: s
   const head =
     `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? 'Error'}\r\n` +
     `Proxy-Status: ${proxyStatusHeader(err, proxyName)}\r\n` +
+    (err.retryAfterSeconds === undefined ? '' : `Retry-After: ${err.retryAfterSeconds}\r\n`) +
     'Content-Type: text/plain; charset=utf-8\r\n' +
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
     'Connection: close\r\n\r\n';

@@ -152,7 +152,14 @@ function handleSocksConnection(socket: net.Socket, options: SocksServerOptions):
       tunnel = await options.connect({ host: request.host, port: request.port }, abort.signal);
     } catch (err) {
       const relayErr = toRelayError(err);
-      log?.debug('socks connect refused', { code: relayErr.code });
+      // RFC 1928 replies have no Retry-After: the advice is only logged, and the reply code
+      // (e.g. 0x01 for a limit) tells the application no more than that the connect failed.
+      log?.debug('socks connect refused', {
+        code: relayErr.code,
+        ...(relayErr.retryAfterSeconds === undefined
+          ? {}
+          : { retryAfterSeconds: relayErr.retryAfterSeconds }),
+      });
       if (!socket.destroyed) finish(encodeReply(socksReplyFor(relayErr.code)));
       return;
     }

@@ -33,6 +33,8 @@ export interface LocalProxyLogFields {
   code?: string;
   status?: number;
   reason?: string;
+  /** A later hop's Retry-After, where the client protocol has no place for it (SOCKS5). */
+  retryAfterSeconds?: number;
 }
 
 /** The subset of `@splitrelay/log`'s RoleLogger<'client'> these servers use. */

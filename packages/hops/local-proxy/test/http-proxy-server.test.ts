@@ -44,6 +44,9 @@ before(async () => {
       'refused.test': 'connection-refused',
       'blocked.test': upstream,
       'nxdomain.test': 'dns-error',
+      'busy.test': new RelayError('limit-reached', 'egress flow limit reached', {
+        retryAfterSeconds: 4,
+      }),
     },
     new Set(['plain-echo.test', 'plain-origin.test']),
   );
@@ -167,6 +170,22 @@ test('CONNECT refusals carry the status, Proxy-Status and a reason', async () =>
   const dns = await rawExchange('CONNECT nxdomain.test:443 HTTP/1.1\r\n\r\n');
   assert.equal(dns.status, 502);
   assert.equal(parseProxyStatus(dns.headers.get('proxy-status') ?? '')[0]?.error, 'dns_error');
+});
+
+test("a later hop's Retry-After reaches the HTTP client, on CONNECT and absolute-form", async () => {
+  const tunnel = await rawExchange('CONNECT busy.test:443 HTTP/1.1\r\n\r\n');
+  assert.equal(tunnel.status, 503);
+  assert.equal(tunnel.headers.get('retry-after'), '4');
+  assert.equal(
+    parseProxyStatus(tunnel.headers.get('proxy-status') ?? '')[0]?.error,
+    'connection_limit_reached',
+  );
+  const forwarded = await proxyRequest('http://busy.test/');
+  assert.equal(forwarded.status, 503);
+  assert.equal(forwarded.headers['retry-after'], '4');
+  // No advice, no header.
+  const refused = await rawExchange('CONNECT refused.test:443 HTTP/1.1\r\n\r\n');
+  assert.equal(refused.headers.has('retry-after'), false);
 });
 
 test('an upstream Proxy-Status on the error is passed through first', async () => {

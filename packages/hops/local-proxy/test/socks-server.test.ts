@@ -30,6 +30,7 @@ let proxy: net.Server;
 let connector: ReturnType<typeof fakeConnector>;
 let slowConnects = 0;
 let abortedConnects = 0;
+const logged: Record<string, unknown>[] = [];
 
 before(async () => {
   echoPort = await listen(echo);
@@ -48,6 +49,9 @@ before(async () => {
       'slow.test': 'connection-timeout',
       'egress.test': 'egress-unavailable',
       'odd.test': new RelayError('internal', 'boom'),
+      'busy.test': new RelayError('limit-reached', 'egress flow limit reached', {
+        retryAfterSeconds: 4,
+      }),
     },
   );
   const connect: typeof connector.connect = async (target, signal) => {
@@ -62,7 +66,11 @@ before(async () => {
     }
     return connector.connect(target, signal);
   };
-  proxy = createSocksServer({ connect, handshakeTimeoutMs: 300 });
+  proxy = createSocksServer({
+    connect,
+    handshakeTimeoutMs: 300,
+    logger: { debug: (event, fields) => logged.push({ event, ...fields }), warn: () => {} },
+  });
   proxyPort = await listen(proxy);
 });
 
@@ -160,6 +168,21 @@ test('connector refusals become the mapped reply codes', async () => {
     await reader.end();
     socket.destroy();
   }
+});
+
+test("a later hop's Retry-After has no SOCKS5 field: the reply is a failure, the advice is logged", async () => {
+  const { socket, reader } = await dial(proxyPort);
+  assert.equal(
+    await handshake(socket, reader, { host: 'busy.test', port: 443 }),
+    SocksReply.generalFailure,
+  );
+  await reader.end();
+  socket.destroy();
+  assert.deepEqual(logged.at(-1), {
+    event: 'socks connect refused',
+    code: 'limit-reached',
+    retryAfterSeconds: 4,
+  });
 });
 
 test('clients that offer no "no authentication" method get X’FF’ and a close', async () => {

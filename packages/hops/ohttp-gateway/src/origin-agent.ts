@@ -4,8 +4,8 @@
  * resolved addresses checked one by one) applies to every address undici ever uses, exactly as
  * for tunnels. Names are resolved here, at the egress.
  *
- *   agent.request(origin) ─▶ connect(opts) ─▶ dialer.dial(host, port) ─┬─ http:  the socket
- *                                                                      └─ https: tls.connect({ socket })
+ *   agent.request(origin) ─▶ connect(opts) ─▶ dialer.dial(host, port, source()) ─┬─ http:  the socket
+ *                                                                                └─ https: tls.connect({ socket })
  *
  * undici pools connections per origin across every client's requests: the target sees the
  * egress, and which client a request came from is not something the pool knows.
@@ -14,10 +14,15 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { Agent, type buildConnector } from 'undici';
 import { RelayError, toRelayError } from '@splitrelay/errors';
-import type { TargetDialer } from '@splitrelay/target-dialer';
+import type { SourceAddresses, TargetDialer } from '@splitrelay/target-dialer';
 
 export interface OriginAgentOptions {
   readonly dialer: TargetDialer;
+  /**
+   * Where each new connection leaves from, asked once per connection (the egress draws it
+   * from its address pools); absent, the dialer's own source.
+   */
+  readonly source?: () => SourceAddresses;
   /** TCP connect and, for https, the TLS handshake, ms. */
   readonly connectTimeoutMs: number;
   /** CAs trusted for https targets instead of Node's store (tests use a local CA). */
@@ -51,7 +56,7 @@ export function originConnector(options: OriginAgentOptions): buildConnector.con
       () => settle(new RelayError('connection-timeout', 'target connect timed out'), null),
       options.connectTimeoutMs,
     );
-    options.dialer.dial({ host, port, kind: 'tcp' }, abort.signal).then(
+    options.dialer.dial({ host, port, kind: 'tcp' }, abort.signal, options.source?.()).then(
       (socket) => {
         if (settled) {
           socket.destroy();

@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import tls from 'node:tls';
-import { RelayError, codeFromResponse, parseProxyStatus } from '@splitrelay/errors';
+import { RelayError, refusalFromResponse } from '@splitrelay/errors';
 import { relayDeadline, withDeadline, tlsDefaults, tuneSocket } from '@splitrelay/transport';
 import type { Duplex } from 'node:stream';
 import type { ClientOptions } from 'ws';
@@ -69,7 +69,7 @@ async function openWebSocketTunnel(
     ws.once('unexpected-response', (_req, res: http.IncomingMessage) => {
       res.resume();
       ws.terminate();
-      reject(refusalFrom(res));
+      reject(ingressRefusal(res));
     });
     ws.once('error', (err: Error & { code?: string }) =>
       reject(
@@ -125,7 +125,7 @@ async function openConnectTunnel(
         return;
       }
       socket.destroy();
-      reject(refusalFrom(res));
+      reject(ingressRefusal(res));
     });
     req.once('error', (err: Error & { code?: string }) => {
       reject(
@@ -156,22 +156,6 @@ async function openConnectTunnel(
  * The ingress's refusal as a RelayError, keeping what the caller may act on: the reason, when
  * to retry, and a Privacy Pass challenge (Proxy-Authenticate) to fetch tokens for.
  */
-function refusalFrom(res: http.IncomingMessage): RelayError {
-  const member = parseProxyStatus(String(res.headers['proxy-status'] ?? ''))[0];
-  const retryAfter = Number(res.headers['retry-after']);
-  const challenge = res.headers['proxy-authenticate'];
-  return new RelayError(
-    codeFromResponse(res.statusCode ?? 502, member?.error),
-    member?.details ?? `ingress answered ${res.statusCode}`,
-    {
-      ...(Number.isInteger(retryAfter) && retryAfter >= 0 ? { retryAfterSeconds: retryAfter } : {}),
-      ...(challenge === undefined
-        ? {}
-        : {
-            headers: {
-              'proxy-authenticate': Array.isArray(challenge) ? challenge.join(', ') : challenge,
-            },
-          }),
-    },
-  );
+function ingressRefusal(res: http.IncomingMessage): RelayError {
+  return refusalFromResponse(res.statusCode ?? 502, res.headers, { peer: 'ingress' });
 }

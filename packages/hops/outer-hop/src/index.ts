@@ -6,4 +6,8 @@ export {
   type TunnelRequest,
 } from './server.ts';
 export { openOuterTunnel, type OuterTunnelOptions, type IngressAddress } from './client.ts';
-export { WEBSOCKET_PATH_PREFIX, egressIdFromWebSocketPath } from './websocket.ts';
+export {
+  WEBSOCKET_PATH_PREFIX,
+  egressIdFromAuthority,
+  egressIdFromWebSocketPath,
+} from './egress-id.ts';

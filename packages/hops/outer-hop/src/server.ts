@@ -3,31 +3,30 @@
  * only CONNECT to an egress by its directory name. What the client sends after the CONNECT
  * is its inner TLS session; this code never parses it, it only carries it.
  *
- *   client ──TLS──▶ [ALPN h2 → h2 server | http/1.1 → http server] ──CONNECT egress:443──▶ openTunnel
+ *   client ──TLS──▶ tunnel server (ALPN h2 | http/1.1) ──CONNECT egress:443──▶ openTunnel
+ *
+ * Each tunnel goes through the phases of @splitrelay/transport's runTunnel: decide (the
+ * egress id, the token header) → open (the caller's admission and trunk) → accept → join.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import http2 from 'node:http2';
 import tls from 'node:tls';
 import type { Duplex, Readable, Writable } from 'node:stream';
-import { parseAuthority } from '@splitrelay/authority';
+import { RelayError } from '@splitrelay/errors';
 import {
-  RelayError,
-  http1Refusal,
-  parserErrorToRelayError,
-  proxyStatusFor,
-  refusalHeaders,
-  toRelayError,
-} from '@splitrelay/errors';
-import {
+  createTunnelServer,
+  refuseOnResponse,
+  refuseOnSocket,
+  refuseOnStream,
+  runTunnel,
   splice,
   type SpliceStats,
-  H2_MAX_SESSION_MEMORY_MB,
-  h2Settings,
+  TUNNEL_ALPN_PROTOCOLS,
   tlsDefaults,
-  tuneH2Session,
   tuneSocket,
 } from '@splitrelay/transport';
-import { acceptWebSocket, createWebSocketServer, egressIdFromWebSocketPath } from './websocket.ts';
+import { egressIdFromAuthority, egressIdFromWebSocketPath } from './egress-id.ts';
+import { acceptWebSocket, createWebSocketServer } from './websocket.ts';
 
 export interface TunnelRequest {
   readonly egressId: string;
@@ -85,283 +84,259 @@ export interface OuterHopServerOptions {
   readonly onTunnelDone?: (stats: SpliceStats) => void;
 }
 
-export function createOuterHopServer(options: OuterHopServerOptions): tls.Server {
-  const refusalHead = (err: RelayError): string => http1Refusal(options.proxyName, err);
+/** What a tunnel request carries, as it arrived on either ALPN. */
+interface TunnelAsk {
+  readonly authority: string;
+  readonly clientAddr: string;
+  readonly alpn: TunnelRequest['alpn'];
+  readonly proxyAuthorization: string | string[] | undefined;
+}
 
-  /** Only the egress id may come out of the request: nothing else is read. */
-  const egressIdOf = (authority: string): string => {
-    const parsed = parseAuthority(authority);
-    if (parsed.kind !== 'dns' || parsed.port !== 443) {
-      throw new RelayError(
-        'unknown-egress',
-        'tunnels go to an egress by its directory name, port 443',
-      );
-    }
-    return parsed.host;
+/** The decide phase: the egress id and the one token header, or a refusal. */
+function decideTunnel(ask: TunnelAsk): TunnelRequest {
+  const { proxyAuthorization } = ask;
+  // Node joins repeated headers; h2 may hand an array. Either way, two tokens is one too many.
+  if (Array.isArray(proxyAuthorization) && proxyAuthorization.length > 1) {
+    throw new RelayError('malformed-request', 'more than one Proxy-Authorization');
+  }
+  return {
+    // Only the egress id may come out of the request: nothing else is read.
+    egressId: egressIdFromAuthority(ask.authority),
+    clientAddr: ask.clientAddr,
+    alpn: ask.alpn,
+    proxyAuthorization: Array.isArray(proxyAuthorization)
+      ? proxyAuthorization[0]
+      : proxyAuthorization,
   };
+}
 
-  const spliceOptions = () => ({
+/** An HTTP/1.1 plain request as the onRequest hook sees it. */
+function plainFromH1(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): [PlainRequest, PlainReply] {
+  const abort = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  const request: PlainRequest = {
+    method: req.method ?? '',
+    path: req.url ?? '',
+    headers: req.headers,
+    clientAddr: req.socket.remoteAddress ?? '',
+    alpn: 'http/1.1',
+    connection: req.socket,
+    body: req,
+    signal: abort.signal,
+  };
+  const reply: PlainReply = {
+    start(status, headers) {
+      res.writeHead(status, headers);
+      return res;
+    },
+    get started() {
+      return res.headersSent;
+    },
+    abandon() {
+      if (req.complete) return;
+      req.resume();
+      setTimeout(() => {
+        if (!req.complete) req.socket.destroy();
+      }, ABANDON_GRACE_MS).unref();
+    },
+  };
+  return [request, reply];
+}
+
+/** An h2 plain request (a stream that is not a CONNECT) as the onRequest hook sees it. */
+function plainFromH2(
+  stream: http2.ServerHttp2Stream,
+  headers: http2.IncomingHttpHeaders,
+  clientAddr: string,
+): [PlainRequest, PlainReply] {
+  const abort = new AbortController();
+  stream.once('close', () => {
+    if (!stream.writableFinished) abort.abort();
+  });
+  const request: PlainRequest = {
+    method: String(headers[':method'] ?? ''),
+    path: String(headers[':path'] ?? ''),
+    headers,
+    clientAddr,
+    alpn: 'h2',
+    connection: stream.session ?? stream,
+    body: stream,
+    signal: abort.signal,
+  };
+  const reply: PlainReply = {
+    start(status, extra) {
+      stream.respond({ ':status': status, ...extra });
+      return stream;
+    },
+    get started() {
+      return stream.headersSent;
+    },
+    abandon() {
+      const reset = (): void => {
+        setImmediate(() => {
+          if (!stream.closed && !stream.destroyed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+        });
+      };
+      // Closing before the answer is framed would drop it: after it is written.
+      if (stream.writableFinished) reset();
+      else stream.once('finish', reset);
+    },
+  };
+  return [request, reply];
+}
+
+export function createOuterHopServer(options: OuterHopServerOptions): tls.Server {
+  const { proxyName } = options;
+  const spliceOptions = {
     idleTimeoutMs: options.idleTimeoutMs,
     ...(options.onTunnelDone ? { onDone: options.onTunnelDone } : {}),
-  });
+  };
+  const report = (err: RelayError, ask: TunnelAsk, decided?: TunnelRequest): void =>
+    options.onRefusal?.(err, decided ?? { clientAddr: ask.clientAddr, alpn: ask.alpn });
 
-  async function tunnel(
-    authority: string,
-    clientAddr: string,
-    alpn: TunnelRequest['alpn'],
-    proxyAuthorization: string | string[] | undefined,
+  /** CONNECT on either ALPN: the tunnel is the downstream itself once answered. */
+  const connectTunnel = (
+    ask: TunnelAsk,
     downstream: Duplex,
     accept: () => void,
     refuse: (err: RelayError) => void,
-    join: (upstream: Duplex) => void | Promise<void> = (upstream) =>
-      splice(downstream, upstream, spliceOptions()),
-  ): Promise<void> {
-    const abort = new AbortController();
-    const onGone = (): void => abort.abort();
-    downstream.once('close', onGone);
-    let request: Partial<TunnelRequest> = { clientAddr, alpn };
-    try {
-      // Node joins repeated headers; h2 may hand an array. Either way, two tokens is one too many.
-      if (Array.isArray(proxyAuthorization) && proxyAuthorization.length > 1) {
-        throw new RelayError('malformed-request', 'more than one Proxy-Authorization');
-      }
-      request = {
-        ...request,
-        egressId: egressIdOf(authority),
-        proxyAuthorization: Array.isArray(proxyAuthorization)
-          ? proxyAuthorization[0]
-          : proxyAuthorization,
-      };
-      const upstream = await options.openTunnel(request as TunnelRequest, abort.signal);
-      downstream.off('close', onGone);
-      if (downstream.destroyed) {
-        upstream.destroy();
-        return;
-      }
-      accept();
-      await join(upstream);
-    } catch (err) {
-      downstream.off('close', onGone);
-      const relayErr = toRelayError(err);
-      options.onRefusal?.(relayErr, request);
-      refuse(relayErr);
-    }
-  }
+  ): Promise<void> =>
+    runTunnel({
+      downstream,
+      decide: () => decideTunnel(ask),
+      open: options.openTunnel,
+      accept,
+      join: (upstream) => splice(downstream, upstream, spliceOptions),
+      refuse: (err, decided) => {
+        report(err, ask, decided);
+        refuse(err);
+      },
+    });
 
-  const h1 = http.createServer({
-    maxHeaderSize: options.maxHeaderBytes,
-    requestTimeout: options.handshakeTimeoutMs,
-    headersTimeout: options.handshakeTimeoutMs,
-  });
-  h1.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => {});
-    if (head.length > 0) socket.unshift(head);
-    const clientAddr = req.socket.remoteAddress ?? '';
-    void tunnel(
-      req.url ?? '',
-      clientAddr,
-      'http/1.1',
-      req.headers['proxy-authorization'],
-      socket,
-      () => socket.write('HTTP/1.1 200 Connection Established\r\n\r\n'),
-      (err) => socket.end(refusalHead(err)),
-    );
-  });
   const wss = createWebSocketServer();
-  h1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => {});
-    const clientAddr = req.socket.remoteAddress ?? '';
-    const egressId = egressIdFromWebSocketPath(req.url ?? '');
-    const refuse = (err: RelayError): void => {
-      options.onRefusal?.(err, { clientAddr, alpn: 'http/1.1' });
-      socket.end(refusalHead(err));
-    };
-    if (req.method !== 'GET' || String(req.headers.upgrade).toLowerCase() !== 'websocket') {
-      refuse(new RelayError('method-not-allowed', 'only the WebSocket carrier upgrade is served'));
-      return;
-    }
-    if (egressId === undefined) {
-      refuse(new RelayError('unknown-egress', 'tunnels go to an egress by its directory name'));
-      return;
-    }
-    // The egress must accept before the upgrade, so a refusal is still an HTTP status.
-    void tunnel(
-      `${egressId}:443`,
-      clientAddr,
-      'http/1.1',
-      req.headers['proxy-authorization'],
-      socket,
-      () => {},
-      (err) => socket.end(refusalHead(err)),
-      async (upstream) =>
-        splice(await acceptWebSocket(wss, req, socket, head), upstream, spliceOptions()),
-    );
-  });
-  h1.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const route = req.method === 'GET' ? options.routes?.[req.url ?? ''] : undefined;
-    if (route) {
-      const { type, body } = route();
-      res
-        .writeHead(200, {
-          'content-type': type,
-          'content-length': Buffer.byteLength(body),
-          'cache-control': 'no-store',
-        })
-        .end(body);
-      return;
-    }
-    if (options.onRequest) {
-      const abort = new AbortController();
-      res.once('close', () => {
-        if (!res.writableFinished) abort.abort();
-      });
-      const taken = options.onRequest(
+  const routed = (method: string | undefined, path: string | undefined) =>
+    method === 'GET' && path !== undefined ? options.routes?.[path] : undefined;
+  const notServed = (): RelayError =>
+    new RelayError('method-not-allowed', 'this relay serves CONNECT to an egress only');
+
+  const skeleton = createTunnelServer({
+    proxyName,
+    maxHeaderBytes: options.maxHeaderBytes,
+    maxHeaderListPairs: 64,
+    handshakeTimeoutMs: options.handshakeTimeoutMs,
+    onRefusal: (err, alpn) => options.onRefusal?.(err, { alpn }),
+    onConnect(req: http.IncomingMessage, socket: Duplex) {
+      void connectTunnel(
         {
-          method: req.method ?? '',
-          path: req.url ?? '',
-          headers: req.headers,
+          authority: req.url ?? '',
           clientAddr: req.socket.remoteAddress ?? '',
           alpn: 'http/1.1',
-          connection: req.socket,
-          body: req,
-          signal: abort.signal,
+          proxyAuthorization: req.headers['proxy-authorization'],
         },
-        {
-          start(status, headers) {
-            res.writeHead(status, headers);
-            return res;
-          },
-          get started() {
-            return res.headersSent;
-          },
-          abandon() {
-            if (req.complete) return;
-            req.resume();
-            setTimeout(() => {
-              if (!req.complete) req.socket.destroy();
-            }, ABANDON_GRACE_MS).unref();
-          },
-        },
+        socket,
+        () => socket.write('HTTP/1.1 200 Connection Established\r\n\r\n'),
+        (err) => refuseOnSocket(socket, proxyName, err),
       );
-      if (taken) return;
-    }
-    const err = new RelayError('method-not-allowed', 'this relay serves CONNECT to an egress only');
-    options.onRefusal?.(err, { alpn: 'http/1.1' });
-    res.writeHead(err.status, {
-      'proxy-status': proxyStatusFor(options.proxyName, err),
-      connection: 'close',
-    });
-    res.end(`${err.details}\n`);
-  });
-  h1.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
-    const relayErr = parserErrorToRelayError(err);
-    options.onRefusal?.(relayErr, { alpn: 'http/1.1' });
-    if (socket.writable) socket.end(refusalHead(relayErr));
-    else socket.destroy();
-  });
-
-  const h2 = http2.createServer({
-    settings: h2Settings(),
-    maxHeaderListPairs: 64,
-    maxSessionMemory: H2_MAX_SESSION_MEMORY_MB,
-  });
-  h2.on('session', (session) => {
-    tuneH2Session(session);
-    session.on('error', () => {});
-  });
-  h2.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
-    stream.on('error', () => {});
-    const refuse = (err: RelayError): void => {
-      if (stream.destroyed || stream.headersSent) return;
-      stream.respond({ ':status': err.status, ...refusalHeaders(options.proxyName, err) });
-      stream.end(`${err.details}\n`);
-    };
-    const clientAddr = stream.session?.socket.remoteAddress ?? '';
-    if (headers[':method'] !== 'CONNECT' || headers[':protocol'] !== undefined) {
-      const route =
-        headers[':method'] === 'GET' ? options.routes?.[String(headers[':path'])] : undefined;
-      if (route) {
-        const { type, body } = route();
-        stream.respond({ ':status': 200, 'content-type': type, 'cache-control': 'no-store' });
-        stream.end(body);
+    },
+    onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer) {
+      const ask: TunnelAsk = {
+        authority: '',
+        clientAddr: req.socket.remoteAddress ?? '',
+        alpn: 'http/1.1',
+        proxyAuthorization: req.headers['proxy-authorization'],
+      };
+      const refuse = (err: RelayError, decided?: TunnelRequest): void => {
+        report(err, ask, decided);
+        refuseOnSocket(socket, proxyName, err);
+      };
+      if (req.method !== 'GET' || String(req.headers.upgrade).toLowerCase() !== 'websocket') {
+        refuse(
+          new RelayError('method-not-allowed', 'only the WebSocket carrier upgrade is served'),
+        );
         return;
       }
-      if (options.onRequest) {
-        const abort = new AbortController();
-        stream.once('close', () => {
-          if (!stream.writableFinished) abort.abort();
-        });
-        const taken = options.onRequest(
-          {
-            method: String(headers[':method'] ?? ''),
-            path: String(headers[':path'] ?? ''),
-            headers,
-            clientAddr,
-            alpn: 'h2',
-            connection: stream.session ?? stream,
-            body: stream,
-            signal: abort.signal,
-          },
-          {
-            start(status, extra) {
-              stream.respond({ ':status': status, ...extra });
-              return stream;
-            },
-            get started() {
-              return stream.headersSent;
-            },
-            abandon() {
-              const reset = (): void => {
-                setImmediate(() => {
-                  if (!stream.closed && !stream.destroyed)
-                    stream.close(http2.constants.NGHTTP2_NO_ERROR);
-                });
-              };
-              // Closing before the answer is framed would drop it: after it is written.
-              if (stream.writableFinished) reset();
-              else stream.once('finish', reset);
-            },
-          },
-        );
-        if (taken) return;
+      const egressId = egressIdFromWebSocketPath(req.url ?? '');
+      if (egressId === undefined) {
+        refuse(new RelayError('unknown-egress', 'tunnels go to an egress by its directory name'));
+        return;
       }
-      const err = new RelayError(
-        'method-not-allowed',
-        'this relay serves CONNECT to an egress only',
+      // The egress must accept before the upgrade, so a refusal is still an HTTP status.
+      void runTunnel({
+        downstream: socket,
+        decide: () => decideTunnel({ ...ask, authority: `${egressId}:443` }),
+        open: options.openTunnel,
+        accept: () => acceptWebSocket(wss, req, socket, head),
+        join: (upstream, carrier) => splice(carrier, upstream, spliceOptions),
+        refuse,
+      });
+    },
+    onRequest(req: http.IncomingMessage, res: http.ServerResponse) {
+      const route = routed(req.method, req.url);
+      if (route) {
+        const { type, body } = route();
+        res
+          .writeHead(200, {
+            'content-type': type,
+            'content-length': Buffer.byteLength(body),
+            'cache-control': 'no-store',
+          })
+          .end(body);
+        return;
+      }
+      if (options.onRequest?.(...plainFromH1(req, res))) return;
+      const err = notServed();
+      options.onRefusal?.(err, { alpn: 'http/1.1' });
+      refuseOnResponse(res, proxyName, err);
+    },
+    onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) {
+      const clientAddr = stream.session?.socket.remoteAddress ?? '';
+      const refuse = (err: RelayError): void => refuseOnStream(stream, proxyName, err);
+      if (headers[':method'] !== 'CONNECT' || headers[':protocol'] !== undefined) {
+        const route = routed(headers[':method'], headers[':path']);
+        if (route) {
+          const { type, body } = route();
+          stream.respond({ ':status': 200, 'content-type': type, 'cache-control': 'no-store' });
+          stream.end(body);
+          return;
+        }
+        if (options.onRequest?.(...plainFromH2(stream, headers, clientAddr))) return;
+        const err = notServed();
+        options.onRefusal?.(err, { clientAddr, alpn: 'h2' });
+        refuse(err);
+        return;
+      }
+      void connectTunnel(
+        {
+          authority: headers[':authority'] ?? '',
+          clientAddr,
+          alpn: 'h2',
+          proxyAuthorization: headers['proxy-authorization'],
+        },
+        stream,
+        () => stream.respond({ ':status': 200 }),
+        refuse,
       );
-      options.onRefusal?.(err, { clientAddr, alpn: 'h2' });
-      refuse(err);
-      return;
-    }
-    void tunnel(
-      String(headers[':authority'] ?? ''),
-      clientAddr,
-      'h2',
-      headers['proxy-authorization'],
-      stream,
-      () => stream.respond({ ':status': 200 }),
-      refuse,
-    );
+    },
   });
 
   const server = tls.createServer({
     ...tlsDefaults,
     cert: options.cert,
     key: options.key,
-    ALPNProtocols: ['h2', 'http/1.1'],
+    ALPNProtocols: [...TUNNEL_ALPN_PROTOCOLS],
     handshakeTimeout: options.handshakeTimeoutMs,
   });
   server.on('secureConnection', (socket: tls.TLSSocket) => {
     tuneSocket(socket);
-    socket.on('error', () => {});
-    if (socket.alpnProtocol === 'h2') h2.emit('connection', socket);
-    else h1.emit('connection', socket);
+    skeleton.serve(socket);
   });
   // Node leaves a socket that failed its handshake (or timed out) open unless told.
   server.on('tlsClientError', (_err, socket) => socket.destroy());
-  server.on('close', () => {
-    h1.close();
-    h2.close();
-  });
+  server.on('close', () => skeleton.close());
   return server;
 }

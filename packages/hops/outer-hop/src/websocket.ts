@@ -7,27 +7,33 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, createWebSocketStream } from 'ws';
+import { RelayError } from '@splitrelay/errors';
 
-export const WEBSOCKET_PATH_PREFIX = '/.well-known/splitrelay/ws/';
+// Kept here too: the client loads this file (and `ws`) only when it uses the carrier.
+export { WEBSOCKET_PATH_PREFIX } from './egress-id.ts';
 
 /** Largest WebSocket message accepted; inner TLS records are at most ~16 KiB each. */
 const MAX_MESSAGE_BYTES = 1024 * 1024;
 
-export function egressIdFromWebSocketPath(path: string): string | undefined {
-  if (!path.startsWith(WEBSOCKET_PATH_PREFIX)) return undefined;
-  const id = path.slice(WEBSOCKET_PATH_PREFIX.length);
-  return /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(id) ? id : undefined;
-}
-
-/** Server side: completes the upgrade and returns the tunnel as a byte stream. */
+/**
+ * Server side: completes the upgrade and returns the tunnel as a byte stream. A handshake `ws`
+ * refuses (it answers 400 itself and closes the socket) rejects, so the caller can let go of
+ * what it opened for this tunnel.
+ */
 export function acceptWebSocket(
   server: WebSocketServer,
   req: http.IncomingMessage,
   socket: Duplex,
   head: Buffer,
 ): Promise<Duplex> {
-  return new Promise((resolve) => {
-    server.handleUpgrade(req, socket, head, (ws) => resolve(webSocketDuplex(ws)));
+  return new Promise((resolve, reject) => {
+    const onClose = (): void =>
+      reject(new RelayError('malformed-request', 'WebSocket handshake refused'));
+    socket.once('close', onClose);
+    server.handleUpgrade(req, socket, head, (ws) => {
+      socket.off('close', onClose);
+      resolve(webSocketDuplex(ws));
+    });
   });
 }
 

@@ -13,6 +13,11 @@ import {
   type InnerSession,
 } from '@splitrelay/inner-session';
 import { openOuterTunnel, type IngressAddress } from '@splitrelay/outer-hop';
+import {
+  clientGeoHint,
+  type DeviceLocation,
+  type LocationChoice,
+} from '@splitrelay/egress-addresses';
 import { chooseEgress, type EgressPreference } from './egress-choice.ts';
 import { EgressDirectory } from './egress-directory.ts';
 import { TokenWallet, type SessionAuthenticator, type TokenWalletOptions } from './token-wallet.ts';
@@ -40,6 +45,14 @@ export interface SplitRelayClientOptions {
    */
   readonly directory: DirectoryOptions | (() => ReadonlyMap<string, Entry>);
   readonly preference?: EgressPreference;
+  /**
+   * What the egress may learn of where the user is: `choice` 'general-location' (a coarse
+   * geohash), 'country-only' (the country code and nothing else) or 'none', made from what
+   * the device knows (`where`). It goes to the egress only, inside each inner session, so
+   * the egress draws a source address of that region; the ingress never sees it. Without a
+   * hint the egress uses its default region.
+   */
+  readonly location?: { readonly choice: LocationChoice; readonly where: DeviceLocation };
   /**
    * Egress health as the ingress reports it; 'down' and 'draining' egresses are avoided.
    * Fetched with the directory when the client fetches it.
@@ -94,6 +107,20 @@ export function createSplitRelayClient(options: SplitRelayClientOptions): SplitR
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const sessions = new Map<string, Promise<InnerSession>>();
   let closed = false;
+  // Made once: every inner session carries the same hint, on every one of its requests.
+  const hint = options.location
+    ? clientGeoHint(options.location.choice, options.location.where)
+    : undefined;
+  const sessionHeaders = hint ? { [hint.name]: hint.value } : undefined;
+  const preference: EgressPreference = {
+    ...options.preference,
+    // The country ranks egresses only when the user agreed to share at least that much.
+    ...(options.location &&
+    options.location.choice.mode !== 'none' &&
+    options.location.where.country
+      ? { country: options.location.where.country }
+      : {}),
+  };
   const owned = typeof options.directory === 'function' ? undefined : options.directory;
   const egressDirectory = owned
     ? new EgressDirectory({
@@ -128,7 +155,13 @@ export function createSplitRelayClient(options: SplitRelayClientOptions): SplitR
       const carrier = await openAuthenticatedTunnel(egress.id, signal);
       const session = await openInnerSession(
         carrier,
-        { egressId: egress.id, pins: egress.tlsPins, handshakeTimeoutMs, flowTimeoutMs },
+        {
+          egressId: egress.id,
+          pins: egress.tlsPins,
+          handshakeTimeoutMs,
+          flowTimeoutMs,
+          ...(sessionHeaders ? { sessionHeaders } : {}),
+        },
         signal,
       );
       void session.closed.then(() => {
@@ -183,15 +216,13 @@ export function createSplitRelayClient(options: SplitRelayClientOptions): SplitR
     if (closed) throw new RelayError('internal', 'client is closed');
     await ready;
     const failed = new Set<string>();
-    for (const [id, status] of health?.() ?? []) {
-      if (status === 'down' || status === 'draining') failed.add(id);
-    }
+    const reported = health?.() ?? new Map<string, string>();
     // Bounded: a dead cached session is replaced once, an egress that cannot be reached is
     // swapped for another (the ingress says which failures are worth it), and a pin that no
     // longer matches sends the client back to the directory once.
     let refreshedForPin = false;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const egress = chooseEgress(entries(), options.preference ?? {}, now(), failed);
+      const egress = chooseEgress(entries(), preference, now(), failed, reported);
       let session: InnerSession;
       try {
         session = await sessionFor(egress, signal);

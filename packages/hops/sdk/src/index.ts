@@ -10,5 +10,5 @@ export {
   type DirectorySource,
   type EgressDirectoryOptions,
 } from './egress-directory.ts';
-export { chooseEgress, type EgressPreference } from './egress-choice.ts';
+export { chooseEgress, type EgressHealth, type EgressPreference } from './egress-choice.ts';
 export { TokenWallet, type SessionAuthenticator, type TokenWalletOptions } from './token-wallet.ts';

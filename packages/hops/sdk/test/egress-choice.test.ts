@@ -11,8 +11,10 @@ function entry(
   id: string,
   region: string,
   window: { notBefore?: number; notAfter?: number } = {},
+  serves?: readonly string[],
 ): Entry {
   return {
+    ...(serves ? { serves } : {}),
     v: 1,
     id,
     operator: 'cdn-1',
@@ -87,37 +89,121 @@ test('avoided egresses are passed over, and used again when nothing else is vali
   assert.equal(chooseEgress(dir, {}, NOW, new Set(['a', 'b', 'c'])).id, 'a');
 });
 
+test('within a region, egresses serving the client country come first, then healthy ones', () => {
+  const dir = directory(
+    entry('a', 'eu', {}, ['FR', 'FR-IDF']),
+    entry('b', 'eu', {}, ['DE', 'DE-BY']),
+    entry('c', 'eu', {}, ['DE']),
+    entry('d', 'us', {}, ['DE', 'US']),
+    entry('e', 'eu'),
+  );
+  // A subdivision of the country counts as serving it.
+  assert.equal(chooseEgress(dir, { region: 'eu', country: 'DE' }, NOW).id, 'b');
+  assert.equal(chooseEgress(dir, { region: 'eu', country: 'de' }, NOW).id, 'b');
+  assert.equal(chooseEgress(dir, { region: 'eu', country: 'FR' }, NOW).id, 'a');
+  // The region comes first: an egress of the right country in another region waits.
+  assert.equal(chooseEgress(dir, { region: 'eu', country: 'US' }, NOW).id, 'a');
+  assert.equal(chooseEgress(dir, { country: 'US' }, NOW).id, 'd');
+  // Reported up beats unknown health among equals; down and draining are passed over.
+  const health = new Map([
+    ['b', 'unknown'],
+    ['c', 'up'],
+    ['a', 'down'],
+  ]);
+  assert.equal(chooseEgress(dir, { region: 'eu', country: 'DE' }, NOW, new Set(), health).id, 'c');
+  assert.equal(chooseEgress(dir, { region: 'eu', country: 'FR' }, NOW, new Set(), health).id, 'c');
+});
+
+test('failover stays within the region, then within the country, before leaving either', () => {
+  const dir = directory(
+    entry('a', 'eu', {}, ['DE']),
+    entry('b', 'eu', {}, ['DE']),
+    entry('c', 'eu', {}, ['FR']),
+    entry('d', 'us', {}, ['DE']),
+  );
+  const pref = { region: 'eu', country: 'DE' };
+  const order: string[] = [];
+  const failed = new Set<string>();
+  for (let i = 0; i < 4; i++) {
+    const chosen = chooseEgress(dir, pref, NOW, failed).id;
+    order.push(chosen);
+    failed.add(chosen);
+  }
+  assert.deepEqual(order, ['a', 'b', 'c', 'd']);
+  // Draining and down egresses are avoided like failed ones, and used when nothing else is left.
+  const health = new Map([
+    ['a', 'draining'],
+    ['b', 'down'],
+    ['c', 'down'],
+    ['d', 'down'],
+  ]);
+  assert.equal(chooseEgress(dir, pref, NOW, new Set(), health).id, 'a');
+  assert.equal(chooseEgress(dir, pref, NOW, new Set(), new Map([['a', 'draining']])).id, 'b');
+});
+
 test('property: the choice is valid now, avoids what it can, and honours the region', () => {
   const arbEntry = fc.record({
     id: fc.stringMatching(/^[a-z]{1,3}$/),
     region: fc.constantFrom('eu', 'us', 'ap'),
     notBefore: fc.integer({ min: NOW - 10, max: NOW + 10 }),
     length: fc.integer({ min: 1, max: 20 }),
+    serves: fc.option(fc.subarray(['DE', 'DE-BY', 'FR', 'US'], { minLength: 1 }), {
+      nil: undefined,
+    }),
+    health: fc.constantFrom('up', 'down', 'draining', 'unknown', undefined),
   });
   fc.assert(
     fc.property(
       fc.array(arbEntry, { maxLength: 8 }),
       fc.option(fc.constantFrom('eu', 'us', 'ap', 'none'), { nil: undefined }),
       fc.array(fc.stringMatching(/^[a-z]{1,3}$/), { maxLength: 4 }),
-      (raw, region, avoidList) => {
+      fc.option(fc.constantFrom('DE', 'FR', 'US', 'NL'), { nil: undefined }),
+      (raw, region, avoidList, country) => {
         const dir = directory(
           ...raw.map((r) =>
-            entry(r.id, r.region, { notBefore: r.notBefore, notAfter: r.notBefore + r.length }),
+            entry(
+              r.id,
+              r.region,
+              { notBefore: r.notBefore, notAfter: r.notBefore + r.length },
+              r.serves,
+            ),
           ),
         );
+        const health = new Map<string, string>();
+        for (const r of raw) if (r.health !== undefined) health.set(r.id, r.health);
         const avoid = new Set(avoidList);
         const valid = [...dir.values()].filter((e) => e.notBefore <= NOW && NOW < e.notAfter);
-        const preference = region === undefined ? {} : { region };
+        const preference = {
+          ...(region === undefined ? {} : { region }),
+          ...(country === undefined ? {} : { country }),
+        };
         if (valid.length === 0) {
-          assertUnknownEgress(() => chooseEgress(dir, preference, NOW, avoid));
+          assertUnknownEgress(() => chooseEgress(dir, preference, NOW, avoid, health));
           return;
         }
-        const chosen = chooseEgress(dir, preference, NOW, avoid);
+        const chosen = chooseEgress(dir, preference, NOW, avoid, health);
         assert.ok(valid.includes(chosen));
-        const usable = valid.filter((e) => !avoid.has(e.id));
-        if (usable.length > 0) assert.ok(!avoid.has(chosen.id));
-        const pool = usable.length > 0 ? usable : valid;
-        if (pool.some((e) => e.region === region)) assert.equal(chosen.region, region);
+        const bad = (id: string) =>
+          avoid.has(id) || health.get(id) === 'down' || health.get(id) === 'draining';
+        const usable = valid.filter((e) => !bad(e.id));
+        if (usable.length > 0) assert.ok(!bad(chosen.id));
+        let pool = usable.length > 0 ? usable : valid;
+        // Each rule narrows the field in turn; the choice is always in what is left.
+        if (pool.some((e) => e.region === region)) {
+          assert.equal(chosen.region, region);
+          pool = pool.filter((e) => e.region === region);
+        }
+        const serves = (e: Entry) =>
+          country !== undefined && (e.serves ?? []).some((c) => c.split('-')[0] === country);
+        if (pool.some(serves)) {
+          assert.ok(serves(chosen), `${chosen.id} does not serve ${country}`);
+          pool = pool.filter(serves);
+        }
+        if (pool.some((e) => health.get(e.id) === 'up')) {
+          assert.equal(health.get(chosen.id), 'up');
+          pool = pool.filter((e) => health.get(e.id) === 'up');
+        }
+        assert.equal(chosen.id, pool.map((e) => e.id).sort((a, b) => a.localeCompare(b))[0]);
       },
     ),
   );

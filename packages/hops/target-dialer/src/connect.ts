@@ -9,6 +9,7 @@ import net from 'node:net';
 import { RelayError } from '@splitrelay/errors';
 import { HIGH_WATER_MARK_BYTES } from '@splitrelay/transport';
 import type { PermittedAddress } from '@splitrelay/target-policy';
+import { formatAuthority } from '@splitrelay/authority';
 
 export type Connect = (options: net.TcpNetConnectOpts) => net.Socket;
 
@@ -16,7 +17,8 @@ export interface ConnectOptions {
   readonly port: number;
   readonly timeoutMs: number;
   readonly attemptDelayMs: number;
-  readonly localAddress: string | undefined;
+  /** The source address to bind for an attempt to this family (undefined: the kernel's choice). */
+  readonly localAddressFor: (family: 4 | 6) => string | undefined;
   readonly connect: Connect;
   readonly signal: AbortSignal | undefined;
 }
@@ -70,15 +72,11 @@ const refuseLookup: net.LookupFunction = (hostname, _options, callback) => {
   callback(err, '', 4);
 };
 
-export function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
 export function connectFirst(
   addresses: readonly PermittedAddress[],
   options: ConnectOptions,
 ): Promise<net.Socket> {
-  const { port, timeoutMs, attemptDelayMs, localAddress, connect, signal } = options;
+  const { port, timeoutMs, attemptDelayMs, localAddressFor, connect, signal } = options;
   if (signal?.aborted) return Promise.reject(signal.reason);
   const queue = interleave(addresses);
   if (queue.length === 0)
@@ -125,13 +123,14 @@ export function connectFirst(
       const address = pending.get(this) ?? '?';
       pending.delete(this);
       this.destroy();
-      failed(connectError(err, hostPort(address, port)));
+      failed(connectError(err, formatAuthority({ host: address, port })));
     }
 
     const startNext = (): void => {
       clearTimeout(delayTimer);
       const target = queue[next++] as PermittedAddress;
       if (next < queue.length) delayTimer = setTimeout(startNext, attemptDelayMs);
+      const localAddress = localAddressFor(target.family);
       // highWaterMark reaches the socket's Duplex at runtime; @types/node does not list it here.
       const socketOptions: net.TcpNetConnectOpts & { highWaterMark: number } = {
         host: target.address,
@@ -147,7 +146,7 @@ export function connectFirst(
       try {
         socket = connect(socketOptions);
       } catch (err) {
-        failed(connectError(err, hostPort(target.address, port)));
+        failed(connectError(err, formatAuthority({ host: target.address, port })));
         return;
       }
       pending.set(socket, target.address);
@@ -159,7 +158,7 @@ export function connectFirst(
     const deadline = setTimeout(() => {
       const where =
         queue.length === 1
-          ? hostPort((queue[0] as PermittedAddress).address, port)
+          ? formatAuthority({ host: (queue[0] as PermittedAddress).address, port })
           : `${queue.length} addresses, port ${port}`;
       const err = new RelayError(
         'connection-timeout',

@@ -10,6 +10,11 @@
  *                                                               destination-unreachable
  * The addresses handed to connect are exactly those the policy passed; nothing resolves
  * again in between (that second lookup is what DNS rebinding exploits).
+ *
+ * Source addresses: a dial may name its own (`SourceAddresses`, one per family: the egress
+ * draws them per inner session from its address pools), which replaces the dialer's
+ * `localAddress`. Only target addresses of a family with a source are tried, so a flow never
+ * leaves from an address its session did not draw; the port is always the kernel's (0).
  */
 import net from 'node:net';
 import type dgram from 'node:dgram';
@@ -26,6 +31,12 @@ import {
 } from '@splitrelay/target-policy';
 import { connectFirst, type Connect } from './connect.ts';
 import { resolveName, systemResolve, type Resolve } from './resolve.ts';
+
+/** Where one dial leaves from, per family; a family left out is not dialled at all. */
+export interface SourceAddresses {
+  readonly ipv4?: string | undefined;
+  readonly ipv6?: string | undefined;
+}
 
 export interface TargetDialerOptions {
   readonly policy: TargetPolicy;
@@ -48,12 +59,13 @@ export interface TargetDialer {
    * A connected TCP socket to the target (allowHalfOpen, no-delay). Rejects with a RelayError,
    * or with `signal.reason` when aborted.
    */
-  dial(target: Target, signal?: AbortSignal): Promise<net.Socket>;
+  dial(target: Target, signal?: AbortSignal, source?: SourceAddresses): Promise<net.Socket>;
   /**
    * A UDP socket connected to the target's first permitted address (so only its replies are
-   * accepted). Same policy and resolution as `dial`.
+   * accepted), bound to the source of that address's family. Same policy, resolution and
+   * source rule as `dial`.
    */
-  dialUdp(target: Target, signal?: AbortSignal): Promise<dgram.Socket>;
+  dialUdp(target: Target, signal?: AbortSignal, source?: SourceAddresses): Promise<dgram.Socket>;
   /** The target's permitted addresses (an IP literal's own, or the name's permitted answers). */
   resolveAllowed(target: Target, signal?: AbortSignal): Promise<PermittedAddress[]>;
 }
@@ -65,6 +77,34 @@ export function createTargetDialer(options: TargetDialerOptions): TargetDialer {
   const connect = options.connect ?? net.connect;
   validate({ connectTimeoutMs, dnsTimeoutMs, attemptDelayMs }, localAddress);
   const localFamily = localAddress === undefined ? undefined : parseIp(localAddress)?.family;
+  /** The dialer-wide source, as per-family sources; none when the kernel chooses. */
+  const defaultSource: SourceAddresses | undefined =
+    localAddress === undefined
+      ? undefined
+      : localFamily === 6
+        ? { ipv6: localAddress }
+        : { ipv4: localAddress };
+
+  /** The policy-checked addresses a dial may use from this source, in resolver order. */
+  function usable(
+    addresses: readonly PermittedAddress[],
+    source: SourceAddresses | undefined,
+  ): PermittedAddress[] {
+    // Re-checked at the point of use, so no future path can hand connect an unchecked address.
+    for (const a of addresses) checkAddress(policy, a.address);
+    if (source === undefined) return [...addresses];
+    const kept = addresses.filter((a) => sourceFor(source, a.family) !== undefined);
+    if (kept.length === 0) {
+      const families = [source.ipv4 && 'IPv4', source.ipv6 && 'IPv6'].filter(Boolean);
+      throw new RelayError(
+        'destination-unreachable',
+        families.length === 0
+          ? 'no source address for the target'
+          : `no ${families.join(' or ')} address for the target`,
+      );
+    }
+    return kept;
+  }
 
   async function resolveAllowed(target: Target, signal?: AbortSignal): Promise<PermittedAddress[]> {
     signal?.throwIfAborted();
@@ -75,42 +115,42 @@ export function createTargetDialer(options: TargetDialerOptions): TargetDialer {
     return filterResolved(policy, decision.name, answers);
   }
 
-  async function dial(target: Target, signal?: AbortSignal): Promise<net.Socket> {
+  async function dial(
+    target: Target,
+    signal?: AbortSignal,
+    source: SourceAddresses | undefined = defaultSource,
+  ): Promise<net.Socket> {
     if (target.kind !== 'tcp')
       throw new RelayError('malformed-request', `dial opens TCP flows, not ${String(target.kind)}`);
-    let addresses = await resolveAllowed(target, signal);
-    // Re-checked at the point of use, so no future path can hand connect an unchecked address.
-    for (const a of addresses) checkAddress(policy, a.address);
-    if (localFamily !== undefined) {
-      addresses = addresses.filter((a) => a.family === localFamily);
-      if (addresses.length === 0) {
-        throw new RelayError(
-          'destination-unreachable',
-          `no IPv${localFamily} address for the target`,
-        );
-      }
-    }
+    const addresses = usable(await resolveAllowed(target, signal), source);
     return connectFirst(addresses, {
       port: target.port,
       timeoutMs: connectTimeoutMs,
       attemptDelayMs,
-      localAddress,
+      localAddressFor: (family) => (source === undefined ? undefined : sourceFor(source, family)),
       connect,
       signal,
     });
   }
 
-  async function dialUdp(target: Target, signal?: AbortSignal): Promise<dgram.Socket> {
-    let addresses = await resolveAllowed({ ...target, kind: 'udp' }, signal);
-    for (const a of addresses) checkAddress(policy, a.address);
-    if (localFamily !== undefined) addresses = addresses.filter((a) => a.family === localFamily);
+  async function dialUdp(
+    target: Target,
+    signal?: AbortSignal,
+    source: SourceAddresses | undefined = defaultSource,
+  ): Promise<dgram.Socket> {
+    const addresses = usable(await resolveAllowed({ ...target, kind: 'udp' }, signal), source);
     const chosen = addresses[0];
     if (chosen === undefined)
       throw new RelayError('destination-unreachable', 'no usable address for the target');
-    return connectUdp(chosen, target.port, localAddress, signal);
+    const local = source === undefined ? undefined : sourceFor(source, chosen.family);
+    return connectUdp(chosen, target.port, local, signal);
   }
 
   return { dial, dialUdp, resolveAllowed };
+}
+
+function sourceFor(source: SourceAddresses, family: 4 | 6): string | undefined {
+  return family === 4 ? source.ipv4 : source.ipv6;
 }
 
 function validate(durations: Record<string, number>, localAddress: string | undefined): void {

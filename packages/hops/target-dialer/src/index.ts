@@ -1,4 +1,9 @@
-export { createTargetDialer, type TargetDialer, type TargetDialerOptions } from './dialer.ts';
+export {
+  createTargetDialer,
+  type SourceAddresses,
+  type TargetDialer,
+  type TargetDialerOptions,
+} from './dialer.ts';
 export {
   systemResolve,
   serversResolve,

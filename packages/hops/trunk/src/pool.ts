@@ -6,12 +6,11 @@
 import http2 from 'node:http2';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
-import { RelayError, codeFromResponse, parseProxyStatus } from '@splitrelay/errors';
+import { RelayError, refusalFromResponse } from '@splitrelay/errors';
 import {
-  H2_MAX_SESSION_MEMORY_MB,
-  h2Settings,
+  h2SessionOptions,
+  setUpH2Session,
   tlsDefaults,
-  tuneH2Session,
   tuneSocket,
   assertPinned,
   relayDeadline,
@@ -181,13 +180,11 @@ export class TrunkPool {
       // session aborts the process (Node 26), so h2 only ever gets a verified socket.
       const socket = await this.#connectTls(egress);
       const session = http2.connect(`https://${egress.id}`, {
-        maxSessionMemory: H2_MAX_SESSION_MEMORY_MB,
-        settings: h2Settings(),
+        ...h2SessionOptions(),
         createConnection: () => socket,
       });
       conn.session = session;
-      tuneH2Session(session);
-      session.on('error', () => {});
+      setUpH2Session(session);
       session.once('close', forget);
       session.once('goaway', forget);
       await new Promise<void>((resolve, reject) => {
@@ -251,13 +248,9 @@ function trunkError(err: Error & { code?: string }): RelayError {
  * same status and advice rather than a bare failure.
  */
 function refusalFrom(status: number, headers: http2.IncomingHttpHeaders): RelayError {
-  const member = parseProxyStatus(String(headers['proxy-status'] ?? ''))[0];
-  const retryAfter = Number(headers['retry-after']);
-  return new RelayError(
-    codeFromResponse(status, member?.error),
-    member?.details ?? `egress answered ${status}`,
-    Number.isInteger(retryAfter) && retryAfter >= 0 ? { retryAfterSeconds: retryAfter } : {},
-  );
+  // The ingress passes a refusal's headers on to its client: an egress must not be able to
+  // hand clients a token challenge, which only the ingress may ask for.
+  return refusalFromResponse(status, headers, { peer: 'egress', keepChallenge: false });
 }
 
 function onceResponse(stream: http2.ClientHttp2Stream): Promise<[http2.IncomingHttpHeaders]> {

@@ -11,12 +11,12 @@
 import http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { RETRY_AFTER_SECONDS, RelayError, refusalHeaders } from '@splitrelay/errors';
+import { RETRY_AFTER_SECONDS, RelayError } from '@splitrelay/errors';
 import {
-  H2_MAX_SESSION_MEMORY_MB,
-  h2Settings,
+  h2SessionOptions,
+  refuseOnStream,
+  setUpH2Session,
   tlsDefaults,
-  tuneH2Session,
   tuneSocket,
 } from '@splitrelay/transport';
 
@@ -83,7 +83,7 @@ export function createTrunkServer(options: TrunkServerOptions): TrunkServer {
   const ingressOf = new WeakMap<http2.ServerHttp2Session, string>();
 
   const server = http2.createSecureServer({
-    maxSessionMemory: H2_MAX_SESSION_MEMORY_MB,
+    ...h2SessionOptions(),
     ...tlsDefaults,
     cert: options.cert,
     key: options.key,
@@ -91,7 +91,6 @@ export function createTrunkServer(options: TrunkServerOptions): TrunkServer {
     requestCert: true,
     rejectUnauthorized: true,
     ALPNProtocols: ['h2'],
-    settings: h2Settings(),
     handshakeTimeout: options.handshakeTimeoutMs,
   });
 
@@ -107,7 +106,7 @@ export function createTrunkServer(options: TrunkServerOptions): TrunkServer {
   });
 
   server.on('session', (session) => {
-    tuneH2Session(session);
+    setUpH2Session(session);
     const socket = session.socket as TLSSocket;
     const cert = socket.getPeerX509Certificate();
     const name = cert ? known.get(cert.fingerprint256) : undefined;
@@ -116,7 +115,6 @@ export function createTrunkServer(options: TrunkServerOptions): TrunkServer {
       return;
     }
     ingressOf.set(session, name);
-    session.on('error', () => {});
   });
 
   server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
@@ -128,10 +126,7 @@ export function createTrunkServer(options: TrunkServerOptions): TrunkServer {
     }
     const refuse = (err: RelayError): void => {
       options.onRefusal?.(err, ingress);
-      stream.respond(
-        { ':status': err.status, ...refusalHeaders(options.proxyName, err) },
-        { endStream: true },
-      );
+      refuseOnStream(stream, options.proxyName, err);
     };
     if (options.onRequest && headers[':method'] !== 'CONNECT') {
       if (headers[':authority'] !== options.egressId) {

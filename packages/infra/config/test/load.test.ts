@@ -7,6 +7,10 @@ import { z } from 'zod';
 import {
   ConfigError,
   listenAddress,
+  isLoopbackAddress,
+  relayId,
+  dnsName,
+  splitHostPort,
   loadConfigFile,
   parseConfig,
   schemaReference,
@@ -51,6 +55,52 @@ test('listen addresses accept IPv6 in brackets and refuse a missing port', () =>
   assert.equal(listenAddress.safeParse('[::1]:443').success, true);
   assert.equal(listenAddress.safeParse('127.0.0.1').success, false);
   assert.equal(listenAddress.safeParse('127.0.0.1:70000').success, false);
+});
+
+test('listen addresses are read by the authority parser, port 0 allowed', () => {
+  for (const ok of [
+    '127.0.0.1:0',
+    'localhost:8443',
+    '[::1]:0',
+    '0.0.0.0:443',
+    'Relay.Example.:1',
+  ]) {
+    assert.equal(listenAddress.safeParse(ok).success, true, ok);
+  }
+  // Each of these once passed a looser check of its own: an empty or padded port, a host the
+  // rest of the relay refuses, an IPv6 literal that is none.
+  for (const bad of [
+    '127.0.0.1:',
+    '127.0.0.1:0443',
+    '-foo-:80',
+    '1.2.3:80',
+    '[1:2]:80',
+    'a..b:1',
+  ]) {
+    assert.equal(listenAddress.safeParse(bad).success, false, bad);
+  }
+  assert.deepEqual(splitHostPort('[::1]:0'), { host: '::1', port: 0 });
+  assert.deepEqual(splitHostPort('LOCALHOST.:1080'), { host: 'localhost', port: 1080 });
+});
+
+test('loopback listen addresses: 127/8, ::1 and localhost in any spelling', () => {
+  for (const ok of ['127.0.0.1:1080', '127.9.9.9:0', '[::1]:1', '[0::1]:1', 'LOCALHOST:1']) {
+    assert.equal(isLoopbackAddress(ok), true, ok);
+  }
+  for (const bad of ['0.0.0.0:1080', '[::]:1', 'localhost.example:1', '127.0.0.1', '128.0.0.1:1']) {
+    assert.equal(isLoopbackAddress(bad), false, bad);
+  }
+});
+
+test('relay ids and DNS names follow the authority rules', () => {
+  assert.equal(relayId.safeParse('egress-1').success, true);
+  for (const bad of ['Egress', '-a', 'a.b', '123', '']) {
+    assert.equal(relayId.safeParse(bad).success, false, bad);
+  }
+  assert.equal(dnsName.safeParse('issuer.example').success, true);
+  for (const bad of ['Issuer.example', 'issuer.example.', '1.2.3.4', '-a.example', '']) {
+    assert.equal(dnsName.safeParse(bad).success, false, bad);
+  }
 });
 
 test('files: unreadable and non-JSON are ConfigErrors naming the file', async () => {

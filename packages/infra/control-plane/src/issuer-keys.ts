@@ -19,7 +19,7 @@ import {
   isValidAt,
   type KeyAnnouncement,
 } from '@splitrelay/privacy-pass';
-import { RELAY_ID } from './subjects.ts';
+import { RELAY_ID, RELAY_ID_RULE, isCanonicalHost } from '@splitrelay/authority';
 
 /** RFC 9578 token type 0x0002: publicly verifiable Blind RSA (2048-bit modulus). */
 export const ISSUER_TOKEN_TYPE = TOKEN_TYPE_BLIND_RSA;
@@ -28,9 +28,6 @@ export const MAX_ISSUER_KEYS = 16;
 /** Year 2286 in unix milliseconds / seconds: anything later is a unit mistake. */
 const MAX_UNIX_MS = 10_000_000_000_000;
 const MAX_UNIX_SECONDS = 10_000_000_000;
-/** A lower-case DNS name (the issuer name clients put in their challenges). */
-const DNS_NAME =
-  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 /**
  * Canonical unpadded base64url of exactly one RFC 9578 §6.5 token key (a 2048-bit RSASSA-PSS
@@ -71,10 +68,12 @@ export const issuerKeySchema = z
 export const issuerKeysMessageSchema = z
   .strictObject({
     v: z.literal(1),
-    issuerId: z
+    issuerId: z.string().regex(RELAY_ID, RELAY_ID_RULE),
+    /** The issuer name clients put in their challenges: a DNS name as authority spells it. */
+    issuerName: z
       .string()
-      .regex(RELAY_ID, 'must be a DNS label: 1-63 of [a-z0-9-], no hyphen at either end'),
-    issuerName: z.string().regex(DNS_NAME, 'must be a lower-case DNS name'),
+      .max(253)
+      .refine((s) => isCanonicalHost(s, 'dns'), 'must be a lower-case DNS name'),
     /** Unix milliseconds on the issuer's clock; orders one issuer's announcements. */
     sentAt: z.int().min(0).max(MAX_UNIX_MS),
     keys: z.array(issuerKeySchema).min(1).max(MAX_ISSUER_KEYS),

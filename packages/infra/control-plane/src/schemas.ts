@@ -6,15 +6,20 @@
  * certificate. No schema has a place where a client address, target or port could go.
  */
 import { X509Certificate } from 'node:crypto';
-import { entrySchema, signedEntrySchema, type SignedEntry } from '@splitrelay/directory';
+import {
+  entrySchema,
+  envelopeSchema,
+  signedEntrySchema,
+  unverifiedPayload,
+  type SignedEntry,
+} from '@splitrelay/directory';
+import { manifestSchema } from '@splitrelay/egress-addresses';
 import { z } from 'zod';
-import { unverifiedPayload } from '@splitrelay/directory';
 import { issuerKeysMessageSchema, type IssuerKeysMessage } from './issuer-keys.ts';
-import { RELAY_ID, type AnyFamily } from './subjects.ts';
+import { RELAY_ID, RELAY_ID_RULE } from '@splitrelay/authority';
+import type { AnyFamily } from './subjects.ts';
 
-export const relayIdSchema = z
-  .string()
-  .regex(RELAY_ID, 'must be a DNS label: 1-63 of [a-z0-9-], no hyphen at either end');
+export const relayIdSchema = z.string().regex(RELAY_ID, RELAY_ID_RULE);
 
 export const HEALTH_STATUSES = ['up', 'draining'] as const;
 /** Sessions and capacity are counters, bounded so they cannot hold arbitrary 53-bit values. */
@@ -102,8 +107,11 @@ export const KID_ON_WIRE = /^[0-9a-f]{16}$/;
  * The signed envelope, whose payload must also decode (without a signature check) to a
  * valid inner message: otherwise the opaque base64 would be a place to hide anything.
  */
-function signedMessageSchema(inner: z.ZodType) {
-  return signedEntrySchema.superRefine((envelope, ctx) => {
+function signedMessageSchema(
+  inner: z.ZodType,
+  envelope: typeof signedEntrySchema = signedEntrySchema,
+) {
+  return envelope.superRefine((envelope, ctx) => {
     // zod runs this even when a field already failed; judge only what is sound.
     if (typeof envelope.kid === 'string' && !KID_ON_WIRE.test(envelope.kid)) {
       ctx.addIssue({ code: 'custom', path: ['kid'], message: 'must be 16 hex digits (keyIdOf)' });
@@ -131,11 +139,34 @@ export const directoryMessageSchema = signedMessageSchema(entrySchema);
 export const signedIngressCertSchema = signedMessageSchema(ingressCertPayloadSchema);
 export type SignedIngressCert = z.output<typeof signedIngressCertSchema>;
 
+/**
+ * A manifest on the control plane may be at most this large (decoded), so that its message
+ * stays under MAX_MESSAGE_BYTES; a manifest of a few hundred prefixes fits. A larger one is
+ * published over HTTP only.
+ */
+export const MAX_MANIFEST_MESSAGE_BYTES = 22 * 1024;
+
+/** A relay's signed operator manifest, for the family of its role. */
+function manifestMessageSchema(role: 'egress' | 'ingress') {
+  return signedMessageSchema(
+    manifestSchema.refine((m) => m.role === role, {
+      message: `must be the manifest of an ${role}`,
+      path: ['role'],
+    }),
+    envelopeSchema(MAX_MANIFEST_MESSAGE_BYTES),
+  );
+}
+export const egressManifestMessageSchema = manifestMessageSchema('egress');
+export const ingressManifestMessageSchema = manifestMessageSchema('ingress');
+export type SignedManifestMessage = z.output<typeof egressManifestMessageSchema>;
+
 export interface MessageTypes {
   directory: SignedEntry;
   'egress-health': Health;
   'ingress-health': Health;
   'ingress-cert': SignedIngressCert;
+  'egress-manifest': SignedManifestMessage;
+  'ingress-manifest': SignedManifestMessage;
   'issuer-keys': IssuerKeysMessage;
 }
 
@@ -146,6 +177,8 @@ const SCHEMAS: { readonly [F in AnyFamily]: z.ZodType<MessageTypes[F]> } = {
   'egress-health': healthSchema,
   'ingress-health': healthSchema,
   'ingress-cert': signedIngressCertSchema,
+  'egress-manifest': egressManifestMessageSchema,
+  'ingress-manifest': ingressManifestMessageSchema,
   'issuer-keys': issuerKeysMessageSchema,
 };
 
@@ -155,8 +188,8 @@ export function schemaFor<F extends AnyFamily>(family: F): z.ZodType<MessageOf<F
 
 /**
  * The relay id a (schema-valid) message speaks for: the health message's `id`, the `id`
- * inside a signed payload, or the issuer keys' `issuerId`. Receivers compare it with the
- * subject's id.
+ * inside a signed payload (a manifest's `relayId`), or the issuer keys' `issuerId`.
+ * Receivers compare it with the subject's id.
  */
 export function messageId(family: AnyFamily, message: unknown): string | undefined {
   if (typeof message !== 'object' || message === null) return undefined;
@@ -165,10 +198,11 @@ export function messageId(family: AnyFamily, message: unknown): string | undefin
     return typeof issuerId === 'string' ? issuerId : undefined;
   }
   let body: unknown = message;
-  if (family === 'directory' || family === 'ingress-cert') {
+  const manifest = family === 'egress-manifest' || family === 'ingress-manifest';
+  if (family === 'directory' || family === 'ingress-cert' || manifest) {
     body = unverifiedPayload(message);
   }
   if (typeof body !== 'object' || body === null) return undefined;
-  const id = (body as { id?: unknown }).id;
+  const id = manifest ? (body as { relayId?: unknown }).relayId : (body as { id?: unknown }).id;
   return typeof id === 'string' ? id : undefined;
 }

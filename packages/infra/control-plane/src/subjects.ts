@@ -1,22 +1,30 @@
 /**
- * The four subject families that cross between the ingress and egress operators' NATS
- * accounts (CONTROL-PLANE.md). The last token is the id of the relay the message is about,
- * a DNS label, so a subject can never carry anything but a relay's own name.
+ * The six subject families that cross between the ingress and egress operators' NATS
+ * accounts (docs/control-plane.md). The last token is the id of the relay the message is
+ * about, a DNS label, so a subject can never carry anything but a relay's own name.
  *
  *   splitrelay.directory.entry.<egressId>       signed directory entry
  *   splitrelay.health.egress.<egressId>         egress heartbeat
  *   splitrelay.health.ingress.<ingressId>       ingress heartbeat
  *   splitrelay.trunk.ingress-cert.<ingressId>   signed ingress trunk certificate
+ *   splitrelay.manifest.egress.<egressId>       signed operator manifest of an egress
+ *   splitrelay.manifest.ingress.<ingressId>     signed operator manifest of an ingress
  *
  * One more family lives only inside the ingress operator's account and crosses nothing (no
  * account exports `splitrelay.private.>`): the token issuer's public keys, for its ingresses.
  *
  *   splitrelay.private.ingress.issuer-keys.<issuerId>   Privacy Pass issuer keys
  */
-import { EGRESS_ID } from '@splitrelay/directory';
+import { RELAY_ID, isRelayId } from '@splitrelay/authority';
 
 /** The families that cross between the operators' accounts. */
-export type Family = 'directory' | 'egress-health' | 'ingress-health' | 'ingress-cert';
+export type Family =
+  | 'directory'
+  | 'egress-health'
+  | 'ingress-health'
+  | 'ingress-cert'
+  | 'egress-manifest'
+  | 'ingress-manifest';
 /** Families that stay inside one operator's account. */
 export type PrivateFamily = 'issuer-keys';
 export type AnyFamily = Family | PrivateFamily;
@@ -26,25 +34,25 @@ export const FAMILIES: readonly Family[] = Object.freeze([
   'egress-health',
   'ingress-health',
   'ingress-cert',
+  'egress-manifest',
+  'ingress-manifest',
 ]);
 
 export const PRIVATE_FAMILIES: readonly PrivateFamily[] = Object.freeze(['issuer-keys']);
 
-/** Relay ids (egress and ingress alike) are DNS labels: 1-63 of [a-z0-9-], no edge hyphen. */
-export const RELAY_ID: RegExp = EGRESS_ID;
+/** Relay ids (egress, ingress and issuer alike) follow @splitrelay/authority's one rule. */
+export { RELAY_ID, isRelayId };
 
 const PREFIXES: Readonly<Record<AnyFamily, string>> = Object.freeze({
   directory: 'splitrelay.directory.entry',
   'egress-health': 'splitrelay.health.egress',
   'ingress-health': 'splitrelay.health.ingress',
   'ingress-cert': 'splitrelay.trunk.ingress-cert',
+  'egress-manifest': 'splitrelay.manifest.egress',
+  'ingress-manifest': 'splitrelay.manifest.ingress',
   // Under the ingress account's own `splitrelay.private.ingress.>`, which nothing exports.
   'issuer-keys': 'splitrelay.private.ingress.issuer-keys',
 });
-
-export function isRelayId(id: unknown): id is string {
-  return typeof id === 'string' && RELAY_ID.test(id);
-}
 
 /** The subject of one relay's messages in a family. A bad id is the caller's bug: TypeError. */
 export function subjectFor(family: AnyFamily, id: string): string {
@@ -83,7 +91,12 @@ export const ISSUER_KEYS_WILDCARD = familyWildcard('issuer-keys');
 
 const ALL_FAMILIES: readonly AnyFamily[] = [...FAMILIES, ...PRIVATE_FAMILIES];
 
-/** Whether messages of `family` may cross between accounts (only the four of FAMILIES do). */
+/** Manifests of one relay role, by family. */
+export function manifestSubject(role: 'egress' | 'ingress', relayId: string): string {
+  return subjectFor(role === 'egress' ? 'egress-manifest' : 'ingress-manifest', relayId);
+}
+
+/** Whether messages of `family` may cross between accounts (only those of FAMILIES do). */
 export function crossesAccounts(family: AnyFamily): family is Family {
   return (FAMILIES as readonly AnyFamily[]).includes(family);
 }

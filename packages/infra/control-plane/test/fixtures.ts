@@ -2,6 +2,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { generateOperatorKey, type Entry } from '@splitrelay/directory';
+import type { Manifest } from '@splitrelay/egress-addresses';
 import type { Health, IngressCertPayload } from '../src/index.ts';
 
 /** Unix seconds and the same instant in milliseconds. */
@@ -99,4 +100,48 @@ export function healthFor(overrides: Partial<Record<keyof Health, unknown>> = {}
     ttlMs: 3000,
     ...overrides,
   } as Health;
+}
+
+/** A relay's operator manifest as its sign-manifest tool would make it. */
+export function manifestFor(kid: string, role: 'egress' | 'ingress' = 'egress'): Manifest {
+  return {
+    v: 1,
+    operator: kid,
+    relayId: role === 'egress' ? 'edge-fra-1' : 'ingress-ams-1',
+    role,
+    version: 1,
+    issuedAt: NOW - 3600,
+    notAfter: NOW + 30 * 86400,
+    forwardsClientData: false,
+    logging: {
+      level: 'info',
+      fields: ['code', 'sessions'],
+      perFlowRecords: false,
+      clientAddresses: role === 'ingress',
+      targets: false,
+    },
+    retention: { logsDays: 7, metricsDays: 30 },
+    ...(role === 'egress'
+      ? {
+          addresses: {
+            drawnPer: 'session' as const,
+            entropyFloorBits: 8,
+            regions: [
+              {
+                id: 'de',
+                country: 'DE',
+                prefixes: ['198.51.100.0/24'],
+                entropyBits: { ipv4: 7.98 },
+              },
+            ],
+          },
+        }
+      : {}),
+    tokens: { required: role === 'ingress', tokenTypes: [], issuers: [], doubleSpend: 'none' },
+    software: {
+      name: `@splitrelay/${role}-app`,
+      version: '0.1.0',
+      buildDigest: `sha256:${'0'.repeat(64)}`,
+    },
+  };
 }

@@ -59,14 +59,21 @@ function message(overrides: Partial<Record<keyof IssuerKeysMessage, unknown>> = 
 
 const accepts = (value: unknown): boolean => issuerKeysMessageSchema.safeParse(value).success;
 
-test('the subject stays under the ingress account and the four crossing families are unchanged', () => {
+test('the subject stays under the ingress account and the crossing families are unchanged', () => {
   assert.equal(issuerKeysSubject('issuer-1'), 'splitrelay.private.ingress.issuer-keys.issuer-1');
   assert.equal(ISSUER_KEYS_WILDCARD, 'splitrelay.private.ingress.issuer-keys.*');
   assert.deepEqual(parseSubject('splitrelay.private.ingress.issuer-keys.issuer-1'), {
     family: 'issuer-keys',
     id: 'issuer-1',
   });
-  assert.deepEqual(FAMILIES, ['directory', 'egress-health', 'ingress-health', 'ingress-cert']);
+  assert.deepEqual(FAMILIES, [
+    'directory',
+    'egress-health',
+    'ingress-health',
+    'ingress-cert',
+    'egress-manifest',
+    'ingress-manifest',
+  ]);
   assert.deepEqual(PRIVATE_FAMILIES, ['issuer-keys']);
   assert.equal(crossesAccounts('issuer-keys'), false);
   for (const f of FAMILIES) assert.equal(crossesAccounts(f), true);

@@ -13,12 +13,14 @@ import {
   healthSchema,
   ingressCertPayloadSchema,
   messageId,
+  MAX_MANIFEST_MESSAGE_BYTES,
   quantizeLoad,
   schemaFor,
   signIngressCert,
   type Family,
 } from '../src/index.ts';
-import { CERT_A, CERT_B, certFor, entryFor, healthFor, operator } from './fixtures.ts';
+import { manifestSchema, signManifest } from '@splitrelay/egress-addresses';
+import { CERT_A, CERT_B, certFor, entryFor, healthFor, manifestFor, operator } from './fixtures.ts';
 
 const op = operator();
 const samples: Record<Family, Record<string, unknown>> = {
@@ -26,8 +28,15 @@ const samples: Record<Family, Record<string, unknown>> = {
   'egress-health': healthFor(),
   'ingress-health': healthFor({ id: 'ingress-ams-1', status: 'draining' }),
   'ingress-cert': signIngressCert(certFor(), op.privateKey, op.kid),
+  'egress-manifest': signManifest(manifestFor(op.kid, 'egress'), op.privateKey, op.kid),
+  'ingress-manifest': signManifest(manifestFor(op.kid, 'ingress'), op.privateKey, op.kid),
 };
-const SIGNED: readonly Family[] = ['directory', 'ingress-cert'];
+const SIGNED: readonly Family[] = [
+  'directory',
+  'ingress-cert',
+  'egress-manifest',
+  'ingress-manifest',
+];
 
 /** Keys a leaky publisher would be tempted to add. */
 const TEMPTING = [
@@ -134,13 +143,34 @@ test('the schemas name exactly the fields of the contract, none of them per-flow
     'version',
   ]);
   assert.deepEqual(Object.keys(signedEntrySchema.shape).sort(), ['kid', 'payload', 'sig']);
+  // A manifest's promises: none of them is about a client, a target or a flow.
+  assert.deepEqual(Object.keys(manifestSchema.shape).sort(), [
+    'addresses',
+    'forwardsClientData',
+    'issuedAt',
+    'logging',
+    'notAfter',
+    'operator',
+    'relayId',
+    'retention',
+    'role',
+    'software',
+    'tokens',
+    'v',
+    'version',
+  ]);
   assert.deepEqual(Object.keys(entrySchema.shape).sort(), [
     'endpoint',
+    'geofeed',
     'id',
+    'manifest',
     'notAfter',
     'notBefore',
+    // The gateway's key configurations: the same for every client (key consistency).
+    'ohttpKeys',
     'operator',
     'region',
+    'serves',
     'tlsPins',
     'v',
     'version',
@@ -209,7 +239,9 @@ test('string fields of the health message take no free text', () => {
   fc.assert(
     fc.property(fc.string({ maxLength: 80 }), (text) => {
       const ok = healthSchema.safeParse(healthFor({ id: text })).success;
-      assert.equal(ok, /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(text));
+      // A DNS label, and not a number (authority's relay-id rule, spelled out independently).
+      const label = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(text);
+      assert.equal(ok, label && !/^(?:[0-9]+|0x[0-9a-f]*)$/.test(text));
       assert.equal(
         healthSchema.safeParse(healthFor({ status: text })).success,
         text === 'up' || text === 'draining',
@@ -305,6 +337,8 @@ test('messageId reads the id a message speaks for', () => {
   assert.equal(messageId('egress-health', samples['egress-health']), 'edge-fra-1');
   assert.equal(messageId('directory', samples.directory), 'edge-fra-1');
   assert.equal(messageId('ingress-cert', samples['ingress-cert']), 'ingress-ams-1');
+  assert.equal(messageId('egress-manifest', samples['egress-manifest']), 'edge-fra-1');
+  assert.equal(messageId('ingress-manifest', samples['ingress-manifest']), 'ingress-ams-1');
   assert.equal(messageId('directory', { payload: '!!' }), undefined);
   assert.equal(messageId('egress-health', null), undefined);
 });
@@ -315,4 +349,25 @@ test('random JSON is never accepted by accident and never makes a schema throw',
       assert.equal(accepts(family, value), false);
     }),
   );
+});
+
+test("a manifest travels only in its own role's family, and only when it fits a message", () => {
+  assert.equal(accepts('egress-manifest', samples['ingress-manifest']), false);
+  assert.equal(accepts('ingress-manifest', samples['egress-manifest']), false);
+  // A directory entry's envelope is not a manifest, whatever the key.
+  assert.equal(accepts('egress-manifest', samples.directory), false);
+  const huge = manifestFor(op.kid, 'egress');
+  const regions = Array.from({ length: 200 }, (_, i) => ({
+    id: `r${i}`,
+    country: 'DE',
+    prefixes: Array.from({ length: 3 }, (_, j) => `10.${i}.${j}.0/24`),
+    entropyBits: { ipv4: 9.5 },
+  }));
+  const big = signManifest(
+    { ...huge, addresses: { ...huge.addresses!, regions } },
+    op.privateKey,
+    op.kid,
+  );
+  assert.ok(Buffer.from(big.payload, 'base64url').length > MAX_MANIFEST_MESSAGE_BYTES);
+  assert.equal(accepts('egress-manifest', big), false);
 });

@@ -9,13 +9,23 @@ import {
   ingressCertSubject,
   ingressHealthSubject,
   isRelayId,
+  manifestSubject,
   parseSubject,
   subjectFor,
 } from '../src/index.ts';
 
-const relayId = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/);
+// A DNS label that is not a number (a numeric one could never be CONNECTed as an egress).
+const relayId = fc
+  .stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/)
+  .filter((s) => !/^(?:[0-9]+|0x[0-9a-f]*)$/.test(s));
 
-test('the four families have the subjects of the contract', () => {
+test('the six families have the subjects of the contract', () => {
+  assert.equal(manifestSubject('egress', 'edge-fra-1'), 'splitrelay.manifest.egress.edge-fra-1');
+  assert.equal(
+    manifestSubject('ingress', 'ingress-ams-1'),
+    'splitrelay.manifest.ingress.ingress-ams-1',
+  );
+  assert.equal(familyWildcard('egress-manifest'), 'splitrelay.manifest.egress.*');
   assert.equal(directorySubject('edge-fra-1'), 'splitrelay.directory.entry.edge-fra-1');
   assert.equal(egressHealthSubject('edge-fra-1'), 'splitrelay.health.egress.edge-fra-1');
   assert.equal(ingressHealthSubject('ingress-ams-1'), 'splitrelay.health.ingress.ingress-ams-1');
@@ -41,6 +51,8 @@ test('ids that are not DNS labels are refused when building', () => {
     'edge.fra',
     'edge fra',
     '10.0.0.1',
+    '123',
+    '0x1f',
     '*',
     '>',
     'a'.repeat(64),

@@ -3,7 +3,7 @@
  * the Lab (lab.ts) is written once: where a role's processes run, its addresses, what a capture
  * listens on, where its sockets are read, and what evidence is weaker.
  */
-import type { CaptureTarget, LinkEndName } from './capture.ts';
+import type { CaptureTarget } from './capture.ts';
 import type { FirewallKind } from './firewall.ts';
 import type { Role } from './roles.ts';
 import type { SocketSource } from './socket-sampler.ts';
@@ -31,5 +31,3 @@ export interface Backend {
   /** Evidence only the live lab can give (the router's counters), written before teardown. */
   finalEvidenceSync(runDir: string): void;
 }
-
-export type { LinkEndName };

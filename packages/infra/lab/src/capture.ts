@@ -62,6 +62,11 @@ export interface CaptureOptions {
   /** ANDed with the target's own filter. */
   readonly filter?: string;
   readonly readyTimeoutMs?: number;
+  /**
+   * The kernel's capture buffer per tcpdump, KiB (`-B`); tcpdump's default (2 MiB) drops
+   * packets of a fast bulk transfer on a busy machine.
+   */
+  readonly bufferKiB?: number;
 }
 
 export async function startCapture(
@@ -121,6 +126,7 @@ async function startOne(
     '-n',
   ];
   if (process.getuid?.() === 0) args.push('-Z', 'root');
+  if (options.bufferKiB !== undefined) args.push('-B', String(options.bufferKiB));
   if (filter) args.push(filter);
   const proc = table.spawn(target.runsIn, tcpdump, args, {
     name: target.runsIn === target.link ? 'tcpdump' : `tcpdump-${target.link}`,

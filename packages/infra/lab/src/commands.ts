@@ -47,7 +47,7 @@ export function findBinary(name: string): string | undefined {
   return path;
 }
 
-export function requireBinary(name: string): string {
+function requireBinary(name: string): string {
   const path = findBinary(name);
   if (path === undefined) throw new LabError('command-failed', `${name} is not installed`);
   return path;

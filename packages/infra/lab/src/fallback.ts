@@ -10,7 +10,7 @@ import { listPids, procStat } from './proc.ts';
 import type { ProcessTable } from './processes.ts';
 import type { Role } from './roles.ts';
 
-export const LOOPBACK_LIMITATIONS: readonly string[] = Object.freeze([
+const LOOPBACK_LIMITATIONS: readonly string[] = Object.freeze([
   'no network namespaces: every role shares the host network stack, so any process can reach any address and see every socket',
   'reachability is not enforced: there is no separate routing and no packet filter between roles, so verifyReachability reports every forbidden pair it could reach',
   'no IPv6 per role: roles have distinct IPv4 loopback addresses (127.x.y.z) only',

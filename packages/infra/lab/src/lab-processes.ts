@@ -62,7 +62,7 @@ export function findLabProcesses(query: LabProcessQuery): ProcessIdentity[] {
 }
 
 /** Sends a signal to each process that is still the one identified. Returns how many got it. */
-export function signalAll(processes: readonly ProcessIdentity[], signal: NodeJS.Signals): number {
+function signalAll(processes: readonly ProcessIdentity[], signal: NodeJS.Signals): number {
   let sent = 0;
   for (const p of processes) {
     if (!isAlive(p)) continue;
@@ -78,7 +78,7 @@ export function signalAll(processes: readonly ProcessIdentity[], signal: NodeJS.
 
 const POLL_MS = 25;
 
-export async function waitGone(
+async function waitGone(
   processes: readonly ProcessIdentity[],
   timeoutMs: number,
 ): Promise<ProcessIdentity[]> {
@@ -91,10 +91,7 @@ export async function waitGone(
   return alive;
 }
 
-export function waitGoneSync(
-  processes: readonly ProcessIdentity[],
-  timeoutMs: number,
-): ProcessIdentity[] {
+function waitGoneSync(processes: readonly ProcessIdentity[], timeoutMs: number): ProcessIdentity[] {
   const deadline = Date.now() + timeoutMs;
   let alive = processes.filter(isAlive);
   while (alive.length > 0 && Date.now() < deadline) {

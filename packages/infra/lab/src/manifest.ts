@@ -59,7 +59,7 @@ export type ManifestRecord =
   | { readonly t: 'destroyed'; readonly at: string; readonly leftovers: readonly string[] }
   | { readonly t: 'swept'; readonly at: string; readonly by: ProcessIdentity };
 
-export const MANIFEST_FILE = 'manifest.jsonl';
+const MANIFEST_FILE = 'manifest.jsonl';
 
 export class Manifest {
   readonly path: string;

@@ -37,7 +37,7 @@ export interface SocketSource {
   select(role: Role, entries: SocketEntry[]): SocketEntry[];
 }
 
-export async function sampleRole(
+async function sampleRole(
   source: SocketSource,
   role: Role,
   now: () => Date,
@@ -74,7 +74,7 @@ export async function sampleRole(
 }
 
 /** inode → the processes holding that socket. */
-export function socketOwners(pids: readonly number[]): Map<number, SocketOwner[]> {
+function socketOwners(pids: readonly number[]): Map<number, SocketOwner[]> {
   const owners = new Map<number, SocketOwner[]>();
   for (const pid of pids) {
     let fds: string[];

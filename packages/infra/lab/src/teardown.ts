@@ -26,7 +26,7 @@ export interface CleanupResult {
   readonly leftovers: readonly string[];
 }
 
-export function labNamespaces(id: string, records: readonly ManifestRecord[]): string[] {
+function labNamespaces(id: string, records: readonly ManifestRecord[]): string[] {
   const names = new Set<string>();
   for (const r of records) if (r.t === 'netns') names.add(r.name);
   for (const name of listNetns()) if (labOfNetns(name) === id) names.add(name);

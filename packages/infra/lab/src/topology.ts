@@ -57,7 +57,7 @@ export interface BuildOptions {
 
 export const ETC_NETNS = '/etc/netns';
 
-export function chooseFirewall(wanted: 'auto' | FirewallKind): FirewallKind {
+function chooseFirewall(wanted: 'auto' | FirewallKind): FirewallKind {
   const nft = findBinary('nft') !== undefined;
   const ipt = findBinary('iptables') !== undefined && findBinary('ip6tables') !== undefined;
   if (wanted === 'auto') return nft ? 'nftables' : ipt ? 'iptables' : 'none';

@@ -28,6 +28,8 @@ export interface CommonFields {
   datagramsDropped?: number;
   /** A count that is not per flow (directory entries, known peers). */
   count?: number;
+  /** The Retry-After a refusal carried (seconds), where it cannot be passed on. */
+  retryAfterSeconds?: number;
 }
 
 /** The ingress sees the client and which egress it asked for; never a target. */
@@ -55,6 +57,20 @@ export interface EgressFields extends CommonFields {
   ohttpRequests?: number;
   ohttpRefused?: number;
   ohttpDoh?: number;
+  /**
+   * Source-address draws, as running totals: sessions that drew, how their geo hints matched
+   * a region (or why the default region served), and per address region (a config id, one
+   * line per region) the draws per family. Never an address, never per session.
+   */
+  drawSessions?: number;
+  hintsGeohash?: number;
+  hintsSubdivision?: number;
+  hintsCountry?: number;
+  hintsDefault?: number;
+  hintsInvalid?: number;
+  region?: string;
+  ipv4Draws?: number;
+  ipv6Draws?: number;
 }
 
 /** The client sees everything of its own; it logs locally on the user's device. */
@@ -106,6 +122,7 @@ const common: KeysOf<CommonFields> = {
   datagramsUp: true,
   datagramsDown: true,
   datagramsDropped: true,
+  retryAfterSeconds: true,
 };
 
 export const allowedFields = {
@@ -128,6 +145,15 @@ export const allowedFields = {
     ohttpRequests: true,
     ohttpRefused: true,
     ohttpDoh: true,
+    drawSessions: true,
+    hintsGeohash: true,
+    hintsSubdivision: true,
+    hintsCountry: true,
+    hintsDefault: true,
+    hintsInvalid: true,
+    region: true,
+    ipv4Draws: true,
+    ipv6Draws: true,
   } satisfies KeysOf<EgressFields>,
   client: {
     ...common,

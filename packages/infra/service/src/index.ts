@@ -1,2 +1,2 @@
 export { runApp, type AppSpec, type Running } from './run-app.ts';
-export { serveHealth, type HealthSnapshot } from './health-server.ts';
+export { serveHealth, type HealthRoute, type HealthSnapshot } from './health-server.ts';

@@ -9,7 +9,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectAs, startNatsCluster, type NatsCluster } from '@splitrelay/nats-kit';
 import { openNatsSpentTokenStore, type SpentTokenStore } from '../src/index.ts';
-import { assertNoLeakedHandles, eventually, randomTokenKey } from './helpers.ts';
+import { eventually } from '@splitrelay/test-kit/eventually';
+import { assertNoLeakedHandles, randomTokenKey } from './helpers.ts';
 
 const BUCKET = 'splitrelay-spent-tokens';
 const options = {
@@ -89,12 +90,27 @@ describe('three-node cluster, replicas 3', { timeout: 90_000 }, () => {
       refused++;
       throw err;
     };
-    assert.equal(await eventually(() => first.claim(key).catch(countRefusal), 20_000), 'fresh');
+    assert.equal(
+      await eventually('a claim on the cluster', () => first.claim(key).catch(countRefusal), {
+        timeoutMs: 20_000,
+      }),
+      'fresh',
+    );
     t.diagnostic(
       `stream leader ${leader} killed: claims answered again after ${Math.round(performance.now() - t0)} ms (${refused} refused meanwhile)`,
     );
-    assert.equal(await eventually(() => second.claim(key), 10_000), 'spent');
-    assert.equal(await eventually(() => second.claim(earlier), 10_000), 'spent');
+    assert.equal(
+      await eventually('the claim seen by another node', () => second.claim(key), {
+        timeoutMs: 10_000,
+      }),
+      'spent',
+    );
+    assert.equal(
+      await eventually('the earlier claim seen by another node', () => second.claim(earlier), {
+        timeoutMs: 10_000,
+      }),
+      'spent',
+    );
     await cluster.restartNode(down);
   });
 });

@@ -1,18 +1,16 @@
 /** Shared by this package's tests: keys, waiting, latency figures and the leaked-handle check. */
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { eventually } from '@splitrelay/test-kit/eventually';
+import { activeResources, assertNoLeakedHandles as noLeaks } from '@splitrelay/test-kit/handles';
 import { spentTokenKey } from '../src/index.ts';
 
 // Taken when the test file loads: the runner's own stdio pipes are there from the start.
-const baseline = process.getActiveResourcesInfo().sort();
+const baseline = activeResources();
 
 /** Fails if a test left a socket, timer or child process behind. */
-export async function assertNoLeakedHandles(): Promise<void> {
-  for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(process.getActiveResourcesInfo().sort(), baseline);
-}
+export const assertNoLeakedHandles = (): Promise<void> => noLeaks({ baseline });
 
 /** A key as the ingress makes it: a 32-byte token key id and a 32-byte nonce. */
 export function randomTokenKey(): string {
@@ -21,23 +19,6 @@ export function randomTokenKey(): string {
 
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Retries `op` until it succeeds or `timeoutMs` passed (then throws its last error). */
-export async function eventually<T>(
-  op: () => Promise<T>,
-  timeoutMs: number,
-  pauseMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await op();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await delay(pauseMs);
-    }
-  }
 }
 
 /** The q-quantile (0..1) of `samples` by nearest rank. */
@@ -55,13 +36,13 @@ export function quantile(samples: readonly number[], q: number): number {
 export async function stopProcess(process: ChildProcess): Promise<void> {
   process.kill('SIGSTOP');
   const tasks = `/proc/${process.pid}/task`;
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const states = readdirSync(tasks).map(
+  const states = (): string[] =>
+    readdirSync(tasks).map(
       (t) => /\) (\S)/.exec(readFileSync(`${tasks}/${t}/stat`, 'utf8'))?.[1] ?? '?',
     );
-    if (states.every((s) => s === 'T' || s === 't')) return;
-    if (Date.now() > deadline) throw new Error(`process ${process.pid} did not stop: ${states}`);
-    await delay(5);
-  }
+  await eventually(
+    () => `process ${process.pid} to stop (thread states ${states()})`,
+    () => states().every((s) => s === 'T' || s === 't'),
+    { timeoutMs: 5_000, intervalMs: 5 },
+  );
 }

@@ -12,7 +12,8 @@ import {
   SpentStoreUnavailableError,
   type SpentTokenStore,
 } from '../src/index.ts';
-import { assertNoLeakedHandles, eventually, randomTokenKey, stopProcess } from './helpers.ts';
+import { eventually } from '@splitrelay/test-kit/eventually';
+import { assertNoLeakedHandles, randomTokenKey, stopProcess } from './helpers.ts';
 
 const BUCKET = 'splitrelay-spent-tokens';
 const TIMEOUT_MS = 500;
@@ -70,7 +71,10 @@ describe('NATS outage', { timeout: 60_000 }, () => {
     }
     // The request was on the wire: the resumed server wrote it. A caller told "unavailable"
     // cannot know, and fails closed; the client's retry with this token is then 'spent'.
-    assert.equal(await eventually(() => store.claim(key), 5_000), 'spent');
+    assert.equal(
+      await eventually('the claim after the outage', () => store.claim(key), { timeoutMs: 5_000 }),
+      'spent',
+    );
     assert.equal(store.healthy, true);
   });
 
@@ -99,7 +103,10 @@ describe('NATS outage', { timeout: 60_000 }, () => {
     // Back on the same port with the same store directory.
     await server.restart();
     const fresh = randomTokenKey();
-    assert.equal(await eventually(() => store.claim(fresh), 10_000), 'fresh');
+    assert.equal(
+      await eventually('a claim of a fresh key', () => store.claim(fresh), { timeoutMs: 10_000 }),
+      'fresh',
+    );
     assert.equal(store.healthy, true);
     assert.equal(await store.claim(before1), 'spent', 'a record from before the outage');
     assert.equal(await store.claim(afterKill), 'fresh', 'a refused claim left no record');
@@ -128,7 +135,12 @@ describe('NATS outage', { timeout: 60_000 }, () => {
     } finally {
       await server.restart();
     }
-    assert.equal(await eventually(() => store.claim(randomTokenKey()), 10_000), 'fresh');
+    assert.equal(
+      await eventually('a claim of a new key', () => store.claim(randomTokenKey()), {
+        timeoutMs: 10_000,
+      }),
+      'fresh',
+    );
   });
 
   it('after close, claims reject', async () => {

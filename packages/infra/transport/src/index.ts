@@ -7,9 +7,19 @@ export {
   HIGH_WATER_MARK_BYTES,
   H2_MAX_SESSION_MEMORY_MB,
   TLS_CIPHERSUITES,
+  TLS_GROUPS,
   tlsDefaults,
   h2Settings,
-  tuneH2Session,
   tuneSocket,
   tuneProcess,
 } from './tuning.ts';
+export { h2SessionOptions, setUpH2Session, type H2SessionOptions } from './h2-session.ts';
+export { runTunnel, type TunnelPhases, type Closable } from './tunnel-phases.ts';
+export { refuseOnSocket, refuseOnResponse, refuseOnStream } from './refusal-writers.ts';
+export {
+  createTunnelServer,
+  TUNNEL_ALPN_PROTOCOLS,
+  type Alpn,
+  type TunnelServer,
+  type TunnelServerOptions,
+} from './tunnel-server.ts';

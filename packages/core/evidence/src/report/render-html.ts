@@ -95,6 +95,7 @@ export function renderHtml(report: Report): string {
 <tr><th>party</th>${t.properties.map((p) => `<th scope="col">${PROPERTY_NAMES[p]}</th>`).join('')}</tr>
 ${rows.join('\n')}
 </table>
+${(report.notes ?? []).map((n) => `<h2>${h(n.title)}</h2>\n<ul class="notes">\n${n.items.map((i) => `<li>${h(i)}</li>`).join('\n')}\n</ul>`).join('\n')}
 <h2>Checks</h2>
 <table class="checks">
 <tr><th>check</th><th>statement</th><th>result</th><th>evidence</th></tr>

@@ -72,6 +72,10 @@ export function renderMarkdown(report: Report): string {
     });
     out.push(`| ${PARTY_NAMES[party]} | ${row.join(' | ')} |`);
   }
+  for (const note of report.notes ?? []) {
+    out.push('', `## ${md(note.title)}`, '');
+    for (const item of note.items) out.push(`- ${md(item)}`);
+  }
   out.push(
     '',
     '## Checks',

@@ -41,8 +41,15 @@ export interface Report {
     readonly properties: readonly Property[];
     readonly cells: readonly PrivacyCell[];
   };
+  /** Sections of plain statements the reader must see: limitations, settings changed, … */
+  readonly notes?: readonly ReportNote[];
   readonly checks: readonly Check[];
   readonly evidence: readonly EvidenceRef[];
+}
+
+export interface ReportNote {
+  readonly title: string;
+  readonly items: readonly string[];
 }
 
 export interface ReportInput {
@@ -52,6 +59,7 @@ export interface ReportInput {
   /** Cells not given are "cannot prove from outside", with no evidence. */
   readonly cells: readonly CellInput[];
   readonly checks: readonly CheckInput[];
+  readonly notes?: readonly ReportNote[];
 }
 
 const TABLE_SOURCE = 'draft-scalone-cfr-source-privacy, Table 1';
@@ -137,6 +145,9 @@ export function buildReport(input: ReportInput): Report {
     verdict,
     summary,
     privacyTable: { source: TABLE_SOURCE, parties: PARTIES, properties: PROPERTIES, cells },
+    ...(input.notes === undefined || input.notes.length === 0
+      ? {}
+      : { notes: input.notes.map((n) => ({ title: n.title, items: [...n.items] })) }),
     checks,
     evidence,
   };

@@ -6,8 +6,12 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
-const CLOCK_TICKS =
-  Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+let ticks: number | undefined;
+/** Clock ticks per second of stat's times, asked once and only by who reads them. */
+function clockTicks(): number {
+  ticks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  return ticks;
+}
 
 function statFields(pid: number): string[] | undefined {
   try {
@@ -23,7 +27,7 @@ function statFields(pid: number): string[] | undefined {
 export function cpuSeconds(pid: number): number {
   const f = statFields(pid);
   if (!f) return 0;
-  return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+  return (Number(f[11]) + Number(f[12])) / clockTicks();
 }
 
 /** VmRSS of one process, in KiB (0 once it is gone). */
@@ -97,8 +101,8 @@ export function treeUserSystem(roots: readonly number[]): { user: number; system
   for (const pid of roots.flatMap(processTree)) {
     const f = statFields(pid);
     if (!f) continue;
-    user += Number(f[11]) / CLOCK_TICKS;
-    system += Number(f[12]) / CLOCK_TICKS;
+    user += Number(f[11]) / clockTicks();
+    system += Number(f[12]) / clockTicks();
   }
   return { user, system };
 }
