@@ -43,6 +43,7 @@ import {
   worldChallenge,
 } from '@splitrelay/test-kit/tokens';
 import { RelayError } from '@splitrelay/errors';
+import { captureHaystacks, type Capture } from '@splitrelay/capture';
 import {
   ADDR,
   INGRESS_NAME,
@@ -356,6 +357,10 @@ test('the wallet refuses a challenge naming a key its issuer does not list', asy
   }
 });
 
+/** Everything a capture holds, as one buffer (heads as JSON, reads per stream). */
+const everything = (capture: Capture): Buffer =>
+  Buffer.concat(Object.values(captureHaystacks(capture)).map((h) => Buffer.from(h)));
+
 /** What the egress must never see of client authentication. */
 function egressFindings(egressSeen: Buffer, credential: string): string[] {
   return [
@@ -422,14 +427,17 @@ test(
     await second.stop();
     await world.stop();
     const findings = linkFindings(
-      await world.capture('ingress'),
-      await world.capture('issuer'),
+      everything(await world.capture('ingress')),
+      everything(await world.capture('issuer')),
       world.deployment.issuer!.credential,
     );
     assert.deepEqual(findings, []);
     // Tokens end at the ingress: the egress never sees one, nor the credential.
     assert.deepEqual(
-      egressFindings(await world.capture('egress-egress-1'), world.deployment.issuer!.credential),
+      egressFindings(
+        everything(await world.capture('egress-egress-1')),
+        world.deployment.issuer!.credential,
+      ),
       [],
     );
     // The issuer's logs are part of what it observed: no token there either.
@@ -486,15 +494,18 @@ test(
       });
       await leaky.stop();
       const caught = linkFindings(
-        await leaky.capture('ingress'),
-        await leaky.capture('issuer'),
+        everything(await leaky.capture('ingress')),
+        everything(await leaky.capture('issuer')),
         leaky.deployment.issuer!.credential,
       );
       assert.ok(caught.includes('issuer saw a token nonce'), caught.join(', '));
       assert.ok(caught.includes('issuer saw a token authenticator'), caught.join(', '));
       assert.ok(caught.includes('ingress saw the subscriber credential'), caught.join(', '));
       assert.deepEqual(
-        egressFindings(await leaky.capture('egress-egress-1'), leaky.deployment.issuer!.credential),
+        egressFindings(
+          everything(await leaky.capture('egress-egress-1')),
+          leaky.deployment.issuer!.credential,
+        ),
         ['egress saw a token'],
       );
     } finally {

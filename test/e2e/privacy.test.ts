@@ -26,6 +26,7 @@ import {
 import type { Listening } from '@splitrelay/test-kit/targets';
 import { findLeaks, targetNeedles } from '@splitrelay/test-kit/leak-check';
 import { run } from '@splitrelay/test-kit/run';
+import { captureHaystacks, headsOf, type Capture } from '@splitrelay/capture';
 import { sdkClient } from '@splitrelay/test-kit/sdk-client';
 
 const T = { timeout: 60_000 };
@@ -88,8 +89,8 @@ async function udpThroughBothRelays(world: World, port: number): Promise<void> {
 describe('a clean run: neither relay learns what it must not', T, () => {
   let world: World;
   let target: Listening<https.Server>;
-  let ingressSaw: Buffer;
-  let egressSaw: Buffer;
+  let ingressSaw: Capture;
+  let egressSaw: Capture;
 
   before(async () => {
     world = await startWorld({ capture: true });
@@ -107,15 +108,29 @@ describe('a clean run: neither relay learns what it must not', T, () => {
   });
 
   test('the capture worked: each relay recorded its peers and real traffic', () => {
-    assert.ok(ingressSaw.length > 10_000, `ingress capture is ${ingressSaw.length} bytes`);
-    assert.ok(ingressSaw.includes(`[peer] "${ADDR.client}:`), 'the ingress saw the client connect');
-    assert.ok(ingressSaw.includes('egress-1:443'), 'the ingress saw which egress was asked for');
-    assert.ok(egressSaw.includes(`[peer] "${ADDR.ingress}:`), 'the egress saw the ingress connect');
-    assert.ok(egressSaw.includes('/.well-known/masque/udp/'), 'the egress saw the UDP flows');
+    assert.ok(ingressSaw.readBytes > 10_000, `ingress capture is ${ingressSaw.readBytes} bytes`);
+    assert.ok(
+      ingressSaw.peers.some((p) => p.direction === 'in' && p.remoteAddress === ADDR.client),
+      'the ingress saw the client connect',
+    );
+    assert.ok(
+      headsOf(ingressSaw, 'http1-connect', 'h2-request').some((h) => h.target === 'egress-1:443'),
+      'the ingress saw which egress was asked for',
+    );
+    assert.ok(
+      egressSaw.peers.some((p) => p.direction === 'in' && p.remoteAddress === ADDR.ingress),
+      'the egress saw the ingress connect',
+    );
+    assert.ok(
+      headsOf(egressSaw, 'h2-request').some((h) =>
+        h.target?.startsWith('/.well-known/masque/udp/'),
+      ),
+      'the egress saw the UDP flows',
+    );
     // The egress does see the target: the same search finds it there.
     assert.ok(
       findLeaks(
-        { egress: egressSaw },
+        captureHaystacks(egressSaw, 'egress'),
         targetNeedles({ name: TARGET_NAME, ip: ADDR.target, port: target.port }),
       ).length > 0,
     );
@@ -123,7 +138,7 @@ describe('a clean run: neither relay learns what it must not', T, () => {
 
   test('the ingress never saw the target name, address or port', () => {
     const leaks = findLeaks(
-      { capture: ingressSaw, logs: world.ingress.lines.join('\n') },
+      { ...captureHaystacks(ingressSaw, 'ingress'), logs: world.ingress.lines.join('\n') },
       // The UDP template path would mean the ingress had parsed an inner request.
       [...targetNeedles({ name: TARGET_NAME, ip: ADDR.target, port: target.port }), 'masque/udp'],
     );
@@ -131,9 +146,10 @@ describe('a clean run: neither relay learns what it must not', T, () => {
   });
 
   test("the egress never saw the client's address", () => {
-    const leaks = findLeaks({ capture: egressSaw, logs: world.egresses[0]!.lines.join('\n') }, [
-      ADDR.client,
-    ]);
+    const leaks = findLeaks(
+      { ...captureHaystacks(egressSaw, 'egress'), logs: world.egresses[0]!.lines.join('\n') },
+      [ADDR.client],
+    );
     assert.deepEqual(leaks, []);
   });
 });
@@ -213,7 +229,7 @@ describe('negative controls: deliberately leaky setups are caught by the same ch
 
   test('a target named to the ingress (HTTP/1.1 and h2) is found', async () => {
     const leaks = findLeaks(
-      { capture: await world.capture('ingress') },
+      captureHaystacks(await world.capture('ingress'), 'ingress'),
       targetNeedles({ name: TARGET_NAME, ip: ADDR.target, port: targetPort }),
     );
     const needles = new Set(leaks.map((l) => l.needle));
@@ -223,9 +239,15 @@ describe('negative controls: deliberately leaky setups are caught by the same ch
 
   test('a client address forwarded to, or connecting to, the egress is found', async () => {
     const capture = await world.capture('egress-egress-1');
-    const leaks = findLeaks({ capture }, [ADDR.client]);
+    const leaks = findLeaks(captureHaystacks(capture, 'egress'), [ADDR.client]);
     assert.ok(leaks.length > 0);
-    assert.ok(capture.includes(`for=${ADDR.client}`), 'the Forwarded header was caught');
-    assert.ok(capture.includes(`[peer] "${ADDR.client}:`), 'the direct peer was caught');
+    assert.ok(
+      leaks.some((l) => l.where.includes('h2-request') && l.context.includes(`for=${ADDR.client}`)),
+      'the Forwarded header was caught',
+    );
+    assert.ok(
+      capture.peers.some((p) => p.remoteAddress === ADDR.client),
+      'the direct peer was caught',
+    );
   });
 });

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { once } from 'node:events';
 import { openOuterTunnel } from '@splitrelay/outer-hop';
-import { fileURLToPath } from 'node:url';
 import {
   freePort,
   listenPort,
@@ -19,6 +18,13 @@ import {
   type RunningApp,
 } from '@splitrelay/local-deployment';
 import { controlPlaneLogin } from '@splitrelay/nats-kit';
+import {
+  captureLaunch,
+  dnsObserverLaunch,
+  readCaptureFile,
+  readLookups,
+  type Capture,
+} from '@splitrelay/capture';
 import { eventually } from './eventually.ts';
 import type { SocksProxy } from './socks-client.ts';
 import { httpsTarget } from './targets.ts';
@@ -30,11 +36,6 @@ export const ADDR = {
   target: '127.0.4.1',
   issuer: '127.0.6.1',
 } as const;
-
-const CAPTURE_PRELOAD = fileURLToPath(new URL('./capture-preload.ts', import.meta.url));
-export const DNS_OBSERVER_PRELOAD = fileURLToPath(
-  new URL('./dns-observer-preload.ts', import.meta.url),
-);
 
 export const INGRESS_NAME = 'ingress.splitrelay.test';
 export const TARGET_NAME = 'target.splitrelay.test';
@@ -48,9 +49,9 @@ export interface WorldOptions {
   readonly ingressExtra?: Record<string, unknown>;
   readonly clientExtra?: Record<string, unknown>;
   readonly logLevel?: string;
-  /** Record what the ingress and the egresses learn (see capture-preload.ts). */
+  /** Record what the ingress, the egresses and the issuer learn (`@splitrelay/capture`). */
   readonly capture?: boolean;
-  /** Record every name lookup the client app makes (see dns-observer-preload.ts). */
+  /** Record every name lookup the client app makes (`@splitrelay/capture`). */
   readonly observeClientDns?: boolean;
   /**
    * Run with the NATS control plane at these servers (see @splitrelay/nats-kit): the
@@ -101,8 +102,11 @@ export interface World {
   /** Stops every process; the folder (captures, configs) stays until `cleanup`. */
   stop(): Promise<void>;
   cleanup(): Promise<void>;
-  /** What a captured process learned (after `stop`). */
-  capture(name: string): Promise<Buffer>;
+  /**
+   * What a captured process learned: `ingress`, `egress-<id>` (e.g. `egress-egress-1`),
+   * `issuer`. Read after `stop` for the whole run (before, it holds what was flushed so far).
+   */
+  capture(name: string): Promise<Capture>;
   /** Names the client app looked up (after `stop`; needs `observeClientDns`). */
   clientLookups(): Promise<string[]>;
 }
@@ -135,12 +139,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const nats = options.natsServers;
   const heartbeatMs = options.heartbeatMs ?? 500;
   const captureOptions = (name: string) =>
-    options.capture
-      ? {
-          nodeArgs: ['--import', CAPTURE_PRELOAD],
-          env: { SPLITRELAY_CAPTURE: join(dir, `${name}.capture`) },
-        }
-      : {};
+    options.capture ? captureLaunch(join(dir, `${name}.capture`)) : {};
   const started: RunningApp[] = [];
   try {
     await options.beforeStart?.(deployment);
@@ -240,12 +239,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     };
     const client = await startApp('client', await deployment.writeConfig('client', clientConfig), {
       ...(options.clientMain ? { main: options.clientMain } : {}),
-      ...(options.observeClientDns
-        ? {
-            nodeArgs: ['--import', DNS_OBSERVER_PRELOAD],
-            env: { SPLITRELAY_DNS_OBSERVER: join(dir, 'client-dns.json') },
-          }
-        : {}),
+      ...(options.observeClientDns ? dnsObserverLaunch(join(dir, 'client-dns.json')) : {}),
     });
     started.push(client);
     const socks = new URL(String(client.ready.socks));
@@ -268,9 +262,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         await Promise.all(started.map((a) => a.stop()));
       },
       cleanup: () => rm(dir, { recursive: true, force: true }),
-      capture: (name) => readFile(join(dir, `${name}.capture`)),
-      clientLookups: async () =>
-        JSON.parse(await readFile(join(dir, 'client-dns.json'), 'utf8')) as string[],
+      capture: (name) => readCaptureFile(join(dir, `${name}.capture`)),
+      clientLookups: () => readLookups(join(dir, 'client-dns.json')),
     };
   } catch (err) {
     await Promise.all(started.map((a) => a.stop()));
