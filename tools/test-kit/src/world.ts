@@ -3,7 +3,8 @@
  * processes with their real configs, each role on its own address:
  *   client source 127.0.1.1 → ingress 127.0.2.1 → egress 127.0.3.x → targets 127.0.4.1
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -18,6 +19,8 @@ import {
   type RunningApp,
 } from '@splitrelay/local-deployment';
 import { controlPlaneLogin } from '@splitrelay/nats-kit';
+import { signIngressCert } from '@splitrelay/control-plane';
+import { generateOperatorKey } from '@splitrelay/directory';
 import {
   captureLaunch,
   dnsObserverLaunch,
@@ -48,6 +51,8 @@ export interface WorldOptions {
   readonly egressExtra?: Record<string, unknown>;
   readonly ingressExtra?: Record<string, unknown>;
   readonly clientExtra?: Record<string, unknown>;
+  /** How the client app carries its outer hop (HTTP/1.1 CONNECT by default). */
+  readonly clientCarrier?: 'connect' | 'websocket';
   readonly logLevel?: string;
   /** Record what the ingress, the egresses and the issuer learn (`@splitrelay/capture`). */
   readonly capture?: boolean;
@@ -59,6 +64,12 @@ export interface WorldOptions {
    */
   readonly natsServers?: readonly string[];
   readonly heartbeatMs?: number;
+  /**
+   * With `natsServers`: an ingress operator key signs the ingress's trunk certificate, the
+   * ingress announces it (`splitrelay.trunk.ingress-cert`), the egresses trust that key and
+   * subscribe, so every crossing family of the control plane carries traffic.
+   */
+  readonly announceTrunkCert?: boolean;
   /** Extra keys of the egresses' and the ingress's controlPlane blocks. */
   readonly egressControlPlane?: Record<string, unknown>;
   readonly ingressControlPlane?: Record<string, unknown>;
@@ -143,6 +154,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const started: RunningApp[] = [];
   try {
     await options.beforeStart?.(deployment);
+    const announced = nats && options.announceTrunkCert ? await announceTrunkCert(deployment) : {};
     for (const e of egressSpecs) {
       const file = await deployment.writeConfig(`egress-${e.id}`, {
         ...configs.egress(e.id, {
@@ -154,6 +166,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
                   ...controlPlaneLogin('egress', nats),
                   heartbeatMs,
                   announceMs: 1000,
+                  ...announced.egress,
                   ...options.egressControlPlane,
                 },
               }
@@ -203,6 +216,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
             controlPlane: {
               ...controlPlaneLogin('ingress', nats),
               heartbeatMs,
+              ...announced.ingress,
               ...options.ingressControlPlane,
             },
           }
@@ -229,6 +243,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         {
           // Over NATS the client fetches the signed directory from the ingress.
           ...(nats ? { directory: { file: undefined, refreshMs: 1000 } } : {}),
+          ...(options.clientCarrier ? { ingress: { carrier: options.clientCarrier } } : {}),
           socks: { listen: '127.0.0.1:0' },
           http: { listen: '127.0.0.1:0' },
           log: { level },
@@ -270,6 +285,39 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * The ingress operator's side of trunk admission, as `sign-trunk-cert` does it: its own key
+ * signs the ingress's trunk certificate; the ingress publishes the announcement, egresses
+ * trust the key.
+ */
+async function announceTrunkCert(deployment: Deployment): Promise<{
+  ingress?: Record<string, unknown>;
+  egress?: Record<string, unknown>;
+}> {
+  const operator = generateOperatorKey();
+  const publicKey = join(deployment.dir, 'ingress-operator.pub');
+  const announcement = join(deployment.dir, 'trunk-cert.json');
+  const now = Math.floor(Date.now() / 1000);
+  const signed = signIngressCert(
+    {
+      v: 1,
+      id: 'ingress-1',
+      certPem: new X509Certificate(await readFile(deployment.ingress.trunkCert)).toString(),
+      notBefore: now - 60,
+      notAfter: now + 86_400,
+      version: now,
+    },
+    createPrivateKey(operator.privateKeyPem),
+    operator.kid,
+  );
+  await writeFile(publicKey, operator.publicKeyPem);
+  await writeFile(announcement, JSON.stringify(signed));
+  return {
+    ingress: { trunkCertAnnouncement: announcement },
+    egress: { ingressOperatorKeys: [{ publicKey }] },
+  };
 }
 
 /** With a control plane, the ingress learns the egresses over NATS: wait until it has. */
@@ -323,6 +371,12 @@ export async function rawInnerTls(world: World, alpn: 'h2' | 'http/1.1'): Promis
 }
 
 /** The HTTPS target of a world, on its target address with the certificate the local CA gave it. */
-export function worldHttpsTarget(world: World, body?: string) {
-  return httpsTarget(ADDR.target, world.deployment.target.cert, world.deployment.target.key, body);
+export function worldHttpsTarget(world: World, body?: string, port = 0) {
+  return httpsTarget(
+    ADDR.target,
+    world.deployment.target.cert,
+    world.deployment.target.key,
+    body,
+    port,
+  );
 }
