@@ -9,10 +9,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { headerValues, headsOf, type Capture } from '@splitrelay/capture';
-import type { Identity } from '@splitrelay/evidence';
+import { headsOf, type Capture } from '@splitrelay/capture';
 import { connectAs, startNats, type NatsServer } from '@splitrelay/nats-kit';
-import { decodeToken, formatTokenHeader, parseTokenHeader } from '@splitrelay/privacy-pass';
+import { decodeToken, formatTokenHeader } from '@splitrelay/privacy-pass';
 import { eventually } from '@splitrelay/test-kit/eventually';
 import { tlsExchange } from '@splitrelay/test-kit/raw';
 import { sdkClient } from '@splitrelay/test-kit/sdk-client';
@@ -33,6 +32,8 @@ import {
   leaksIn,
   PAGE,
   readFromPeer,
+  redeemed,
+  tokenIdentities,
   runSetup,
   targetOf,
   throughClientApp,
@@ -50,25 +51,6 @@ const egressFlows = (p: Run['before']) =>
   headsOf(p['egress-egress-1']!.capture, 'h2-request').some((h) =>
     h.target?.startsWith('/.well-known/masque/udp/'),
   );
-
-/** Every token a capture's request heads carried in Proxy-Authorization, by head kind. */
-function redeemed(capture: Capture): { kind: string; token: ReturnType<typeof decodeToken> }[] {
-  return headsOf(capture, 'http1-connect', 'http1-upgrade', 'h2-request').flatMap((head) =>
-    headerValues(head, 'proxy-authorization').flatMap((value) => {
-      try {
-        return [{ kind: head.kind, token: decodeToken(parseTokenHeader(value)) }];
-      } catch {
-        return [];
-      }
-    }),
-  );
-}
-
-/** A token as identities: its nonce and its authenticator, each in every encoding. */
-const tokenIdentities = (token: ReturnType<typeof decodeToken>, n: number): Identity[] => [
-  { kind: 'bytes', bytes: token.nonce, label: `nonce of token ${n}` },
-  { kind: 'bytes', bytes: token.authenticator, label: `authenticator of token ${n}` },
-];
 
 describe('with Privacy Pass: an issuer, and a token per session over either carrier', T, () => {
   let run: Run;

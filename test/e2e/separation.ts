@@ -19,7 +19,14 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { captureHaystacks, readCaptureFile, type Capture } from '@splitrelay/capture';
+import {
+  captureHaystacks,
+  headerValues,
+  headsOf,
+  readCaptureFile,
+  type Capture,
+} from '@splitrelay/capture';
+import { decodeToken, parseTokenHeader, type Token } from '@splitrelay/privacy-pass';
 import { spkiPin } from '@splitrelay/directory';
 import {
   findLeaks,
@@ -319,9 +326,12 @@ export async function leakyTrunk(
   stream.on('error', () => {});
   const [response] = (await once(stream, 'response')) as [http2.IncomingHttpHeaders];
   assert.equal(response[':status'], 200, 'the egress took the leaky trunk stream');
-  if (bytes) await new Promise<void>((r) => stream.write(bytes, () => r()));
-  // Until the egress has read them: it ends the stream when the inner TLS fails.
-  await withTimeout(once(stream, 'close'), 5000, 'the egress kept the stream').catch(() => {});
+  // The answer says the egress parsed the head; bytes are read once it ends the stream (their
+  // inner TLS fails).
+  if (bytes) {
+    await new Promise<void>((r) => stream.write(bytes, () => r()));
+    await withTimeout(once(stream, 'close'), 5000, 'the egress kept the stream').catch(() => {});
+  }
   stream.destroy();
   trunk.destroy();
 }
@@ -528,4 +538,24 @@ export const LEAK_CLIENT_PORT = 23_456;
 export const leakClientOf = (): Identity[] => [
   ...clientOf(LEAK_CLIENT),
   { kind: 'endpoint', host: LEAK_CLIENT, port: LEAK_CLIENT_PORT },
+];
+
+/** Every token a capture's request heads carried in Proxy-Authorization, with the head's kind. */
+export function redeemed(capture: Capture): { kind: string; token: Token }[] {
+  return headsOf(capture, 'http1-connect', 'http1-upgrade', 'h2-request').flatMap((head) =>
+    headerValues(head, 'proxy-authorization').flatMap((value) => {
+      try {
+        return [{ kind: head.kind, token: decodeToken(parseTokenHeader(value)) }];
+      } catch {
+        // A malformed or foreign credential (a refusal test's) is no token.
+        return [];
+      }
+    }),
+  );
+}
+
+/** A token as identities: its nonce and its authenticator, each searched in every encoding. */
+export const tokenIdentities = (token: Token, n: number): Identity[] => [
+  { kind: 'bytes', bytes: token.nonce, label: `nonce of token ${n}` },
+  { kind: 'bytes', bytes: token.authenticator, label: `authenticator of token ${n}` },
 ];
