@@ -12,3 +12,11 @@ export {
   tuneSocket,
   tuneProcess,
 } from './tuning.ts';
+export {
+  TCP_ESTABLISHED,
+  ownSockets,
+  parseSocketTable,
+  socketInodes,
+  type SocketProtocol,
+  type SocketRow,
+} from './socket-table.ts';
