@@ -7,13 +7,14 @@
  * negative control: leaky peers of that carrier give twins of the identities away, and the same
  * search must find them (see separation.ts).
  */
-import { after, before, describe } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import tls from 'node:tls';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
-import { headsOf, type Capture } from '@splitrelay/capture';
+import { headerValues, headsOf, type Capture } from '@splitrelay/capture';
 import { openOuterTunnel } from '@splitrelay/outer-hop';
 import { tlsExchange } from '@splitrelay/test-kit/raw';
 import { ADDR, INGRESS_NAME, type World } from '@splitrelay/test-kit/world';
@@ -24,6 +25,7 @@ import {
   cleanRunChecks,
   h2Connect,
   ingressH2,
+  innerHttp1Udp,
   innerSessionOver,
   leakClientOf,
   leakTargetOf,
@@ -112,8 +114,14 @@ describe('HTTP/1.1 CONNECT carrier: the client app as shipped', T, () => {
     run = await runSetup({
       world: {},
       parties: relays,
-      traffic: throughClientApp,
-      settled: settledWith(connectHeads),
+      async traffic(world, target) {
+        const moved = await throughClientApp(world, target);
+        await innerHttp1Udp(world, target);
+        return moved;
+      },
+      settled: (p) =>
+        settledWith(connectHeads)(p) &&
+        headsOf(p['egress-egress-1']!.capture, 'http1-upgrade').length > 0,
       async leak(world, leak: Target) {
         // A leaky client names the target in a header of its CONNECT, and asks for it outright.
         (await tunnel(world, 'connect', { 'x-leak': `${leak.name}:${leak.port}` })).destroy();
@@ -136,6 +144,15 @@ describe('HTTP/1.1 CONNECT carrier: the client app as shipped', T, () => {
     await run?.world.cleanup();
   });
   cleanRunChecks(() => run, { what: 'CONNECT naming egress-1', heads: connectHeads });
+  test("positive control: the egress's capture holds the inner HTTP/1.1 upgrade head", () => {
+    const [upgrade] = headsOf(run.after['egress-egress-1']!.capture, 'http1-upgrade');
+    assert.ok(upgrade, 'an upgrade head at the egress');
+    assert.ok(
+      upgrade.target?.startsWith('/.well-known/masque/udp/127.0.4.1/'),
+      upgrade.target ?? '',
+    );
+    assert.deepEqual(headerValues(upgrade, 'upgrade'), ['connect-udp']);
+  });
   leakyControlChecks(() => run, {
     ingress: {
       identities: leakTargetOf,

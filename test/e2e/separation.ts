@@ -37,6 +37,7 @@ import {
 } from '@splitrelay/evidence';
 import { openInnerSession, type InnerSession } from '@splitrelay/inner-session';
 import { decodeUdpHeader, encodeUdpHeader } from '@splitrelay/socks5';
+import { encodeDatagramCapsule, formatUdpPath } from '@splitrelay/connect-udp';
 import type { RunningApp } from '@splitrelay/local-deployment';
 import { run } from '@splitrelay/test-kit/run';
 import { socksRequest } from '@splitrelay/test-kit/socks-client';
@@ -45,6 +46,7 @@ import {
   ADDR,
   INGRESS_NAME,
   TARGET_NAME,
+  rawInnerTls,
   startWorld,
   worldHttpsTarget,
   type World,
@@ -559,3 +561,30 @@ export const tokenIdentities = (token: Token, n: number): Identity[] => [
   { kind: 'bytes', bytes: token.nonce, label: `nonce of token ${n}` },
   { kind: 'bytes', bytes: token.authenticator, label: `authenticator of token ${n}` },
 ];
+
+/**
+ * A UDP flow in the inner session's HTTP/1.1 form (GET with `Upgrade: connect-udp`, RFC 9298
+ * §3.2), by the target's address: one datagram there and back. Its head is parsed by the
+ * egress's HTTP/1.1 parser, the `upgrade` the capture must see.
+ */
+export async function innerHttp1Udp(world: World, target: Target): Promise<void> {
+  const socket = await rawInnerTls(world, 'http/1.1');
+  try {
+    let received = Buffer.alloc(0);
+    socket.on('data', (c: Buffer) => (received = Buffer.concat([received, c])));
+    socket.write(
+      `GET ${formatUdpPath({ host: target.ip, port: target.port })} HTTP/1.1\r\n` +
+        'Host: egress-1:443\r\nConnection: Upgrade\r\nUpgrade: connect-udp\r\n' +
+        'Capsule-Protocol: ?1\r\n\r\n',
+    );
+    await eventually('the 101', () => received.includes('\r\n\r\n'), { timeoutMs: 5000 });
+    assert.match(received.toString('latin1'), /^HTTP\/1\.1 101 /);
+    received = received.subarray(received.indexOf('\r\n\r\n') + 4);
+    socket.write(encodeDatagramCapsule(Buffer.from('over inner http/1.1')));
+    await eventually('the echoed capsule', () => received.includes('over inner http/1.1'), {
+      timeoutMs: 5000,
+    });
+  } finally {
+    socket.destroy();
+  }
+}
