@@ -5,7 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { RelayError } from '@splitrelay/errors';
 import { decodeReply, encodeGreeting, encodeRequest } from '@splitrelay/socks5';
+import { readFileSync } from 'node:fs';
 import {
+  UdpKernelDrops,
   createSocksServer,
   createUdpCounters,
   type LocalProxyLogFields,
@@ -402,4 +404,41 @@ test('trailing bytes on the control connection are ignored', async (t) => {
   assert.equal(h.counters.associations, 1);
   assert.ok(!reader.ended);
   socket.destroy();
+});
+
+test('association sockets get buffers sized for bursts, as the kernel allows', async (t) => {
+  const h = await startProxy(t);
+  await h.associate();
+  const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+  // The kernel reserves twice what is asked, up to twice its maximum.
+  assert.ok(
+    h.counters.recvBufferBytes >= Math.min(4 * 1024 * 1024, rmemMax),
+    `${h.counters.recvBufferBytes} bytes`,
+  );
+});
+
+test('what the kernel drops at a full association socket is counted: handed on + dropped = sent', async (t) => {
+  const kernelDrops = new UdpKernelDrops();
+  // A small buffer, so that a burst overflows it for certain.
+  const h = await startProxy(t, { kernelDrops, socketBufferBytes: 4096 });
+  const client = await h.associate({ announce: true });
+  const target = { host: '127.0.0.1', port: echoPort };
+  client.send(target, 'open the flow');
+  await client.receive();
+  const before = h.counters.datagramsUp;
+  const SENT = 300;
+  // One synchronous burst: the proxy (in this process) reads none of it before the loop ends.
+  for (let i = 0; i < SENT; i++) client.send(target, Buffer.alloc(1000, i));
+  const deadline = Date.now() + 5000;
+  let dropped: number;
+  while (h.counters.datagramsUp - before + (dropped = await kernelDrops.total()) < SENT) {
+    assert.ok(Date.now() < deadline, `${h.counters.datagramsUp - before} + ${dropped} of ${SENT}`);
+    await sleep(10);
+  }
+  assert.equal(h.counters.datagramsUp - before + dropped, SENT);
+  assert.ok(dropped > 0, 'the burst overflowed the small buffer');
+  // The socket's row goes when it closes: its last count is kept.
+  client.close();
+  await until(() => h.connector.flows.every((f) => f.closed), 'the association to close');
+  assert.equal(await kernelDrops.total(), dropped);
 });
