@@ -358,7 +358,9 @@ describe('the directory and health over NATS', T, () => {
         `open flow failed with ${String(reason)}`,
       );
       const next = await client.connect({ host: ADDR.target, port: target.port });
-      assert.ok(Date.now() - killedAt < 5000, 'failover within 5 s');
+      // At once: not after a directory refresh (every 300 s) or the health ttl, but by the
+      // next flow; the bound only rules those out, with room for a busy machine.
+      assert.ok(Date.now() - killedAt < 10_000, 'failover without waiting for a refresh');
       assert.ok(client.sessions().includes('egress-2'));
       next.destroy();
       await eventually(

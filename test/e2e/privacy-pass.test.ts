@@ -291,8 +291,10 @@ test(
       assert.match(refused.headers.get('proxy-status') ?? '', /error=proxy_internal_error/);
       assert.equal(detailsOf(refused.headers), 'token store unavailable; redemption fails closed');
       assert.ok(Number(refused.headers.get('retry-after')) > 0);
-      // Bounded by the claim deadline (2 s), not by NATS's reconnect attempts.
-      assert.ok(Date.now() - started < 4000);
+      // Bounded: the client reconnects to NATS for ever, so without the claim deadline (2 s)
+      // this would never answer. A bound far above the deadline cannot flake on a busy machine
+      // (the deadline itself is checked in packages/infra/spent-tokens/test/outage.test.ts).
+      assert.ok(Date.now() - started < 10_000);
     } finally {
       await nats.restart();
     }

@@ -14,6 +14,7 @@ import { encodeDatagramCapsule, encodeCapsule, formatUdpPath } from '@splitrelay
 import type { SplitRelayClient } from '@splitrelay/sdk';
 import { ADDR, rawInnerTls, startWorld, type World } from '@splitrelay/test-kit/world';
 import { sdkClient } from '@splitrelay/test-kit/sdk-client';
+import { eventually } from '@splitrelay/test-kit/eventually';
 
 let world: World;
 let echo: dgram.Socket;
@@ -123,7 +124,18 @@ test(
     session.destroy();
 
     clearInterval(pump);
-    await new Promise((r) => setTimeout(r, 500));
+    // Until every echo is back, or none has come for a while: what is still missing is lost.
+    let last = -1;
+    await eventually(
+      'the good flow to settle',
+      () => {
+        const now = received.size;
+        const settled = now === sent.size || now === last;
+        last = now;
+        return settled;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
     good.close();
     const lost = [...sent.keys()].filter((k) => !received.has(k)).length;
     const corrupt = [...received].filter(([k, h]) => sent.get(k) !== h).length;
