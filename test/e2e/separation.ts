@@ -54,7 +54,7 @@ import {
 } from '@splitrelay/test-kit/world';
 
 /** Bytes of the HTTPS target's page: each fetch moves at least this much through both relays. */
-export const PAGE_BYTES = 64 * 1024;
+const PAGE_BYTES = 64 * 1024;
 export const PAGE = `hello from the target\n${'.'.repeat(PAGE_BYTES)}`;
 
 /**
@@ -62,7 +62,7 @@ export const PAGE = `hello from the target\n${'.'.repeat(PAGE_BYTES)}`;
  * socket's own source port can then equal it, so the port search (which finds `x:PORT`)
  * cannot be set off by an unrelated connection's port.
  */
-export async function quietPort(host: string): Promise<number> {
+async function quietPort(host: string): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
     const tcp = net.createServer();
@@ -88,8 +88,8 @@ export async function quietPort(host: string): Promise<number> {
 }
 
 /** What the leaky peers name: a target and a client of the same shape as the real ones. */
-export const LEAK_TARGET_NAME = 'leak.splitrelay.test';
-export const LEAK_TARGET_IP = '127.0.4.9';
+const LEAK_TARGET_NAME = 'leak.splitrelay.test';
+const LEAK_TARGET_IP = '127.0.4.9';
 export const LEAK_CLIENT = '127.0.1.9';
 
 export interface Target {
@@ -140,7 +140,7 @@ export const formsOf = (findings: readonly Finding[]): Set<string> =>
   new Set(findings.map((f) => `${f.form}/${f.encoding}`));
 
 /** A UDP echo on the target's address; counts what it received. */
-export async function udpEcho(host: string, port: number) {
+async function udpEcho(host: string, port: number) {
   const socket = dgram.createSocket('udp4');
   let received = 0;
   socket.on('message', (msg, rinfo) => {
@@ -361,7 +361,7 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
 }
 
 /** Bytes one party read on streams whose far end is `address` (e.g. the target, the egress). */
-export function bytesReadFrom(party: Party, match: (source: string) => boolean): number {
+function bytesReadFrom(party: Party, match: (source: string) => boolean): number {
   let sum = 0;
   for (const s of party.capture.streams.values()) if (match(s.source)) sum += s.bytes.length;
   return sum;
