@@ -7,7 +7,12 @@ import type { AddressInfo, Server } from 'node:net';
 import { splitHostPort, readPem, type DeepReadonly } from '@splitrelay/config';
 import { readTrustedKeys } from '@splitrelay/directory';
 import type { RoleLogger } from '@splitrelay/log';
-import { createHttpProxyServer, createSocksServer } from '@splitrelay/local-proxy';
+import {
+  UdpKernelDrops,
+  createHttpProxyServer,
+  createSocksServer,
+  createUdpCounters,
+} from '@splitrelay/local-proxy';
 import { createSplitRelayClient } from '@splitrelay/sdk';
 import type { ClientConfig } from './config.ts';
 
@@ -105,12 +110,15 @@ export async function startClient(
     client.connect(target, signal);
   const servers: Server[] = [];
   const result: { socks?: AddressInfo; http?: AddressInfo } = {};
+  const udp = createUdpCounters();
+  const kernelDrops = new UdpKernelDrops();
   if (config.socks) {
     const server = createSocksServer({
       openUdp: (target, signal) => client.openUdp(target, signal),
       connect,
       handshakeTimeoutMs: config.timeouts.handshakeMs,
       logger: log,
+      udp: { counters: udp, kernelDrops, socketBufferBytes: config.socks.udpBufferBytes },
     });
     servers.push(server);
     result.socks = await listen(server, config.socks.listen);
@@ -124,9 +132,41 @@ export async function startClient(
     servers.push(server);
     result.http = await listen(server, config.http.listen);
   }
+  // Counts only, never a target: where datagrams went, and where they were lost.
+  const stats = setInterval(() => {
+    void kernelDrops.total().then((droppedByKernel) =>
+      log.info('stats', {
+        udpAssociations: udp.associations,
+        udpFlows: udp.flowsOpened,
+        datagramsUp: udp.datagramsUp,
+        datagramsDown: udp.datagramsDown,
+        datagramsDropped:
+          droppedByKernel +
+          udp.droppedForeignSource +
+          udp.droppedMalformed +
+          udp.droppedFragment +
+          udp.droppedQueueFull +
+          udp.droppedFlowLimit +
+          udp.droppedRefused +
+          udp.droppedInFlow,
+        udpDroppedByKernel: droppedByKernel,
+        udpDroppedForeignSource: udp.droppedForeignSource,
+        udpDroppedMalformed: udp.droppedMalformed,
+        udpDroppedFragment: udp.droppedFragment,
+        udpDroppedQueueFull: udp.droppedQueueFull,
+        udpDroppedFlowLimit: udp.droppedFlowLimit,
+        udpDroppedRefused: udp.droppedRefused,
+        udpDroppedInFlow: udp.droppedInFlow,
+        udpSendErrors: udp.sendErrors,
+        udpRecvBufferBytes: udp.recvBufferBytes,
+      }),
+    );
+  }, config.log.statsIntervalMs);
+  stats.unref();
   return {
     ...result,
     async close() {
+      clearInterval(stats);
       client.close();
       await Promise.all(
         servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
