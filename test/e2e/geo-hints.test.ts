@@ -22,6 +22,7 @@ import {
 } from '@splitrelay/test-kit/world';
 import { echoTarget, type Listening } from '@splitrelay/test-kit/targets';
 import { findLeaks } from '@splitrelay/test-kit/leak-check';
+import { captureHaystacks, headsOf, type Capture } from '@splitrelay/capture';
 import { run } from '@splitrelay/test-kit/run';
 import { sdkClient } from '@splitrelay/test-kit/sdk-client';
 
@@ -69,19 +70,15 @@ function regionOf(peer: string): string {
 }
 
 /** Every h2 request head a captured process handled, as it logged it. */
-function h2Heads(capture: Buffer): Record<string, unknown>[] {
-  return capture
-    .toString('latin1')
-    .split('\n')
-    .filter((line) => line.startsWith('[h2 stream] '))
-    .map((line) => JSON.parse(line.slice('[h2 stream] '.length)) as Record<string, unknown>);
+function h2Heads(capture: Capture): Record<string, unknown>[] {
+  return headsOf(capture, 'h2-request').map((h) => Object.fromEntries(h.headers));
 }
 
 /**
  * What a capture holds beyond a country: a geohash field, or a region field that is not
  * exactly a quoted two-letter code. The "country only" check, and its control.
  */
-function moreThanCountry(capture: Buffer): string[] {
+function moreThanCountry(capture: Capture): string[] {
   const found: string[] = [];
   for (const head of h2Heads(capture)) {
     if (head['sec-ch-geohash'] !== undefined)
@@ -161,8 +158,8 @@ describe('general location: the hint selects the pool, and only the egress sees 
   let target: Listening<https.Server>;
   let echo: Awaited<ReturnType<typeof echoTarget>>;
   const regions: Record<string, string> = {};
-  let ingressSaw: Buffer;
-  let egressSaw: Buffer;
+  let ingressSaw: Capture;
+  let egressSaw: Capture;
 
   before(async () => {
     world = await startWorld({
@@ -215,14 +212,17 @@ describe('general location: the hint selects the pool, and only the egress sees 
     assert.ok(geohashes.includes('"u281"'), JSON.stringify(geohashes));
     assert.ok(geohashes.includes('"u09t"'), JSON.stringify(geohashes));
     // The same search that must find nothing at the ingress finds them here.
-    assert.ok(findLeaks({ egress: egressSaw }, HINT_NEEDLES).length >= 3);
+    assert.ok(findLeaks(captureHaystacks(egressSaw, 'egress'), HINT_NEEDLES).length >= 3);
   });
 
   test('the ingress never saw a hint: not in what it decrypted, parsed or logged', () => {
-    assert.ok(ingressSaw.length > 10_000, `ingress capture is ${ingressSaw.length} bytes`);
-    assert.ok(ingressSaw.includes(`[peer] "${ADDR.client}:`), 'the ingress saw the client connect');
+    assert.ok(ingressSaw.readBytes > 10_000, `ingress read ${ingressSaw.readBytes} bytes`);
+    assert.ok(
+      ingressSaw.peers.some((p) => p.direction === 'in' && p.remoteAddress === ADDR.client),
+      'the ingress saw the client connect',
+    );
     const leaks = findLeaks(
-      { capture: ingressSaw, logs: world.ingress.lines.join('\n') },
+      { ...captureHaystacks(ingressSaw, 'ingress'), logs: world.ingress.lines.join('\n') },
       HINT_NEEDLES,
     );
     assert.deepEqual(leaks, []);
@@ -249,7 +249,7 @@ describe('country only: the country, and nothing more, reaches the egress', T, (
   let world: World;
   let target: Listening<https.Server>;
   let region: string;
-  let egressSaw: Buffer;
+  let egressSaw: Capture;
 
   before(async () => {
     world = await startWorld({
@@ -282,7 +282,10 @@ describe('country only: the country, and nothing more, reaches the egress', T, (
     assert.ok(heads.length > 0);
     for (const head of heads) assert.equal(head['sec-ch-ip-geo'], '"DE"');
     assert.deepEqual(moreThanCountry(egressSaw), []);
-    assert.deepEqual(findLeaks({ egress: egressSaw }, ['sec-ch-geohash', 'u281']), []);
+    assert.deepEqual(
+      findLeaks(captureHaystacks(egressSaw, 'egress'), ['sec-ch-geohash', 'u281']),
+      [],
+    );
   });
 });
 
@@ -310,7 +313,10 @@ describe('negative control: a client that names its location to the ingress is c
   });
 
   test('the same search finds the hint in what the ingress parsed', async () => {
-    const leaks = findLeaks({ capture: await world.capture('ingress') }, HINT_NEEDLES);
+    const leaks = findLeaks(
+      captureHaystacks(await world.capture('ingress'), 'ingress'),
+      HINT_NEEDLES,
+    );
     const needles = new Set(leaks.map((l) => l.needle));
     assert.ok(needles.has('sec-ch-geohash') && needles.has('u281'), JSON.stringify(leaks));
   });

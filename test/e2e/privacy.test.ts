@@ -1,231 +1,289 @@
 /**
- * The separation claim, checked on real processes: everything the ingress decrypts, parses
- * and logs during real traffic holds no trace of the target; everything the egress sees
- * (its decoded requests, its peers, its logs) holds no trace of the client's address.
- * Each check has a negative control: a deliberately leaky setup that the same check must
- * catch, so a check that cannot fail would fail here.
+ * The separation claim, checked on real processes for each carrier of the outer hop (HTTP/1.1
+ * CONNECT, h2 CONNECT, WebSocket): everything the ingress read, parsed and logged during real
+ * traffic holds no trace of the target (name, address, port, in every encoding); everything the
+ * egress did holds no trace of the client's address. Each capture has positive controls (it
+ * saw the traffic the test moved, and the same search finds what its party may know) and a
+ * negative control: leaky peers of that carrier give twins of the identities away, and the same
+ * search must find them (see separation.ts).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import http2 from 'node:http2';
-import net from 'node:net';
 import tls from 'node:tls';
-import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
-import type https from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
+import { headerValues, headsOf, type Capture } from '@splitrelay/capture';
 import { openOuterTunnel } from '@splitrelay/outer-hop';
+import { tlsExchange } from '@splitrelay/test-kit/raw';
+import { ADDR, INGRESS_NAME, type World } from '@splitrelay/test-kit/world';
 import {
-  ADDR,
-  INGRESS_NAME,
-  TARGET_NAME,
-  startWorld,
-  type World,
-  worldHttpsTarget,
-} from '@splitrelay/test-kit/world';
-import type { Listening } from '@splitrelay/test-kit/targets';
-import { findLeaks, targetNeedles } from '@splitrelay/test-kit/leak-check';
-import { run } from '@splitrelay/test-kit/run';
-import { sdkClient } from '@splitrelay/test-kit/sdk-client';
+  LEAK_CLIENT,
+  LEAK_CLIENT_PORT,
+  bypass,
+  cleanRunChecks,
+  h2Connect,
+  ingressH2,
+  innerHttp1Udp,
+  innerSessionOver,
+  leakClientOf,
+  leakTargetOf,
+  leakyControlChecks,
+  leakyTrunk,
+  proxyV2,
+  runSetup,
+  throughClientApp,
+  throughSession,
+  withTimeout,
+  type Run,
+  type Target,
+} from './separation.ts';
 
-const T = { timeout: 60_000 };
+const T = { timeout: 120_000 };
 
-async function curlThroughBothProxies(world: World, targetPort: number): Promise<void> {
-  const common = [
-    '--silent',
-    '--show-error',
-    '--max-time',
-    '15',
-    '--cacert',
-    world.deployment.caCert,
-  ];
-  const url = `https://${TARGET_NAME}:${targetPort}/`;
-  const viaSocks = await run('curl', [
-    ...common,
-    '--proxy',
-    `socks5h://127.0.0.1:${world.socksPort}`,
-    url,
-  ]);
-  assert.equal(viaSocks.code, 0, viaSocks.stderr);
-  assert.match(viaSocks.stdout, /hello from the target/);
-  const viaHttp = await run('curl', [
-    ...common,
-    '--proxy',
-    `http://127.0.0.1:${world.httpPort}`,
-    url,
-  ]);
-  assert.equal(viaHttp.code, 0, viaHttp.stderr);
-  const byAddress = await run('curl', [
-    ...common,
-    '--proxy',
-    `socks5h://127.0.0.1:${world.socksPort}`,
-    `https://${ADDR.target}:${targetPort}/`,
-  ]);
-  assert.equal(byAddress.code, 0, byAddress.stderr);
+const relays = (world: World) => ({
+  ingress: world.ingress,
+  'egress-egress-1': world.egresses[0]!,
+});
+const ca = (world: World): string => readFileSync(world.deployment.caCert, 'utf8');
+
+/** The clean traffic reached both captures: the ingress's carrier heads and the egress's flows. */
+const settledWith =
+  (carrierHeads: (ingress: Capture) => number) =>
+  (parties: Run['before']): boolean =>
+    carrierHeads(parties.ingress!.capture) > 0 &&
+    headsOf(parties['egress-egress-1']!.capture, 'h2-request').some((h) =>
+      h.target?.startsWith('/.well-known/masque/udp/'),
+    );
+
+/** Heads of each carrier asking for egress-1. */
+const connectHeads = (c: Capture) =>
+  headsOf(c, 'http1-connect').filter((h) => h.target === 'egress-1:443').length;
+const h2ConnectHeads = (c: Capture) =>
+  headsOf(c, 'h2-request').filter((h) => h.method === 'CONNECT' && h.target === 'egress-1:443')
+    .length;
+const upgradeHeads = (c: Capture) =>
+  headsOf(c, 'http1-upgrade').filter((h) => h.target === '/.well-known/splitrelay/ws/egress-1')
+    .length;
+
+/** An outer tunnel to egress-1 as the client makes it, on a carrier, with extra headers. */
+const tunnel = (world: World, carrier: 'connect' | 'websocket', headers?: Record<string, string>) =>
+  openOuterTunnel({
+    ingress: {
+      host: ADDR.ingress,
+      port: world.ingressPort,
+      servername: INGRESS_NAME,
+      ca: ca(world),
+    },
+    egressId: 'egress-1',
+    handshakeTimeoutMs: 5000,
+    localAddress: ADDR.client,
+    carrier,
+    ...(headers ? { headers } : {}),
+  });
+
+/** Writes bytes into a tunnel and gives the ingress time to read and pass them on. */
+async function send(carrier: Duplex, bytes: Buffer | string): Promise<void> {
+  carrier.on('error', () => {});
+  await new Promise<void>((r) => carrier.write(bytes, () => r()));
+  // The egress ends the tunnel when the bytes fail as inner TLS: both relays have read them.
+  await withTimeout(once(carrier, 'close'), 5000, 'the tunnel stayed open').catch(() => {});
+  carrier.destroy();
 }
 
-/** UDP to the same port number as the TCP target, by name and by address, via the SDK. */
-async function udpThroughBothRelays(world: World, port: number): Promise<void> {
-  const echo = dgram.createSocket('udp4');
-  echo.on('message', (msg, rinfo) => echo.send(msg, rinfo.port, rinfo.address));
-  echo.bind(port, ADDR.target);
-  await once(echo, 'listening');
-  const client = sdkClient(world);
-  try {
-    for (const host of [TARGET_NAME, ADDR.target]) {
-      const flow = await client.openUdp({ host, port });
-      const echoed = new Promise<Buffer>((resolve) => flow.once('datagram', resolve));
-      flow.send(Buffer.from(`datagram to ${host}`));
-      assert.equal((await echoed).toString(), `datagram to ${host}`);
-      flow.close();
-    }
-  } finally {
-    client.close();
-    echo.close();
-  }
+/** The leaky ingress and the client bypassing it: every carrier's egress-side control. */
+async function leakToEgress(world: World): Promise<void> {
+  await leakyTrunk(world, { forwarded: `for=${LEAK_CLIENT}` });
+  await leakyTrunk(
+    world,
+    {},
+    proxyV2({ ip: LEAK_CLIENT, port: LEAK_CLIENT_PORT }, { ip: ADDR.egress(0), port: 443 }),
+  );
+  await bypass(world, LEAK_CLIENT);
 }
 
-describe('a clean run: neither relay learns what it must not', T, () => {
-  let world: World;
-  let target: Listening<https.Server>;
-  let ingressSaw: Buffer;
-  let egressSaw: Buffer;
+const egressLeaks = {
+  identities: leakClientOf,
+  forms: ['dotted-quad/text', 'ipv4/raw', 'proxy-v2-src:ipv4/raw'],
+};
 
+describe('HTTP/1.1 CONNECT carrier: the client app as shipped', T, () => {
+  let run: Run;
   before(async () => {
-    world = await startWorld({ capture: true });
-    target = await worldHttpsTarget(world);
-    await curlThroughBothProxies(world, target.port);
-    await udpThroughBothRelays(world, target.port);
-    await world.stop();
-    ingressSaw = await world.capture('ingress');
-    egressSaw = await world.capture('egress-egress-1');
+    run = await runSetup({
+      world: {},
+      parties: relays,
+      async traffic(world, target) {
+        const moved = await throughClientApp(world, target);
+        await innerHttp1Udp(world, target);
+        return moved;
+      },
+      settled: (p) =>
+        settledWith(connectHeads)(p) &&
+        headsOf(p['egress-egress-1']!.capture, 'http1-upgrade').length > 0,
+      async leak(world, leak: Target) {
+        // A leaky client names the target in a header of its CONNECT, and asks for it outright.
+        (await tunnel(world, 'connect', { 'x-leak': `${leak.name}:${leak.port}` })).destroy();
+        await tlsExchange(
+          { host: ADDR.ingress, port: world.ingressPort, servername: INGRESS_NAME, ca: ca(world) },
+          `CONNECT ${leak.ip}:${leak.port} HTTP/1.1\r\nHost: ${leak.ip}:${leak.port}\r\n\r\n`,
+          2000,
+        );
+        // And in binary, as a PROXY v2 header at the start of the tunnel.
+        await send(
+          await tunnel(world, 'connect'),
+          proxyV2({ ip: LEAK_CLIENT, port: LEAK_CLIENT_PORT }, { ip: leak.ip, port: leak.port }),
+        );
+        await leakToEgress(world);
+      },
+    });
   });
   after(async () => {
-    await target?.close();
-    await world?.stop();
-    await world?.cleanup();
+    await run?.world.stop();
+    await run?.world.cleanup();
   });
-
-  test('the capture worked: each relay recorded its peers and real traffic', () => {
-    assert.ok(ingressSaw.length > 10_000, `ingress capture is ${ingressSaw.length} bytes`);
-    assert.ok(ingressSaw.includes(`[peer] "${ADDR.client}:`), 'the ingress saw the client connect');
-    assert.ok(ingressSaw.includes('egress-1:443'), 'the ingress saw which egress was asked for');
-    assert.ok(egressSaw.includes(`[peer] "${ADDR.ingress}:`), 'the egress saw the ingress connect');
-    assert.ok(egressSaw.includes('/.well-known/masque/udp/'), 'the egress saw the UDP flows');
-    // The egress does see the target: the same search finds it there.
+  cleanRunChecks(() => run, { what: 'CONNECT naming egress-1', heads: connectHeads });
+  test("positive control: the egress's capture holds the inner HTTP/1.1 upgrade head", () => {
+    const [upgrade] = headsOf(run.after['egress-egress-1']!.capture, 'http1-upgrade');
+    assert.ok(upgrade, 'an upgrade head at the egress');
     assert.ok(
-      findLeaks(
-        { egress: egressSaw },
-        targetNeedles({ name: TARGET_NAME, ip: ADDR.target, port: target.port }),
-      ).length > 0,
+      upgrade.target?.startsWith('/.well-known/masque/udp/127.0.4.1/'),
+      upgrade.target ?? '',
     );
+    assert.deepEqual(headerValues(upgrade, 'upgrade'), ['connect-udp']);
   });
-
-  test('the ingress never saw the target name, address or port', () => {
-    const leaks = findLeaks(
-      { capture: ingressSaw, logs: world.ingress.lines.join('\n') },
-      // The UDP template path would mean the ingress had parsed an inner request.
-      [...targetNeedles({ name: TARGET_NAME, ip: ADDR.target, port: target.port }), 'masque/udp'],
-    );
-    assert.deepEqual(leaks, []);
-  });
-
-  test("the egress never saw the client's address", () => {
-    const leaks = findLeaks({ capture: egressSaw, logs: world.egresses[0]!.lines.join('\n') }, [
-      ADDR.client,
-    ]);
-    assert.deepEqual(leaks, []);
+  leakyControlChecks(() => run, {
+    ingress: {
+      identities: leakTargetOf,
+      forms: [
+        'name:port/text',
+        'dotted-quad:port/text',
+        'proxy-v2-dst:ipv4/raw',
+        'port-in-authority/text',
+      ],
+    },
+    'egress-egress-1': egressLeaks,
   });
 });
 
-describe('negative controls: deliberately leaky setups are caught by the same checks', T, () => {
-  let world: World;
-  let targetPort: number;
-
+describe('h2 CONNECT carrier: an inner session over an h2 stream through the ingress', T, () => {
+  let run: Run;
   before(async () => {
-    world = await startWorld({ capture: true });
-    targetPort = 4433;
-    const ca = readFileSync(world.deployment.caCert, 'utf8');
-
-    // 1. A leaky client tells the ingress its target in a header of the outer CONNECT.
-    const tunnel = await openOuterTunnel({
-      ingress: { host: ADDR.ingress, port: world.ingressPort, servername: INGRESS_NAME, ca },
-      egressId: world.egressIds[0]!,
-      handshakeTimeoutMs: 5000,
-      localAddress: ADDR.client,
-      headers: { 'x-leak': `${TARGET_NAME}:${targetPort}` },
+    run = await runSetup({
+      world: {},
+      parties: relays,
+      async traffic(world, target) {
+        const session = await ingressH2(world);
+        try {
+          const { stream, status } = await h2Connect(session);
+          if (status !== 200) throw new Error(`the ingress answered ${status}`);
+          const inner = await innerSessionOver(world, stream);
+          try {
+            return await throughSession(inner, target, ca(world));
+          } finally {
+            inner.close();
+          }
+        } finally {
+          session.destroy();
+        }
+      },
+      settled: settledWith(h2ConnectHeads),
+      async leak(world, leak: Target) {
+        const session = await ingressH2(world);
+        try {
+          // Header values are HPACK (Huffman) coded on the wire; the parser decodes them.
+          (await h2Connect(session, { 'x-leak': `${leak.ip}:${leak.port}` })).stream.destroy();
+          const b64 = Buffer.from(`${leak.name}:${leak.port}`).toString('base64');
+          (await h2Connect(session, { 'x-leak-b64': b64 })).stream.destroy();
+          // Asking the ingress for the target itself as the authority.
+          (await h2Connect(session, {}, `${leak.name}:${leak.port}`)).stream.destroy();
+          // A leaky client tells the egress its own address inside the inner session, in hex.
+          const { stream } = await h2Connect(session);
+          const innerTls = tls.connect({
+            socket: stream,
+            servername: 'egress-1',
+            ALPNProtocols: ['h2'],
+            rejectUnauthorized: false,
+          });
+          innerTls.on('error', () => {});
+          await once(innerTls, 'secureConnect');
+          const inner = http2.connect('https://egress-1', { createConnection: () => innerTls });
+          inner.on('error', () => {});
+          const request = inner.request({
+            ':method': 'CONNECT',
+            // An address, so the egress resolves nothing; nothing listens there.
+            ':authority': `${leak.ip}:${leak.port}`,
+            'x-client': Buffer.from(LEAK_CLIENT.split('.').map(Number)).toString('hex'),
+          });
+          request.on('error', () => {});
+          await withTimeout(once(request, 'response'), 5000, 'no inner answer').catch(() => {});
+          request.destroy();
+          inner.destroy();
+        } finally {
+          session.destroy();
+        }
+        await leakToEgress(world);
+      },
     });
-    tunnel.destroy();
-
-    // 2. The same over ALPN h2, where header values are HPACK/Huffman-coded on the wire.
-    const h2 = http2.connect(`https://${ADDR.ingress}:${world.ingressPort}`, {
-      ca,
-      servername: INGRESS_NAME,
-      localAddress: ADDR.client,
-    } as http2.SecureClientSessionOptions);
-    const req = h2.request({
-      ':method': 'CONNECT',
-      ':authority': `${world.egressIds[0]}:443`,
-      'x-leak': `${ADDR.target}:${targetPort}`,
-    });
-    await once(req, 'response');
-    req.destroy();
-    h2.destroy();
-
-    // 3. A leaky ingress forwards the client's address to the egress (Forwarded header).
-    const trunk = http2.connect(`https://${world.egressIds[0]}`, {
-      createConnection: () =>
-        tls.connect({
-          host: ADDR.egress(0),
-          port: Number(String(world.egresses[0]!.ready.listen).split(':').pop()),
-          cert: readFileSync(world.deployment.ingress.trunkCert),
-          key: readFileSync(world.deployment.ingress.trunkKey),
-          rejectUnauthorized: false,
-          ALPNProtocols: ['h2'],
-          // Passed on to net.connect; @types/node omits it from tls.ConnectionOptions.
-          ...({ localAddress: ADDR.ingress } as tls.ConnectionOptions),
-        }),
-    });
-    const leaky = trunk.request({
-      ':method': 'CONNECT',
-      ':authority': `${world.egressIds[0]}:443`,
-      forwarded: `for=${ADDR.client}`,
-    });
-    await once(leaky, 'response');
-    leaky.destroy();
-    trunk.destroy();
-
-    // 4. A client that bypasses the ingress reaches the egress from its own address.
-    const direct = net.connect({
-      host: ADDR.egress(0),
-      port: Number(String(world.egresses[0]!.ready.listen).split(':').pop()),
-      localAddress: ADDR.client,
-    });
-    await once(direct, 'connect');
-    direct.destroy();
-    await new Promise((r) => setTimeout(r, 200));
-    await world.stop();
   });
   after(async () => {
-    await world?.stop();
-    await world?.cleanup();
+    await run?.world.stop();
+    await run?.world.cleanup();
   });
-
-  test('a target named to the ingress (HTTP/1.1 and h2) is found', async () => {
-    const leaks = findLeaks(
-      { capture: await world.capture('ingress') },
-      targetNeedles({ name: TARGET_NAME, ip: ADDR.target, port: targetPort }),
-    );
-    const needles = new Set(leaks.map((l) => l.needle));
-    assert.ok(needles.has(`${TARGET_NAME}:${targetPort}`), JSON.stringify(leaks));
-    assert.ok(needles.has(`${ADDR.target}:${targetPort}`), JSON.stringify(leaks));
+  cleanRunChecks(() => run, { what: 'h2 CONNECT naming egress-1', heads: h2ConnectHeads });
+  leakyControlChecks(() => run, {
+    ingress: {
+      identities: leakTargetOf,
+      forms: ['dotted-quad:port/text', 'name:port/base64', 'name:port/text', 'name/text'],
+    },
+    'egress-egress-1': { ...egressLeaks, forms: [...egressLeaks.forms, 'ipv4/hex'] },
   });
+});
 
-  test('a client address forwarded to, or connecting to, the egress is found', async () => {
-    const capture = await world.capture('egress-egress-1');
-    const leaks = findLeaks({ capture }, [ADDR.client]);
-    assert.ok(leaks.length > 0);
-    assert.ok(capture.includes(`for=${ADDR.client}`), 'the Forwarded header was caught');
-    assert.ok(capture.includes(`[peer] "${ADDR.client}:`), 'the direct peer was caught');
+describe('WebSocket carrier: the client app configured for it', T, () => {
+  let run: Run;
+  before(async () => {
+    run = await runSetup({
+      world: { clientCarrier: 'websocket' },
+      parties: relays,
+      traffic: throughClientApp,
+      settled: settledWith(upgradeHeads),
+      async leak(world, leak: Target) {
+        const key = Buffer.from('leaky websocket!').toString('base64');
+        // The target in the upgrade's path (percent-encoded, as a query) and in a header.
+        await tlsExchange(
+          { host: ADDR.ingress, port: world.ingressPort, servername: INGRESS_NAME, ca: ca(world) },
+          `GET /.well-known/splitrelay/ws/egress-1?to=${leak.name}%3A${leak.port} HTTP/1.1\r\n` +
+            `Host: ${INGRESS_NAME}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+            `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${key}\r\n` +
+            `Sec-WebSocket-Protocol: ${Buffer.from(`${leak.ip}:${leak.port}`).toString('base64url')}\r\n\r\n`,
+          2000,
+        );
+        // In a WebSocket message: masked on the wire, read by the ingress once unmasked.
+        await send(await tunnel(world, 'websocket'), `${leak.ip}:${leak.port}`);
+        // The client tells the egress its own address at the start of the tunnel.
+        await send(
+          await tunnel(world, 'websocket'),
+          proxyV2({ ip: LEAK_CLIENT, port: LEAK_CLIENT_PORT }, { ip: ADDR.egress(0), port: 443 }),
+        );
+        await bypass(world, LEAK_CLIENT);
+      },
+    });
+  });
+  after(async () => {
+    await run?.world.stop();
+    await run?.world.cleanup();
+  });
+  cleanRunChecks(() => run, { what: 'WebSocket upgrade to egress-1', heads: upgradeHeads });
+  leakyControlChecks(() => run, {
+    ingress: {
+      identities: leakTargetOf,
+      forms: ['name:port/percent', 'dotted-quad:port/base64', 'dotted-quad:port/text'],
+    },
+    'egress-egress-1': {
+      identities: leakClientOf,
+      forms: ['dotted-quad/text', 'proxy-v2-src:ipv4/raw'],
+    },
   });
 });

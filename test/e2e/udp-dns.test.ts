@@ -14,7 +14,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SplitRelayClient } from '@splitrelay/sdk';
-import { ADDR, DNS_OBSERVER_PRELOAD, startWorld, type World } from '@splitrelay/test-kit/world';
+import { ADDR, startWorld, type World } from '@splitrelay/test-kit/world';
+import { DNS_OBSERVER_ENV, DNS_OBSERVER_PRELOAD } from '@splitrelay/capture';
 import { sdkClient } from '@splitrelay/test-kit/sdk-client';
 import { startDnsmasq, type Dnsmasq } from '@splitrelay/test-kit/dnsmasq';
 import { buildQuery, parseAnswer } from '@splitrelay/test-kit/dns-message';
@@ -135,7 +136,7 @@ test('negative control: the same observer catches a lookup', { timeout: 30_000 }
       process.execPath,
       ['--import', DNS_OBSERVER_PRELOAD, '-e', "require('node:dns').lookup('localhost', () => {})"],
       {
-        env: { ...process.env, SPLITRELAY_DNS_OBSERVER: out },
+        env: { ...process.env, [DNS_OBSERVER_ENV]: out },
         encoding: 'utf8',
       },
     );

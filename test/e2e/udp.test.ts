@@ -28,12 +28,21 @@ let echo: dgram.Socket;
 let echoPort: number;
 let client: SplitRelayClient;
 const echoPeers = new Set<string>();
+/** Every datagram the target received, by sequence number: an amplified one counts twice. */
+const atTarget: number[] = [];
+
+/** Counts by sequence number: how many distinct ones, and how many arrived more than once. */
+function tally(seqs: readonly number[]): { total: number; distinct: number; duplicates: number } {
+  const distinct = new Set(seqs).size;
+  return { total: seqs.length, distinct, duplicates: seqs.length - distinct };
+}
 
 before(async () => {
   world = await startWorld({ logLevel: 'info' });
   echo = dgram.createSocket('udp4');
   echo.on('message', (msg, rinfo) => {
     echoPeers.add(rinfo.address);
+    if (msg.length >= 4) atTarget.push(msg.readUInt32BE(0));
     echo.send(msg, rinfo.port, rinfo.address);
   });
   echo.bind(0, ADDR.target);
@@ -76,16 +85,57 @@ test(
     const deadline = Date.now() + 10_000;
     while (order.length < COUNT && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));
-    const lost = COUNT - new Set(order).size;
+    const back = tally(order);
+    const there = tally(atTarget);
+    const lost = COUNT - back.distinct;
     const reordered = order.filter((seq, i) => i > 0 && seq < order[i - 1]!).length;
     console.log(
-      `# UDP: ${COUNT} sent, ${order.length} received, ${lost} lost, ${reordered} reordered, ${corrupt} corrupt`,
+      `# UDP: ${COUNT} sent, ${there.total} reached the target, ${order.length} received, ${lost} lost, ${reordered} reordered, ${corrupt} corrupt`,
     );
     assert.equal(corrupt, 0);
+    // Never amplified: one datagram in is at most one datagram out, towards the target and
+    // back. Every arrival is counted, so a duplicate would show (the control below shows one).
+    assert.equal(there.duplicates, 0, `${there.duplicates} datagrams reached the target twice`);
+    assert.ok(there.total <= COUNT);
+    assert.equal(back.duplicates, 0, `${back.duplicates} echoes arrived twice`);
     // Loopback UDP should lose nothing at this pace; allow a little for a loaded CI machine.
     assert.ok(lost <= COUNT * 0.01, `${lost} datagrams lost`);
     assert.deepEqual([...echoPeers], [ADDR.egress(0)], 'the target saw only the egress');
     flow.close();
+  },
+);
+
+test(
+  'negative control: a target that answers twice is seen twice (the count catches duplicates)',
+  { timeout: 30_000 },
+  async () => {
+    const doubling = dgram.createSocket('udp4');
+    doubling.on('message', (msg, rinfo) => {
+      doubling.send(msg, rinfo.port, rinfo.address);
+      doubling.send(msg, rinfo.port, rinfo.address);
+    });
+    doubling.bind(0, ADDR.target);
+    await once(doubling, 'listening');
+    const flow = await client.openUdp({ host: ADDR.target, port: doubling.address().port });
+    const back: number[] = [];
+    flow.on('datagram', (p: Buffer) => back.push(p.readUInt32BE(0)));
+    try {
+      const SENT = 50;
+      for (let seq = 0; seq < SENT; seq++) {
+        const payload = Buffer.alloc(64);
+        payload.writeUInt32BE(seq, 0);
+        flow.send(payload);
+        // One at a time, so what is measured is the relay's faithfulness, not buffers.
+        await eventually(`the answers to ${seq}`, () => back.filter((s) => s === seq).length >= 2, {
+          timeoutMs: 5000,
+          intervalMs: 5,
+        });
+      }
+      assert.equal(tally(back).duplicates, SENT);
+    } finally {
+      flow.close();
+      doubling.close();
+    }
   },
 );
 

@@ -8,10 +8,12 @@ import { splitHostPort, readPem, type DeepReadonly } from '@splitrelay/config';
 import { readTrustedKeys } from '@splitrelay/directory';
 import type { RoleLogger } from '@splitrelay/log';
 import {
+  UdpKernelDrops,
   createDnsForwarder,
   createHttpProxyServer,
   createOhttpEndpoint,
   createSocksServer,
+  createUdpCounters,
   type DnsForwarder,
 } from '@splitrelay/local-proxy';
 import { createSplitRelayClient } from '@splitrelay/sdk';
@@ -131,12 +133,15 @@ export async function startClient(
     dns?: { address: string; port: number };
   } = {};
   let dns: DnsForwarder | undefined;
+  const udp = createUdpCounters();
+  const kernelDrops = new UdpKernelDrops();
   if (config.socks) {
     const server = createSocksServer({
       openUdp: (target, signal) => client.openUdp(target, signal),
       connect,
       handshakeTimeoutMs: config.timeouts.handshakeMs,
       logger: log,
+      udp: { counters: udp, kernelDrops, socketBufferBytes: config.socks.udpBufferBytes },
     });
     servers.push(server);
     result.socks = await listen(server, config.socks.listen);
@@ -170,9 +175,41 @@ export async function startClient(
     const { host, port } = splitHostPort(config.dns.listen);
     result.dns = await dns.listen(host, port, config.dns.tcp);
   }
+  // Counts only, never a target: where datagrams went, and where they were lost.
+  const stats = setInterval(() => {
+    void kernelDrops.total().then((droppedByKernel) =>
+      log.info('stats', {
+        udpAssociations: udp.associations,
+        udpFlows: udp.flowsOpened,
+        datagramsUp: udp.datagramsUp,
+        datagramsDown: udp.datagramsDown,
+        datagramsDropped:
+          droppedByKernel +
+          udp.droppedForeignSource +
+          udp.droppedMalformed +
+          udp.droppedFragment +
+          udp.droppedQueueFull +
+          udp.droppedFlowLimit +
+          udp.droppedRefused +
+          udp.droppedInFlow,
+        udpDroppedByKernel: droppedByKernel,
+        udpDroppedForeignSource: udp.droppedForeignSource,
+        udpDroppedMalformed: udp.droppedMalformed,
+        udpDroppedFragment: udp.droppedFragment,
+        udpDroppedQueueFull: udp.droppedQueueFull,
+        udpDroppedFlowLimit: udp.droppedFlowLimit,
+        udpDroppedRefused: udp.droppedRefused,
+        udpDroppedInFlow: udp.droppedInFlow,
+        udpSendErrors: udp.sendErrors,
+        udpRecvBufferBytes: udp.recvBufferBytes,
+      }),
+    );
+  }, config.log.statsIntervalMs);
+  stats.unref();
   return {
     ...result,
     async close() {
+      clearInterval(stats);
       await dns?.close();
       client.close();
       await Promise.all(

@@ -114,7 +114,17 @@ export const clientConfigSchema = z.strictObject({
     .optional()
     .describe('Privacy Pass tokens for the ingress: one per session, fetched in batches.'),
   socks: z
-    .strictObject({ listen: loopbackListen.describe('SOCKS5 proxy address (loopback).') })
+    .strictObject({
+      listen: loopbackListen.describe('SOCKS5 proxy address (loopback).'),
+      udpBufferBytes: z
+        .int()
+        .min(4096)
+        .max(256 * 1024 * 1024)
+        .default(4 * 1024 * 1024)
+        .describe(
+          'Receive and send buffer asked for each UDP ASSOCIATE socket, bytes, so bursts fit while the client is busy (the kernel caps it at net.core.rmem_max / wmem_max).',
+        ),
+    })
     .optional()
     .describe('Local SOCKS5 proxy (CONNECT; names are resolved at the egress).'),
   http: z
@@ -165,7 +175,16 @@ export const clientConfigSchema = z.strictObject({
       flowMs: durationMs.default(15_000).describe('Wait for the egress to answer a new flow.'),
     })
     .default({ handshakeMs: 10_000, flowMs: 15_000 }),
-  log: z.strictObject({ level: logLevel.default('info') }).default({ level: 'info' }),
+  log: z
+    .strictObject({
+      level: logLevel.default('info'),
+      statsIntervalMs: durationMs
+        .default(60_000)
+        .describe(
+          "Aggregate counters (UDP datagrams and where they were dropped, the kernel's drops included) are logged this often.",
+        ),
+    })
+    .default({ level: 'info', statsIntervalMs: 60_000 }),
 });
 
 export type ClientConfig = z.output<typeof clientConfigSchema>;

@@ -17,7 +17,7 @@ export interface Finding {
 }
 
 export function findLeaks(
-  haystacks: Readonly<Record<string, Buffer | string>>,
+  haystacks: Readonly<Record<string, Uint8Array | string>>,
   needles: readonly string[],
 ): Finding[] {
   const literals = needles.filter((n) => n.length > 0);

@@ -10,10 +10,14 @@ export interface Listening<S> {
   close(): Promise<void>;
 }
 
-async function listen<S extends net.Server>(server: S, host: string): Promise<Listening<S>> {
+async function listen<S extends net.Server>(
+  server: S,
+  host: string,
+  port = 0,
+): Promise<Listening<S>> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, host, () => resolve());
+    server.listen(port, host, () => resolve());
   });
   return {
     server,
@@ -32,6 +36,7 @@ export async function httpsTarget(
   certFile: string,
   keyFile: string,
   body = 'hello from the target\n',
+  port = 0,
 ) {
   const server = https.createServer(
     { cert: await readFile(certFile), key: await readFile(keyFile) },
@@ -43,7 +48,7 @@ export async function httpsTarget(
       res.end(body);
     },
   );
-  return listen(server, host);
+  return listen(server, host, port);
 }
 
 /** A TCP echo server that keeps half-close: it ends only after the client ended. */

@@ -3,13 +3,13 @@
  * processes with their real configs, each role on its own address:
  *   client source 127.0.1.1 → ingress 127.0.2.1 → egress 127.0.3.x → targets 127.0.4.1
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { once } from 'node:events';
 import { openOuterTunnel } from '@splitrelay/outer-hop';
-import { fileURLToPath } from 'node:url';
 import {
   freePort,
   listenPort,
@@ -20,6 +20,16 @@ import {
   type RunningApp,
 } from '@splitrelay/local-deployment';
 import { controlPlaneLogin } from '@splitrelay/nats-kit';
+import { signIngressCert } from '@splitrelay/control-plane';
+import { keyIdOf } from '@splitrelay/directory';
+import {
+  captureLaunch,
+  type Launch,
+  dnsObserverLaunch,
+  readCaptureFile,
+  readLookups,
+  type Capture,
+} from '@splitrelay/capture';
 import { eventually } from './eventually.ts';
 import type { SocksProxy } from './socks-client.ts';
 import { httpsTarget } from './targets.ts';
@@ -31,11 +41,6 @@ export const ADDR = {
   target: '127.0.4.1',
   issuer: '127.0.6.1',
 } as const;
-
-const CAPTURE_PRELOAD = fileURLToPath(new URL('./capture-preload.ts', import.meta.url));
-export const DNS_OBSERVER_PRELOAD = fileURLToPath(
-  new URL('./dns-observer-preload.ts', import.meta.url),
-);
 
 export const INGRESS_NAME = 'ingress.splitrelay.test';
 export const TARGET_NAME = 'target.splitrelay.test';
@@ -52,10 +57,12 @@ export interface WorldOptions {
     egressId: string,
   ) => { readonly nodeArgs?: readonly string[]; readonly env?: NodeJS.ProcessEnv } | undefined;
   readonly clientExtra?: Record<string, unknown>;
+  /** How the client app carries its outer hop (HTTP/1.1 CONNECT by default). */
+  readonly clientCarrier?: 'connect' | 'websocket';
   readonly logLevel?: string;
-  /** Record what the ingress and the egresses learn (see capture-preload.ts). */
+  /** Record what the ingress, the egresses and the issuer learn (`@splitrelay/capture`). */
   readonly capture?: boolean;
-  /** Record every name lookup the client app makes (see dns-observer-preload.ts). */
+  /** Record every name lookup the client app makes (`@splitrelay/capture`). */
   readonly observeClientDns?: boolean;
   /**
    * Run with the NATS control plane at these servers (see @splitrelay/nats-kit): the
@@ -63,6 +70,12 @@ export interface WorldOptions {
    */
   readonly natsServers?: readonly string[];
   readonly heartbeatMs?: number;
+  /**
+   * With `natsServers`: an ingress operator key signs the ingress's trunk certificate, the
+   * ingress announces it (`splitrelay.trunk.ingress-cert`), the egresses trust that key and
+   * subscribe, so every crossing family of the control plane carries traffic.
+   */
+  readonly announceTrunkCert?: boolean;
   /** Extra keys of the egresses' and the ingress's controlPlane blocks. */
   readonly egressControlPlane?: Record<string, unknown>;
   readonly ingressControlPlane?: Record<string, unknown>;
@@ -127,8 +140,11 @@ export interface World {
   /** Stops every process; the folder (captures, configs) stays until `cleanup`. */
   stop(): Promise<void>;
   cleanup(): Promise<void>;
-  /** What a captured process learned (after `stop`). */
-  capture(name: string): Promise<Buffer>;
+  /**
+   * What a captured process learned: `ingress`, `egress-<id>` (e.g. `egress-egress-1`),
+   * `issuer`. Read after `stop` for the whole run (before, it holds what was flushed so far).
+   */
+  capture(name: string): Promise<Capture>;
   /** Names the client app looked up (after `stop`; needs `observeClientDns`). */
   clientLookups(): Promise<string[]>;
 }
@@ -177,16 +193,12 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const level = options.logLevel ?? 'debug';
   const nats = options.natsServers;
   const heartbeatMs = options.heartbeatMs ?? 500;
-  const captureOptions = (name: string) =>
-    options.capture
-      ? {
-          nodeArgs: ['--import', CAPTURE_PRELOAD],
-          env: { SPLITRELAY_CAPTURE: join(dir, `${name}.capture`) },
-        }
-      : {};
+  const captureOptions = (name: string): Launch =>
+    options.capture ? captureLaunch(join(dir, `${name}.capture`)) : { nodeArgs: [], env: {} };
   const started: RunningApp[] = [];
   try {
     await options.beforeStart?.(deployment);
+    const announced = nats && options.announceTrunkCert ? await announceTrunkCert(deployment) : {};
     for (const e of egressSpecs) {
       const file = await deployment.writeConfig(`egress-${e.id}`, {
         ...configs.egress(e.id, {
@@ -221,6 +233,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
                   ...controlPlaneLogin('egress', nats),
                   heartbeatMs,
                   announceMs: 1000,
+                  ...announced.egress,
                   ...options.egressControlPlane,
                 },
               }
@@ -287,6 +300,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
             controlPlane: {
               ...controlPlaneLogin('ingress', nats),
               heartbeatMs,
+              ...announced.ingress,
               ...options.ingressControlPlane,
             },
           }
@@ -322,6 +336,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         {
           // Over NATS the client fetches the signed directory from the ingress.
           ...(nats ? { directory: { file: undefined, refreshMs: 1000 } } : {}),
+          ...(options.clientCarrier ? { ingress: { carrier: options.clientCarrier } } : {}),
           socks: { listen: '127.0.0.1:0' },
           http: { listen: '127.0.0.1:0' },
           ...(options.ohttp
@@ -335,12 +350,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     };
     const client = await startApp('client', await deployment.writeConfig('client', clientConfig), {
       ...(options.clientMain ? { main: options.clientMain } : {}),
-      ...(options.observeClientDns
-        ? {
-            nodeArgs: ['--import', DNS_OBSERVER_PRELOAD],
-            env: { SPLITRELAY_DNS_OBSERVER: join(dir, 'client-dns.json') },
-          }
-        : {}),
+      ...(options.observeClientDns ? dnsObserverLaunch(join(dir, 'client-dns.json')) : {}),
     });
     started.push(client);
     const socks = new URL(String(client.ready.socks));
@@ -374,15 +384,48 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         await Promise.all(started.map((a) => a.stop()));
       },
       cleanup: () => rm(dir, { recursive: true, force: true }),
-      capture: (name) => readFile(join(dir, `${name}.capture`)),
-      clientLookups: async () =>
-        JSON.parse(await readFile(join(dir, 'client-dns.json'), 'utf8')) as string[],
+      capture: (name) => readCaptureFile(join(dir, `${name}.capture`)),
+      clientLookups: () => readLookups(join(dir, 'client-dns.json')),
     };
   } catch (err) {
     await Promise.all(started.map((a) => a.stop()));
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * The ingress operator's side of trunk admission, as `sign-trunk-cert` does it: its own key
+ * signs the ingress's trunk certificate; the ingress publishes the announcement, egresses
+ * trust the key.
+ */
+async function announceTrunkCert(deployment: Deployment): Promise<{
+  ingress?: Record<string, unknown>;
+  egress?: Record<string, unknown>;
+}> {
+  // The deployment's own ingress operator key: the one its manifests are signed with too.
+  const privateKey = createPrivateKey(await readFile(deployment.ingressOperatorKey, 'utf8'));
+  const publicKey = deployment.ingressOperatorPublicKey;
+  const kid = keyIdOf(await readFile(publicKey, 'utf8'));
+  const announcement = join(deployment.dir, 'trunk-cert.json');
+  const now = Math.floor(Date.now() / 1000);
+  const signed = signIngressCert(
+    {
+      v: 1,
+      id: 'ingress-1',
+      certPem: new X509Certificate(await readFile(deployment.ingress.trunkCert)).toString(),
+      notBefore: now - 60,
+      notAfter: now + 86_400,
+      version: now,
+    },
+    privateKey,
+    kid,
+  );
+  await writeFile(announcement, JSON.stringify(signed));
+  return {
+    ingress: { trunkCertAnnouncement: announcement },
+    egress: { ingressOperatorKeys: [{ publicKey }] },
+  };
 }
 
 /** With a control plane, the ingress learns the egresses over NATS: wait until it has. */
@@ -436,8 +479,14 @@ export async function rawInnerTls(world: World, alpn: 'h2' | 'http/1.1'): Promis
 }
 
 /** The HTTPS target of a world, on its target address with the certificate the local CA gave it. */
-export function worldHttpsTarget(world: World, body?: string) {
-  return httpsTarget(ADDR.target, world.deployment.target.cert, world.deployment.target.key, body);
+export function worldHttpsTarget(world: World, body?: string, port = 0) {
+  return httpsTarget(
+    ADDR.target,
+    world.deployment.target.cert,
+    world.deployment.target.key,
+    body,
+    port,
+  );
 }
 
 /** A relay config's manifest block: the file its sign-manifest tool writes, its operator's key. */

@@ -111,3 +111,21 @@ export function formatIPv6(bytes: Uint8Array): string {
   if (bestStart === -1) return hex(groups);
   return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLen))}`;
 }
+
+/**
+ * An address as Node and `ss` print a peer: a dotted quad for IPv4 (4 bytes), RFC 5952 for
+ * IPv6, and an IPv4-mapped address in the mixed notation RFC 5952 §5 recommends
+ * (`::ffff:192.0.2.1`), which is how a dual-stack socket names an IPv4 peer.
+ */
+export function formatIpText(bytes: Uint8Array): string {
+  if (bytes.length === 4) return formatIPv4(bytes);
+  if (
+    bytes.length === 16 &&
+    bytes.subarray(0, 10).every((b) => b === 0) &&
+    bytes[10] === 0xff &&
+    bytes[11] === 0xff
+  ) {
+    return `::ffff:${formatIPv4(bytes.subarray(12))}`;
+  }
+  return formatIPv6(bytes);
+}

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isIPv4, isIPv6 } from 'node:net';
 import fc from 'fast-check';
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../src/index.ts';
+import { formatIPv4, formatIPv6, formatIpText, parseIPv4, parseIPv6 } from '../src/index.ts';
 
 test('strict IPv4 accepts dotted quads and nothing lenient', () => {
   assert.deepEqual(parseIPv4('127.0.0.1'), Uint8Array.of(127, 0, 0, 1));
@@ -125,4 +125,15 @@ test('bytes → text → bytes round trips (property)', () => {
       assert.deepEqual(parseIPv4(formatIPv4(b)), b);
     }),
   );
+});
+
+test('formatIpText: a quad, RFC 5952, and IPv4-mapped in mixed notation (RFC 5952 §5)', () => {
+  const v6 = (text: string): Uint8Array => parseIPv6(text) as Uint8Array;
+  assert.equal(formatIpText(parseIPv4('192.0.2.1') as Uint8Array), '192.0.2.1');
+  assert.equal(formatIpText(v6('2001:DB8:0:0:0:0:0:1')), '2001:db8::1');
+  assert.equal(formatIpText(v6('::ffff:c000:201')), '::ffff:192.0.2.1');
+  // Only the mapped prefix gets the quad: the IPv4-compatible and translated forms do not.
+  assert.equal(formatIpText(v6('::c000:201')), '::c000:201');
+  assert.equal(formatIpText(v6('::ffff:0:c000:201')), '::ffff:0:c000:201');
+  assert.throws(() => formatIpText(new Uint8Array(5)), RangeError);
 });

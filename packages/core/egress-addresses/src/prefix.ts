@@ -8,7 +8,7 @@
  * The address text parsers are `@splitrelay/authority`'s, so a prefix is read exactly as a
  * target literal is: no inet_aton shorthand, no zone ids, no leading zeros.
  */
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '@splitrelay/authority';
+import { formatIPv4, formatIPv6, parseCidr, parseIPv4, parseIPv6 } from '@splitrelay/authority';
 
 export type IpFamily = 4 | 6;
 
@@ -53,30 +53,18 @@ export function parseAddress(text: string): { family: IpFamily; value: bigint } 
 }
 
 /**
- * Strict: the length is required (a pool is a range, not a host), and host bits must be
- * zero, because "192.0.2.1/24" is a typo whose intended meaning nobody can know.
+ * Strict: the length is required (a pool is a range, not a host), and host bits must be zero,
+ * because "192.0.2.1/24" is a typo whose intended meaning nobody can know. The reading is
+ * authority's `parseCidr`, the one every layer uses; this only turns the block into the
+ * integer interval the pool arithmetic wants.
  */
 export function parsePrefix(text: string): PrefixParse {
-  const slash = text.indexOf('/');
-  if (slash < 0) return { ok: false, problem: 'must be address/length (CIDR)' };
-  const address = parseAddress(text.slice(0, slash));
-  if (address === undefined) return { ok: false, problem: 'is not an IPv4 or IPv6 prefix' };
-  const bits = familyBits(address.family);
-  const lengthText = text.slice(slash + 1);
-  if (!/^(?:0|[1-9][0-9]{0,2})$/.test(lengthText) || Number(lengthText) > bits) {
-    return { ok: false, problem: `has a prefix length outside 0-${bits}` };
-  }
-  const length = Number(lengthText);
-  const hostMask = (1n << BigInt(bits - length)) - 1n;
-  if ((address.value & hostMask) !== 0n) {
-    const hint = formatPrefix({
-      family: address.family,
-      network: address.value & ~hostMask,
-      length,
-    });
-    return { ok: false, problem: `has host bits set (did you mean ${hint}?)` };
-  }
-  return { ok: true, prefix: { family: address.family, network: address.value, length } };
+  const r = parseCidr(text, { requireLength: true });
+  if (!r.ok) return r;
+  return {
+    ok: true,
+    prefix: { family: r.cidr.family, network: bytesToBigInt(r.cidr.bytes), length: r.cidr.prefix },
+  };
 }
 
 export function formatPrefix(prefix: Prefix): string {

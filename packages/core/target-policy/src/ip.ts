@@ -11,8 +11,7 @@
  */
 
 import {
-  formatIPv4,
-  formatIPv6,
+  formatIpText,
   parseIPv4 as ipv4Bytes,
   parseIPv6 as ipv6Bytes,
 } from '@splitrelay/authority';
@@ -47,17 +46,10 @@ export function hasZoneId(text: string): boolean {
   return pct > 0 && parseIPv6(text.slice(0, pct)) !== undefined;
 }
 
-const mappedPrefix = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
-
 /**
  * Canonical text: dotted quad, or RFC 5952 for IPv6, except that an IPv4-mapped address shows
  * its quad (§5), which is how an operator reads the refusals and allowlists that name one.
  */
 export function formatIp(ip: IpAddress): string {
-  const b = ip.bytes;
-  if (ip.family === 4) return formatIPv4(b);
-  if (mappedPrefix.every((v, i) => b[i] === v)) {
-    return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-  }
-  return formatIPv6(b);
+  return formatIpText(ip.bytes);
 }

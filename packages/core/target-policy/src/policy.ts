@@ -89,9 +89,10 @@ function compileCidrs(field: string, value: unknown, problems: string[]): readon
       problems.push(`${field}[${i}]: expected a string, got ${JSON.stringify(item)}`);
       return;
     }
-    const r = parseCidr(item.trim());
+    const text = item.trim();
+    const r = parseCidr(text);
     if (r.ok) out.push(Object.freeze(r.cidr));
-    else problems.push(`${field}[${i}]: ${r.problem}`);
+    else problems.push(`${field}[${i}]: "${text}" ${r.problem}`);
   });
   return Object.freeze(out);
 }

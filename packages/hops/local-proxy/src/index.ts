@@ -9,6 +9,7 @@ export {
 export { proxyStatusHeader, DEFAULT_PROXY_NAME } from './http-responses.ts';
 export { type UdpAssociateOptions } from './udp-association.ts';
 export { createUdpCounters, type UdpCounters } from './udp-counters.ts';
+export { UdpKernelDrops } from './udp-kernel-drops.ts';
 export type {
   TunnelConnector,
   Target,

@@ -20,6 +20,8 @@ export interface UdpFlow {
   on(event: 'datagram', listener: (payload: Buffer) => void): this;
   on(event: 'close', listener: () => void): this;
   close(): void;
+  /** The flow's own drop count, if it keeps one (the SDK's flows do). */
+  readonly stats?: { readonly dropped: number };
 }
 
 /**

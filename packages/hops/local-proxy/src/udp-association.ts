@@ -6,6 +6,9 @@
  *   UdpFlow 'datagram' ─▶ header (the target as the client named it) + payload ─▶ client
  *   control ends or closes ─▶ UDP socket and every flow close; the UDP socket failing closes the control
  *
+ * The socket's buffers are sized for bursts (socketBufferBytes); what still overflows them is
+ * counted by the kernel, and read from there (kernelDrops) beside the counters below.
+ *
  * The client is the control connection's peer address: RFC 1928 lets a client name the address
  * it will send from, but on a shared host any local process could name ours, so only the port
  * is taken from the request. With no port named, the first well-formed datagram fixes it, so
@@ -24,6 +27,7 @@ import {
 import type { LocalProxyLogger, UdpConnector } from './types.ts';
 import { createUdpCounters, type UdpCounters } from './udp-counters.ts';
 import { UdpFlowTable, type UdpFlowLimits } from './udp-flows.ts';
+import type { UdpKernelDrops } from './udp-kernel-drops.ts';
 
 export interface UdpAssociateOptions {
   /** Targets (flows) per association; datagrams to further targets are dropped. Default 256. */
@@ -38,6 +42,14 @@ export interface UdpAssociateOptions {
   readonly maxQueuedBytes?: number;
   /** Incremented by every association of the server; read them to log aggregates. */
   readonly counters?: UdpCounters;
+  /**
+   * Receive and send buffer asked of the kernel for each association socket, bytes. Default
+   * 4 MiB: a burst must fit while the event loop is busy (the kernel's default, about 200 KiB,
+   * holds a few dozen datagrams); the kernel caps it at net.core.rmem_max / wmem_max.
+   */
+  readonly socketBufferBytes?: number;
+  /** Counts what the kernel drops at the association sockets (udp-kernel-drops.ts). */
+  readonly kernelDrops?: UdpKernelDrops;
 }
 
 export interface UdpAssociationContext extends UdpAssociateOptions {
@@ -58,15 +70,24 @@ export async function startUdpAssociation(
   const local = unmapped(control.localAddress);
   const peer = unmapped(control.remoteAddress);
   if (local === undefined || peer === undefined || control.destroyed) return;
-  const socket = dgram.createSocket(net.isIPv6(local) ? 'udp6' : 'udp4');
+  const buffer = context.socketBufferBytes ?? DEFAULT_SOCKET_BUFFER_BYTES;
+  const socket = dgram.createSocket({
+    type: net.isIPv6(local) ? 'udp6' : 'udp4',
+    recvBufferSize: buffer,
+    sendBufferSize: buffer,
+  });
   await bind(socket, local);
   if (control.destroyed) {
     socket.close();
     return;
   }
+  context.kernelDrops?.add(socket);
   const association = new UdpAssociation(socket, peer, request.port, context);
   const counters = context.counters;
-  if (counters) counters.associations++;
+  if (counters) {
+    counters.associations++;
+    counters.recvBufferBytes = socket.getRecvBufferSize();
+  }
   control.write(encodeReply(SocksReply.succeeded, { host: local, port: socket.address().port }));
   // The control connection carries nothing more; what a client sends on it is discarded.
   control.resume();
@@ -75,6 +96,8 @@ export async function startUdpAssociation(
   control.once('close', () => association.close());
   association.onClose = () => control.destroy();
 }
+
+const DEFAULT_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 const DEFAULT_LIMITS: UdpFlowLimits = {
   maxFlows: 256,
@@ -93,6 +116,7 @@ class UdpAssociation {
   readonly #logger: LocalProxyLogger | undefined;
   readonly #abort = new AbortController();
   readonly #flows: UdpFlowTable;
+  readonly #kernelDrops: UdpKernelDrops | undefined;
   #closed = false;
 
   constructor(
@@ -106,6 +130,7 @@ class UdpAssociation {
     this.#clientPort = clientPort;
     this.#counters = context.counters ?? createUdpCounters();
     this.#logger = context.logger;
+    this.#kernelDrops = context.kernelDrops;
     this.#flows = new UdpFlowTable({
       openUdp: context.openUdp,
       limits: {
@@ -133,6 +158,8 @@ class UdpAssociation {
     this.#closed = true;
     this.#abort.abort();
     this.#flows.close();
+    // Its row in the kernel's table goes with it: the last count first.
+    this.#kernelDrops?.release(this.#socket);
     try {
       this.#socket.close();
     } catch {

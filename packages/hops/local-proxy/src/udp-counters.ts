@@ -23,8 +23,18 @@ export interface UdpCounters {
   droppedFlowLimit: number;
   /** For a target whose open was refused: its queue, and datagrams within the failure hold. */
   droppedRefused: number;
+  /**
+   * Dropped by a flow itself: its queue towards the egress full, a datagram too large, or one
+   * from the egress with an unknown context (summed as each flow ends).
+   */
+  droppedInFlow: number;
   /** Replies the UDP socket failed to send (e.g. too large for a datagram). */
   sendErrors: number;
+  /**
+   * The receive buffer the kernel gave the last association socket, bytes (it reserves twice
+   * what is asked, within net.core.rmem_max): what a burst must fit in.
+   */
+  recvBufferBytes: number;
 }
 
 export function createUdpCounters(): UdpCounters {
@@ -39,6 +49,8 @@ export function createUdpCounters(): UdpCounters {
     droppedQueueFull: 0,
     droppedFlowLimit: 0,
     droppedRefused: 0,
+    droppedInFlow: 0,
     sendErrors: 0,
+    recvBufferBytes: 0,
   };
 }

@@ -46,6 +46,7 @@ interface Open {
   readonly header: Uint8Array;
   readonly flow: UdpFlow;
   readonly idle: NodeJS.Timeout;
+  readonly countFlowDrops: () => void;
 }
 interface Failed {
   readonly state: 'failed';
@@ -155,8 +156,15 @@ export class UdpFlowTable {
       flow.close();
       return;
     }
+    // Every datagram the flow itself dropped, counted once, when it leaves the table.
+    let counted = false;
+    const countFlowDrops = (): void => {
+      if (counted) return;
+      counted = true;
+      counters.droppedInFlow += flow.stats?.dropped ?? 0;
+    };
     const idle = setTimeout(() => this.#remove(key, open, true), limits.idleTimeoutMs);
-    const open: Open = { state: 'open', header: opening.header, flow, idle };
+    const open: Open = { state: 'open', header: opening.header, flow, idle, countFlowDrops };
     this.#entries.set(key, open);
     counters.flowsOpened++;
     flow.on('datagram', (payload) => {
@@ -166,7 +174,10 @@ export class UdpFlowTable {
     });
     // The relay side may end a flow (egress idle timeout, session loss): the next datagram
     // to that target opens a new one.
-    flow.on('close', () => this.#remove(key, open, false));
+    flow.on('close', () => {
+      countFlowDrops();
+      this.#remove(key, open, false);
+    });
     counters.datagramsUp += opening.queue.length;
     for (const payload of opening.queue) flow.send(payload);
     opening.queue.length = 0;
@@ -182,6 +193,7 @@ export class UdpFlowTable {
 
 function closeFlow(open: Open): void {
   clearTimeout(open.idle);
+  open.countFlowDrops();
   try {
     open.flow.close();
   } catch {

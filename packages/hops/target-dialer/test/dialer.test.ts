@@ -217,7 +217,9 @@ test('a slow resolver is dns-timeout, and it is told to stop', async () => {
     dialer({ resolve: slow.resolve, dnsTimeoutMs: 50 }).dial(tcp('slow.example', 443)),
     'dns-timeout',
   );
-  assert.ok(Date.now() - started < 1000);
+  // The resolver never answers: only the timeout can have ended it (the code says so); the
+  // bound is only there to say it did not hang.
+  assert.ok(Date.now() - started < 10_000);
   assert.equal(err.status, 504);
   assert.equal(err.proxyError, 'dns_timeout');
   assert.equal(slow.aborted(), true);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { encodeToken, formatTokenHeader } from '@splitrelay/privacy-pass';
+import { CAPTURE_MAGIC, encodeRecord } from '@splitrelay/capture';
 import { parseObservation, tokensInHeads } from '../src/index.ts';
 
 const token = encodeToken({
@@ -12,33 +13,62 @@ const token = encodeToken({
   authenticator: randomBytes(256),
 });
 
-/** What the preload writes: raw bytes as read, notes on lines of their own, the end line. */
-const file = Buffer.concat([
-  Buffer.from('\n[peer] "192.0.2.2:40000"\n'),
-  randomBytes(300),
-  Buffer.from(
-    `\n[http1 connect] ${JSON.stringify({ method: 'CONNECT', url: 'egress-1:443', headers: { host: 'egress-1:443', 'proxy-authorization': formatTokenHeader(token) } })}\n`,
-  ),
-  Buffer.from('\n[peer] not json at all\n'),
-  Buffer.from(
-    `\n[h2 stream] ${JSON.stringify({ ':method': 'CONNECT', ':authority': 'egress-2:443', 'proxy-authorization': 'Basic nope' })}\n`,
-  ),
-  Buffer.from('\n[capture] 1234 bytes\n'),
-]);
+/** A capture as the preload writes it: the magic, then length-framed records. */
+const records = [
+  encodeRecord({
+    type: 'peer',
+    transport: 'tcp',
+    direction: 'in',
+    remoteAddress: '192.0.2.2',
+    remotePort: 40000,
+  }),
+  encodeRecord({ type: 'stream', stream: 1, source: 'TLSSocket' }),
+  encodeRecord({ type: 'read', stream: 1, bytes: randomBytes(300) }),
+  encodeRecord({
+    type: 'head',
+    kind: 'http1-connect',
+    stream: 1,
+    method: 'CONNECT',
+    target: 'egress-1:443',
+    headers: [
+      ['host', 'egress-1:443'],
+      ['proxy-authorization', formatTokenHeader(token)],
+    ],
+  }),
+  // A connection the relay opened itself is not a peer that reached it.
+  encodeRecord({
+    type: 'peer',
+    transport: 'tcp',
+    direction: 'out',
+    remoteAddress: '192.0.2.9',
+    remotePort: 443,
+  }),
+  encodeRecord({
+    type: 'head',
+    kind: 'h2-request',
+    headers: [
+      [':method', 'CONNECT'],
+      [':authority', 'egress-2:443'],
+      ['proxy-authorization', 'Basic nope'],
+    ],
+  }),
+];
+const end = encodeRecord({ type: 'end', recordedBytes: 300, droppedBytes: 0 });
+const file = Buffer.concat([CAPTURE_MAGIC, ...records, end]);
 
-test('notes are read with their file offsets: peers, heads (HTTP/1.1 and h2), the end line', () => {
+test('records are read with their file offsets: peers that came in, heads (HTTP/1.1 and h2), the end', () => {
   const o = parseObservation(file);
   assert.equal(o.complete, true);
   assert.deepEqual(
     o.peers.map((p) => p.peer),
     ['192.0.2.2:40000'],
   );
-  assert.equal(file.toString('latin1', o.peers[0]!.offset, o.peers[0]!.offset + 7), '[peer] ');
+  assert.equal(o.peers[0]!.offset, CAPTURE_MAGIC.length, "the offset is the record's in the file");
   assert.deepEqual(
     o.heads.map((h) => [h.label, h.headers[':method']]),
     [
-      ['http1 connect', 'CONNECT'],
-      ['h2 stream', 'CONNECT'],
+      ['http1-connect', 'CONNECT'],
+      ['h2-request', 'CONNECT'],
     ],
   );
   assert.equal(o.heads[0]!.headers[':path'], 'egress-1:443');
@@ -53,7 +83,7 @@ test('the tokens a relay was handed come out whole, with nonce and authenticator
 });
 
 test('a file cut short (a crash) is read, and says it is incomplete', () => {
-  const o = parseObservation(file.subarray(0, file.length - 22));
+  const o = parseObservation(file.subarray(0, file.length - end.length - 3));
   assert.equal(o.complete, false);
   assert.equal(o.peers.length, 1);
 });

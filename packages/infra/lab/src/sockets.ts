@@ -18,7 +18,7 @@
  * little-endian machine each word's bytes are reversed; ports are big-endian hex. The owner of
  * a /proc socket is found by its inode (sockets.ts only parses; the sampler maps inodes to pids).
  */
-import { formatIpv4, formatIpv6 } from './ip-text.ts';
+import { formatIpText } from '@splitrelay/authority';
 
 export interface Endpoint {
   /** Text address as ss prints it (RFC 5952 for IPv6), or "*" for any address of both families. */
@@ -174,7 +174,7 @@ function parseProcEndpoint(text: string, options: ProcNetOptions): Endpoint | un
       bytes[w * 4 + (options.littleEndian ? 3 - b : b)] = byte;
     }
   }
-  const address = options.family === 4 ? formatIpv4(bytes) : formatIpv6(bytes);
+  const address = options.family === 4 ? formatIpText(bytes) : formatIpText(bytes);
   return { address, port: parseInt(m[2]!, 16) };
 }
 

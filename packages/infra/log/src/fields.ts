@@ -81,6 +81,21 @@ export interface ClientFields extends CommonFields {
   targetPort?: number;
   socks?: string;
   http?: string;
+  /** SOCKS UDP ASSOCIATE aggregates: associations, and datagrams dropped by where. */
+  udpAssociations?: number;
+  /** By the kernel, at a full association socket (read from /proc/net/udp). */
+  udpDroppedByKernel?: number;
+  udpDroppedForeignSource?: number;
+  udpDroppedMalformed?: number;
+  udpDroppedFragment?: number;
+  udpDroppedQueueFull?: number;
+  udpDroppedFlowLimit?: number;
+  udpDroppedRefused?: number;
+  /** By a flow itself: its queue towards the egress full, or too large. */
+  udpDroppedInFlow?: number;
+  udpSendErrors?: number;
+  /** The receive buffer the kernel gave the last association socket, bytes. */
+  udpRecvBufferBytes?: number;
   /** Loopback addresses of the Oblivious HTTP endpoint and the DNS forwarder. */
   ohttp?: string;
   dns?: string;
@@ -163,6 +178,17 @@ export const allowedFields = {
     targetPort: true,
     socks: true,
     http: true,
+    udpAssociations: true,
+    udpDroppedByKernel: true,
+    udpDroppedForeignSource: true,
+    udpDroppedMalformed: true,
+    udpDroppedFragment: true,
+    udpDroppedQueueFull: true,
+    udpDroppedFlowLimit: true,
+    udpDroppedRefused: true,
+    udpDroppedInFlow: true,
+    udpSendErrors: true,
+    udpRecvBufferBytes: true,
     ohttp: true,
     dns: true,
   } satisfies KeysOf<ClientFields>,

@@ -23,3 +23,11 @@ export {
   type TunnelServer,
   type TunnelServerOptions,
 } from './tunnel-server.ts';
+export {
+  TCP_ESTABLISHED,
+  ownSockets,
+  parseSocketTable,
+  socketInodes,
+  type SocketProtocol,
+  type SocketRow,
+} from './socket-table.ts';

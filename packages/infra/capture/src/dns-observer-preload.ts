@@ -1,14 +1,17 @@
 /**
- * Loaded into the client with `node --import`: counts every name lookup the process makes
- * through node:dns (getaddrinfo, c-ares queries, and net/tls connects by name, which go
- * through dns.lookup) and writes the names to $SPLITRELAY_DNS_OBSERVER on exit. The client
- * must never resolve a target: the egress does. Test-only.
+ * Loaded into a process with `node --import` (see DNS_OBSERVER_PRELOAD): records every name
+ * lookup the process makes through node:dns (getaddrinfo, c-ares queries, and net/tls
+ * connects by name, which go through dns.lookup) and writes the names to
+ * $SPLITRELAY_DNS_OBSERVER on exit, as a JSON array of `<function>:<name>`. What a process
+ * asks its resolver, the resolver (the access network's, for a client) learns: the client
+ * must never resolve a target, the egress does. Test and audit only.
  */
 import dns from 'node:dns';
 import { isIP } from 'node:net';
 import { writeFileSync } from 'node:fs';
+import { DNS_OBSERVER_ENV } from './env.ts';
 
-const file = process.env.SPLITRELAY_DNS_OBSERVER;
+const file = process.env[DNS_OBSERVER_ENV];
 const names: string[] = [];
 
 if (file) {
