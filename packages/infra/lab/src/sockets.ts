@@ -18,7 +18,7 @@
  * little-endian machine each word's bytes are reversed; ports are big-endian hex. The owner of
  * a /proc socket is found by its inode (sockets.ts only parses; the sampler maps inodes to pids).
  */
-import { formatIpText } from '@splitrelay/authority';
+import { parseSocketTable } from '@splitrelay/transport';
 
 export interface Endpoint {
   /** Text address as ss prints it (RFC 5952 for IPv6), or "*" for any address of both families. */
@@ -135,47 +135,27 @@ export interface ProcNetOptions {
   readonly littleEndian: boolean;
 }
 
-/** Parses one of /proc/net/{tcp,tcp6,udp,udp6}. Owners are left empty (see the header). */
+/**
+ * Parses one of /proc/net/{tcp,tcp6,udp,udp6} with the transport's one reader of those
+ * tables; owners are left empty (see the header).
+ */
 export function parseProcNet(text: string, options: ProcNetOptions): SocketEntry[] {
-  const entries: SocketEntry[] = [];
-  for (const line of text.split('\n')) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 10 || !/^[0-9]+:$/.test(fields[0]!)) continue;
-    const local = parseProcEndpoint(fields[1]!, options);
-    const remote = parseProcEndpoint(fields[2]!, options);
-    const st = /^[0-9A-Fa-f]{2}$/.test(fields[3]!) ? parseInt(fields[3]!, 16) : undefined;
-    const inode = /^[0-9]+$/.test(fields[9]!) ? Number(fields[9]) : undefined;
-    if (local === undefined || remote === undefined || st === undefined) continue;
-    let state = TCP_STATES[st] ?? `0x${fields[3]}`;
-    if (options.protocol === 'udp') state = st === 0x01 ? 'ESTAB' : 'UNCONN';
-    entries.push({
-      protocol: options.protocol,
-      family: options.family,
-      state,
-      local,
-      remote: remote.port === 0 && isUnspecified(remote.address) ? undefined : remote,
-      owners: [],
-      ...(inode === undefined ? {} : { inode }),
+  return parseSocketTable(text, options.protocol, options.littleEndian)
+    .filter((row) => row.family === options.family)
+    .map((row) => {
+      const remote = { address: row.remoteAddress, port: row.remotePort };
+      let state = TCP_STATES[row.state] ?? `0x${row.state.toString(16).padStart(2, '0')}`;
+      if (options.protocol === 'udp') state = row.state === 0x01 ? 'ESTAB' : 'UNCONN';
+      return {
+        protocol: options.protocol,
+        family: options.family,
+        state,
+        local: { address: row.localAddress, port: row.localPort },
+        remote: remote.port === 0 && isUnspecified(remote.address) ? undefined : remote,
+        owners: [],
+        inode: row.inode,
+      };
     });
-  }
-  return entries;
-}
-
-function parseProcEndpoint(text: string, options: ProcNetOptions): Endpoint | undefined {
-  const m = /^([0-9A-Fa-f]+):([0-9A-Fa-f]{4})$/.exec(text);
-  if (!m) return undefined;
-  const hex = m[1]!;
-  const words = options.family === 4 ? 1 : 4;
-  if (hex.length !== words * 8) return undefined;
-  const bytes = new Uint8Array(words * 4);
-  for (let w = 0; w < words; w++) {
-    for (let b = 0; b < 4; b++) {
-      const byte = parseInt(hex.slice(w * 8 + b * 2, w * 8 + b * 2 + 2), 16);
-      bytes[w * 4 + (options.littleEndian ? 3 - b : b)] = byte;
-    }
-  }
-  const address = options.family === 4 ? formatIpText(bytes) : formatIpText(bytes);
-  return { address, port: parseInt(m[2]!, 16) };
 }
 
 /** Sets the owners of /proc entries from an inode → owners map built by the sampler. */

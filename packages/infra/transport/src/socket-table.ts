@@ -14,7 +14,7 @@
  */
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { formatIPv4, formatIPv6 } from '@splitrelay/authority';
+import { formatIpText } from '@splitrelay/authority';
 
 export type SocketProtocol = 'tcp' | 'udp';
 
@@ -91,16 +91,11 @@ function endpoint(
   }
   return {
     family: bytes.length === 4 ? 4 : 6,
-    address: bytes.length === 4 ? formatIPv4(bytes) : formatV6(bytes),
+    // As Node spells a peer (an IPv4-mapped address as `::ffff:a.b.c.d`), so rows compare
+    // with socket.remoteAddress.
+    address: formatIpText(bytes),
     port: parseInt(m[2]!, 16),
   };
-}
-
-/** RFC 5952, but an IPv4-mapped address as Node spells a dual-stack peer: `::ffff:a.b.c.d`. */
-function formatV6(bytes: Uint8Array): string {
-  const mapped =
-    bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
-  return mapped ? `::ffff:${formatIPv4(bytes.subarray(12))}` : formatIPv6(bytes);
 }
 
 /** The socket inodes a process holds open (its own: `self`, or another of the same user). */
