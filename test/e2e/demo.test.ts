@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import { run } from '@splitrelay/test-kit/run';
+import { buildQuery, parseAnswer } from '@splitrelay/test-kit/dns-message';
+import dgram from 'node:dgram';
 import { eventually } from '@splitrelay/test-kit/eventually';
 
 const demoMain = fileURLToPath(new URL('../../apps/demo/src/main.ts', import.meta.url));
@@ -73,7 +75,18 @@ test(
           reject(new Error(`demo exited ${code}:\n${output.join('\n')}`)),
         );
       });
-      for (const key of ['socks', 'http', 'ingress', 'egress', 'logs', 'nats', 'issuer'])
+      for (const key of [
+        'socks',
+        'http',
+        'ingress',
+        'egress',
+        'logs',
+        'nats',
+        'issuer',
+        'ohttpRelay',
+        'ohttpKeys',
+        'dns',
+      ])
         assert.ok(key in ready, `READY has ${key}`);
       assert.equal(ready.socks, 'socks5h://127.0.0.1:1080');
       assert.match(
@@ -122,6 +135,46 @@ test(
         assert.match(res.stdout, /Hello through SplitRelay/);
         // The client shares its general location (Munich): the Munich pool's addresses.
         assert.match(res.stdout, /<code>127\.0\.12\.\d{1,3}<\/code>/);
+      }
+      // Oblivious HTTP: the keys the ingress serves, a page through the client's endpoint,
+      // and a name through its DNS forwarder (DoH to the egress's resolver).
+      const keys = await run('curl', [
+        '--silent',
+        '--show-error',
+        '--max-time',
+        '15',
+        '--cacert',
+        String(ready.ca),
+        '--output',
+        '/dev/null',
+        '--write-out',
+        '%{http_code} %{content_type}',
+        String(ready.ohttpKeys),
+      ]);
+      assert.equal(keys.stdout, '200 application/ohttp-keys', keys.stderr);
+      const oblivious = await run('curl', [
+        '--silent',
+        '--show-error',
+        '--max-time',
+        '15',
+        `${String(ready.ohttp)}/${String(ready.target)}`,
+      ]);
+      assert.match(oblivious.stdout, /Hello through SplitRelay/, oblivious.stderr);
+      // The gateway's connection left from a pool address of its egress's default region (nl
+      // or us-ca), never Munich's: a gateway request carries no location.
+      assert.match(oblivious.stdout, /<code>127\.0\.1[01]\.\d{1,3}<\/code>/);
+      const [dnsHost, dnsPort] = String(ready.dns).split(':');
+      const socket = dgram.createSocket('udp4');
+      try {
+        socket.send(
+          buildQuery(7, new URL(String(ready.target)).hostname),
+          Number(dnsPort),
+          dnsHost,
+        );
+        const [msg] = (await once(socket, 'message')) as [Buffer];
+        assert.deepEqual(parseAnswer(msg).addresses, ['127.0.4.1']);
+      } finally {
+        socket.close();
       }
       await runQuickstartExample(dir);
       // Privacy Pass was in play: the ingress redeemed tokens the issuer issued.

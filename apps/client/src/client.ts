@@ -9,16 +9,24 @@ import { readTrustedKeys } from '@splitrelay/directory';
 import type { RoleLogger } from '@splitrelay/log';
 import {
   UdpKernelDrops,
+  createDnsForwarder,
   createHttpProxyServer,
+  createOhttpEndpoint,
   createSocksServer,
   createUdpCounters,
+  type DnsForwarder,
 } from '@splitrelay/local-proxy';
 import { createSplitRelayClient } from '@splitrelay/sdk';
 import type { ClientConfig } from './config.ts';
 
+/** KEM ids of RFC 9180 §7.1 and draft-ietf-hpke-pq (X-Wing). */
+const KEM_IDS = { x25519: 0x0020, 'x-wing': 0x647a } as const;
+
 export interface RunningClient {
   readonly socks?: AddressInfo;
   readonly http?: AddressInfo;
+  readonly ohttp?: AddressInfo;
+  readonly dns?: { address: string; port: number };
   close(): Promise<void>;
 }
 
@@ -92,6 +100,15 @@ export async function startClient(
       },
     },
     carrier: config.ingress.carrier,
+    ...(config.ohttp
+      ? {
+          ohttp: {
+            preferKemId: KEM_IDS[config.ohttp.kem],
+            timeoutMs: config.ohttp.timeoutMs,
+            ...(config.ohttp.relayPrefix ? { relayPrefix: config.ohttp.relayPrefix } : {}),
+          },
+        }
+      : {}),
     handshakeTimeoutMs: config.timeouts.handshakeMs,
     flowTimeoutMs: config.timeouts.flowMs,
     ...(config.localAddress ? { localAddress: config.localAddress } : {}),
@@ -109,7 +126,13 @@ export async function startClient(
   const connect = (target: { host: string; port: number }, signal?: AbortSignal) =>
     client.connect(target, signal);
   const servers: Server[] = [];
-  const result: { socks?: AddressInfo; http?: AddressInfo } = {};
+  const result: {
+    socks?: AddressInfo;
+    http?: AddressInfo;
+    ohttp?: AddressInfo;
+    dns?: { address: string; port: number };
+  } = {};
+  let dns: DnsForwarder | undefined;
   const udp = createUdpCounters();
   const kernelDrops = new UdpKernelDrops();
   if (config.socks) {
@@ -131,6 +154,26 @@ export async function startClient(
     });
     servers.push(server);
     result.http = await listen(server, config.http.listen);
+  }
+  if (config.ohttp?.listen) {
+    const server = createOhttpEndpoint({
+      fetch: (input, init) => client.ohttpFetch(input, init),
+      logger: log,
+    });
+    servers.push(server);
+    result.ohttp = await listen(server, config.ohttp.listen);
+  }
+  if (config.dns) {
+    const authority = config.dns.authority;
+    dns = createDnsForwarder({
+      // Each query on its own: ID 0, a fresh encapsulation, the same fields every time.
+      resolve: (query, signal) =>
+        client.ohttpDns(query, { signal, ...(authority ? { authority } : {}) }),
+      timeoutMs: config.dns.timeoutMs,
+      logger: log,
+    });
+    const { host, port } = splitHostPort(config.dns.listen);
+    result.dns = await dns.listen(host, port, config.dns.tcp);
   }
   // Counts only, never a target: where datagrams went, and where they were lost.
   const stats = setInterval(() => {
@@ -167,6 +210,7 @@ export async function startClient(
     ...result,
     async close() {
       clearInterval(stats);
+      await dns?.close();
       client.close();
       await Promise.all(
         servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),

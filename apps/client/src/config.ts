@@ -131,6 +131,44 @@ export const clientConfigSchema = z.strictObject({
     .strictObject({ listen: loopbackListen.describe('HTTP proxy address (loopback).') })
     .optional()
     .describe('Local HTTP proxy (CONNECT and absolute-form http:// requests).'),
+  ohttp: z
+    .strictObject({
+      listen: loopbackListen
+        .optional()
+        .describe(
+          'Loopback HTTP endpoint that sends each request as Oblivious HTTP (GET https://host/path as a proxy, or GET /https://host/path).',
+        ),
+      relayPrefix: z
+        .string()
+        .regex(/^\/[A-Za-z0-9._~/-]*\/$/, 'must be a path ending in /')
+        .optional()
+        .describe("The ingress's relay path prefix, when not the default."),
+      kem: z
+        .enum(['x25519', 'x-wing'])
+        .default('x25519')
+        .describe(
+          'Which gateway key to prefer where the egress lists both (x-wing: post-quantum hybrid).',
+        ),
+      timeoutMs: durationMs.default(30_000).describe('Until the relay answers one request.'),
+    })
+    .optional()
+    .describe('Oblivious HTTP (RFC 9458) through the ingress relay and the egress gateway.'),
+  dns: z
+    .strictObject({
+      listen: loopbackListen.describe('DNS server address (loopback), UDP and TCP.'),
+      tcp: z.boolean().default(true).describe('Answer over TCP too, at the same address.'),
+      authority: z
+        .string()
+        .min(1)
+        .max(253)
+        .optional()
+        .describe("The gateway's DoH name, when not the default (dns.splitrelay.invalid)."),
+      timeoutMs: durationMs.default(5000).describe('One query, then SERVFAIL.'),
+    })
+    .optional()
+    .describe(
+      'A local DNS server: each query goes as DoH through Oblivious HTTP to the egress resolver, on its own.',
+    ),
   timeouts: z
     .strictObject({
       handshakeMs: durationMs.default(10_000).describe('Outer and inner handshakes.'),

@@ -27,6 +27,10 @@ export const DEMO = {
   target: { host: '127.0.4.1', port: 8444, name: 'target.demo.splitrelay.test' },
   socks: '127.0.0.1:1080',
   http: '127.0.0.1:8080',
+  /** The client's Oblivious HTTP endpoint and DNS forwarder; the egress's own resolver. */
+  ohttp: '127.0.0.1:8081',
+  dns: '127.0.0.1:8053',
+  resolver: { host: '127.0.4.53', port: 5300 },
 } as const;
 
 /**

@@ -5,7 +5,9 @@
  * its source address pools, geofeed and signed manifest), the Privacy Pass issuer, ingress
  * and client proxies (the client fetching tokens from the issuer and sharing its general
  * location with the egress only), fetches the demo page through both relays, shows what each
- * relay saw, prints `READY <json>`, and stays up until Ctrl-C.
+ * relay saw, prints `READY <json>`, and stays up until Ctrl-C. Each egress is also an
+ * Oblivious HTTP gateway (with DoH to its own resolver), the ingress their relay, and the
+ * client offers both on loopback.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -22,8 +24,10 @@ import {
 } from '@splitrelay/local-deployment';
 import { controlPlaneLogin, startNats, type NatsServer } from '@splitrelay/nats-kit';
 import { eventually } from '@splitrelay/test-kit/eventually';
+import { OHTTP_KEYS_PREFIX, OHTTP_RELAY_PREFIX } from '@splitrelay/directory';
 import { DEMO, DEMO_LOCATION, DEMO_POOLS, extraAllowedTargets } from './layout.ts';
 import { startDemoTarget } from './target.ts';
+import { startDemoResolver } from './resolver.ts';
 
 const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const dir = process.env.SPLITRELAY_DEMO_DIR ?? join(root, '.demo');
@@ -130,6 +134,9 @@ async function egressConfig(
       localAddress: undefined,
       addresses,
       log: { level: 'info', statsIntervalMs: 5000, flows: false },
+      // The Oblivious HTTP gateway (key ring and CA from the deployment), under the same
+      // allowlist; DoH goes to the egress's own resolver.
+      ohttp: { doh: { upstream: `${DEMO.resolver.host}:${DEMO.resolver.port}` } },
       health: { listen: `${egress.host}:${egress.healthPort}` },
       manifest: {
         file: join(dir, `manifest-${egress.id}.json`),
@@ -184,6 +191,8 @@ async function main(): Promise<void> {
     targetCidrs: allow,
     clientHost: DEMO.clientSource,
     issuer: { host: DEMO.issuer.host, name: DEMO.issuer.name, port: DEMO.issuer.port },
+    // A gateway key ring per egress, its keys in the signed entry; the ingress relays.
+    ohttp: {},
   });
   const issuerMaterial = deployment.issuer!;
   const { configs } = deployment;
@@ -207,12 +216,16 @@ async function main(): Promise<void> {
   const target6 = ipv6
     ? await startDemoTarget('::1', DEMO.target.port, deployment.target.cert, deployment.target.key)
     : undefined;
+  const resolver = await startDemoResolver(DEMO.resolver.host, DEMO.resolver.port, {
+    [DEMO.target.name]: DEMO.target.host,
+  });
   let nats: NatsServer | undefined;
   const stopAll = async (): Promise<void> => {
     await Promise.all(apps.map((a) => a.stop()));
     await nats?.stop();
     await new Promise<void>((r) => target.close(() => r()));
     if (target6) await new Promise<void>((r) => target6.close(() => r()));
+    await new Promise<void>((r) => resolver.close(() => r()));
     if (ipv6) unbindIpv6Pool();
   };
   try {
@@ -267,6 +280,8 @@ async function main(): Promise<void> {
         controlPlane: { ...controlPlaneLogin('ingress', [nats.url]), heartbeatMs: 1000 },
         // One Privacy Pass token per session.
         admission: { privacyPass: { keys: [] } },
+        // The Oblivious HTTP relay: one token pays for 100 requests on a connection.
+        ohttp: { requestsPerToken: 100 },
         // The access network's own promises, signed with its own operator key.
         manifest: {
           file: join(dir, 'manifest-ingress.json'),
@@ -295,6 +310,8 @@ async function main(): Promise<void> {
           directory: { file: undefined },
           socks: { listen: DEMO.socks },
           http: { listen: DEMO.http },
+          ohttp: { listen: DEMO.ohttp },
+          dns: { listen: DEMO.dns },
           // Sent to the egress only, inside the end-to-end encrypted session.
           location: DEMO_LOCATION,
           log: { level: 'info' },
@@ -347,8 +364,22 @@ async function main(): Promise<void> {
         .replace(/\s+/g, ' ')
         .trim()}`,
     );
+    // The same page as Oblivious HTTP: the gateway fetches it, the relay sees only ciphertext.
+    const oblivious = await fetch(`http://${DEMO.ohttp}/${url}`);
+    await oblivious.arrayBuffer();
+    say(
+      `fetched ${url} as Oblivious HTTP (relay at the ingress, gateway at the egress): HTTP ${oblivious.status}`,
+    );
+    const obliviousPeer = oblivious.headers.get('x-seen-peer') ?? '?';
+    say(
+      `  the target saw it come from ${obliviousPeer}: drawn afresh for this target connection from ${regionOf(obliviousPeer)}, the default region (a gateway request carries no location)`,
+    );
     say('');
     say(`try: curl --cacert ${deployment.caCert} --proxy socks5h://${DEMO.socks} ${url}`);
+    say(`     curl http://${DEMO.ohttp}/${url}      (Oblivious HTTP)`);
+    say(
+      `     dig @${DEMO.dns.split(':')[0]} -p ${DEMO.dns.split(':')[1]} ${DEMO.target.name}   (DNS over Oblivious HTTP)`,
+    );
     say('Ctrl-C stops everything.');
     say(
       `READY ${JSON.stringify({
@@ -365,6 +396,10 @@ async function main(): Promise<void> {
         issuer: `https://${DEMO.issuer.host}:${DEMO.issuer.port}`,
         target: url,
         ca: deployment.caCert,
+        ohttp: `http://${DEMO.ohttp}`,
+        ohttpRelay: `https://${DEMO.ingress.host}:${DEMO.ingress.port}${OHTTP_RELAY_PREFIX}${DEMO.egress.id}`,
+        ohttpKeys: `https://${DEMO.ingress.host}:${DEMO.ingress.port}${OHTTP_KEYS_PREFIX}${DEMO.egress.id}`,
+        dns: DEMO.dns,
         logs,
       })}`,
     );

@@ -1,6 +1,7 @@
 /** The egress's configuration: one strict schema (docs/config.md is generated from it). */
 import { z } from 'zod';
 import { compilePolicy } from '@splitrelay/target-policy';
+import { DOH_AUTHORITY } from '@splitrelay/ohttp';
 import {
   egressAddressesSchema,
   hostRouteProblems,
@@ -115,6 +116,71 @@ export const egressConfigSchema = z
       .optional()
       .describe(
         'Source address pools per region: each inner session draws its source addresses at random from the pool of the region its geo hint (or, without one, defaultRegion) selects (docs/egress-addresses.md). Every prefix must be local on this host (configured addresses or AnyIP `ip route add local <prefix> dev lo`); start-up checks.',
+      ),
+    ohttp: z
+      .strictObject({
+        keyRing: filePath.describe(
+          'The gateway key ring (splitrelay-ohttp-keys): every key held, published ones first; re-read on SIGHUP.',
+        ),
+        ca: filePath
+          .optional()
+          .describe(
+            'CA certificates (PEM) trusted for https targets instead of the system store (a private PKI, tests).',
+          ),
+        maxRequestBytes: z
+          .int()
+          .min(1024)
+          .max(16 * 1024 * 1024)
+          .default(1024 * 1024)
+          .describe('Largest encapsulated request (413 beyond).'),
+        maxResponseBytes: z
+          .int()
+          .min(1024)
+          .max(256 * 1024 * 1024)
+          .default(8 * 1024 * 1024)
+          .describe(
+            'Largest target answer: refused inside the encapsulation (plain), or cut off (chunked).',
+          ),
+        maxConcurrent: z
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(10_000)
+          .describe('Requests in progress at once, all ingresses together (503 beyond).'),
+        timeouts: z
+          .strictObject({
+            requestMs: durationMs.default(30_000).describe('Receiving one encapsulated request.'),
+            targetHeadersMs: durationMs.default(15_000).describe("The target's response head."),
+            targetBodyMs: durationMs
+              .default(15_000)
+              .describe("Between two pieces of the target's body."),
+          })
+          .default({ requestMs: 30_000, targetHeadersMs: 15_000, targetBodyMs: 15_000 }),
+        doh: z
+          .strictObject({
+            upstream: z
+              .string()
+              .min(1)
+              .optional()
+              .describe(
+                "The egress's own resolver, ip or ip:port; default dns.servers' first, else the system's first.",
+              ),
+            authority: z
+              .string()
+              .min(1)
+              .max(253)
+              .default(DOH_AUTHORITY)
+              .describe(
+                'The name clients send DoH requests to (a .invalid name: nobody else answers it).',
+              ),
+            timeoutMs: durationMs.default(5000).describe('One DNS query.'),
+          })
+          .optional()
+          .describe('DNS over HTTPS (RFC 8484), only through the gateway. Absent: refused.'),
+      })
+      .optional()
+      .describe(
+        'Oblivious HTTP gateway (RFC 9458) on the trunk, under the same target policy as tunnels. Absent: none.',
       ),
     timeouts: z
       .strictObject({

@@ -6,6 +6,7 @@
  * selects, and every flow of the session leaves from them.
  */
 import { randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { ConcurrencyGate } from '@splitrelay/abuse-limits';
 import { splitHostPort, readPem, type DeepReadonly } from '@splitrelay/config';
@@ -22,24 +23,25 @@ import {
   DrawCounters,
   compilePools,
   generateGeofeed,
-  manifestAddresses,
   openSessionSource,
   readHint,
   type AddressPools,
   type EgressAddressesConfig,
+  type SessionSource,
 } from '@splitrelay/egress-addresses';
 import { compilePolicy } from '@splitrelay/target-policy';
 import { createTrunkServer } from '@splitrelay/trunk';
 import type { EgressConfig } from './config.ts';
 import { joinControlPlane, type EgressControlPlane } from './control-plane.ts';
-import { egressClaims } from './manifest.ts';
+import { egressClaims, statedAddresses } from './manifest.ts';
 import { MANIFEST_PATH, type SignedEnvelope } from '@splitrelay/directory';
 import { loadSignedManifest, operatorKid } from '@splitrelay/operator-manifest';
 import { serveHealth, type HealthRoute } from '@splitrelay/service';
+import { setUpOhttpGateway } from './ohttp-gateway-setup.ts';
 
 export interface RunningEgress {
   readonly address: AddressInfo;
-  /** Re-reads the TLS identity files (SIGHUP). */
+  /** Re-reads the TLS identity files and the OHTTP key ring (SIGHUP). */
   reload(): void;
   close(): Promise<void>;
 }
@@ -83,15 +85,29 @@ export async function startEgress(
   const openSession = (head: Readonly<Record<string, unknown>>): SourceAddresses | undefined => {
     if (pools === undefined) return undefined;
     const { hint, invalid } = readHint(head as Parameters<typeof readHint>[0], pools.hintPrecision);
-    const source = openSessionSource({
-      pools,
-      hint,
-      invalidHint: invalid,
-      rng: (n) => randomBytes(n),
-      counters: draws,
-    });
-    return { ipv4: source.sourceFor(4)?.address, ipv6: source.sourceFor(6)?.address };
+    return sourceAddresses(
+      openSessionSource({
+        pools,
+        hint,
+        invalidHint: invalid,
+        rng: (n) => randomBytes(n),
+        counters: draws,
+      }),
+    );
   };
+  /**
+   * Where each of the Oblivious HTTP gateway's target connections leaves from. A gateway
+   * request is no inner session: it carries no geo hint (the client's location goes inside
+   * inner sessions only) and nothing ties it to the client's other requests, so each new
+   * connection draws afresh, uniformly, from the default region. The connections are pooled
+   * across every client's requests, so a source address stands for no client; and no two
+   * connections share a draw, so the target cannot join them by address either. Not counted
+   * with the sessions' draws: the stats lines' draw totals are per inner session.
+   */
+  const gatewaySource = pools
+    ? (): SourceAddresses =>
+        sourceAddresses(openSessionSource({ pools, rng: (n) => randomBytes(n) }))
+    : undefined;
 
   const counters = {
     sessions: 0,
@@ -188,6 +204,8 @@ export async function startEgress(
   });
   /** Sessions refused at the cap since the last stats line, per ingress (a few operators). */
   const limitedSince = new Map<string, number>();
+  const ohttp = await setUpOhttpGateway(config, dialer, log, gatewaySource);
+
   const trunk = createTrunkServer({
     cert,
     key,
@@ -201,6 +219,12 @@ export async function startEgress(
       counters.sessions++;
       inner.accept(stream);
     },
+    ...(ohttp
+      ? {
+          onRequest: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) =>
+            ohttp.gateway.handle(stream, headers),
+        }
+      : {}),
     onRefusal(err, ingress) {
       counters.refusals++;
       if (err.code === 'limit-reached' && ingress !== undefined) {
@@ -240,6 +264,13 @@ export async function startEgress(
       ...counters,
       count: inner.activeSessions,
       ...(pools ? drawTotals(draws) : {}),
+      ...(ohttp
+        ? {
+            ohttpRequests: ohttp.gateway.counters.requests,
+            ohttpRefused: Object.values(ohttp.gateway.counters.refused).reduce((a, b) => a + b, 0),
+            ohttpDoh: ohttp.gateway.counters.doh,
+          }
+        : {}),
     });
     if (pools) {
       const { byRegion } = draws.snapshot();
@@ -275,7 +306,7 @@ export async function startEgress(
           sessions: inner.activeSessions,
           capacity: config.capacity,
           // The entropy of one draw per region and family, as the manifest states it.
-          ...(pools ? { addresses: manifestAddresses(pools) } : {}),
+          ...(pools ? { addresses: statedAddresses(pools, config) } : {}),
         }),
         publishedDocuments(pools, config.egressId, () => manifest),
       )
@@ -288,6 +319,7 @@ export async function startEgress(
       trunk.update(next);
       inner.setIdentity(next.cert, next.key);
       log.info('tls identity reloaded');
+      void ohttp?.reload();
       try {
         // A re-signed manifest (longer validity) goes out without a restart; a bad one is
         // refused and the last good one kept.
@@ -301,9 +333,14 @@ export async function startEgress(
       await controlPlane?.close();
       await health?.close();
       inner.close();
+      await ohttp?.gateway.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function sourceAddresses(source: SessionSource): SourceAddresses {
+  return { ipv4: source.sourceFor(4)?.address, ipv6: source.sourceFor(6)?.address };
 }
 
 /** The draw counters as stats-line fields: totals since start, like the other counters. */

@@ -8,7 +8,9 @@ import type { DeepReadonly } from '@splitrelay/config';
 import {
   compilePools,
   manifestAddresses,
+  type AddressPools,
   type EgressAddressesConfig,
+  type Manifest,
 } from '@splitrelay/egress-addresses';
 import { logFieldsOf, runningSoftware, type ManifestClaims } from '@splitrelay/operator-manifest';
 import type { EgressConfig } from './config.ts';
@@ -39,9 +41,26 @@ export function egressClaims(
       targets: config.log.flows,
     },
     retention: { ...config.manifest.retention },
-    addresses: manifestAddresses(compilePools(config.addresses as EgressAddressesConfig)),
+    addresses: statedAddresses(compilePools(config.addresses as EgressAddressesConfig), config),
     // Tokens are the ingress's to ask for and redeem; the egress never sees one.
     tokens: { required: false, tokenTypes: [], issuers: [], doubleSpend: 'none' },
     software,
+  };
+}
+
+/**
+ * The `addresses` this egress states, in its manifest and on its health endpoint: its pools,
+ * and with an Oblivious HTTP gateway where the gateway's target connections draw from (the
+ * default region, afresh per connection: egress.ts, gatewaySource).
+ */
+export function statedAddresses(
+  pools: AddressPools,
+  config: DeepReadonly<EgressConfig>,
+): NonNullable<Manifest['addresses']> {
+  return {
+    ...manifestAddresses(pools),
+    ...(config.ohttp
+      ? { gateway: { drawnPer: 'connection', region: pools.defaultRegion.id } }
+      : {}),
   };
 }

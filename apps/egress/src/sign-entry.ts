@@ -2,6 +2,8 @@
 /**
  * The egress operator's signing tool: writes (or replaces) this egress's signed entry in a
  * directory file. Several --cert flags pin several keys, for a rotation's overlap window.
+ * --ohttp-keys publishes the gateway's key configurations (`splitrelay-ohttp-keys export`),
+ * so every client sees the same ones.
  *
  *   node apps/egress/src/sign-entry.ts --key operator.key --id egress-1 \
  *     --endpoint egress-1.cdn.example:443 --region eu --cert egress.crt --days 30 --out directory.json
@@ -23,12 +25,14 @@ import {
   type SignedEntry,
   readSignedEntries,
   writeDirectoryFile,
+  ohttpKeyIds,
 } from '@splitrelay/directory';
 import { cliArgs, loadConfigFile } from '@splitrelay/config';
+import { decodeKeys } from '@splitrelay/ohttp';
 import { egressConfigSchema } from './config.ts';
 
 const usage =
-  'usage: sign-entry --key operator.key --id ID --endpoint host:port --region R --cert egress.crt [--cert next.crt] --days N --out directory.json [--version N] [--serves-from egress.json] [--geofeed URL] [--manifest URL]';
+  'usage: sign-entry --key operator.key --id ID --endpoint host:port --region R --cert egress.crt [--cert next.crt] [--ohttp-keys ohttp-keys.bin] --days N --out directory.json [--version N] [--serves-from egress.json] [--geofeed URL] [--manifest URL]';
 
 const cli = cliArgs(usage, {
   key: { type: 'string' },
@@ -39,6 +43,7 @@ const cli = cliArgs(usage, {
   days: { type: 'string' },
   out: { type: 'string' },
   version: { type: 'string' },
+  'ohttp-keys': { type: 'string' },
   'serves-from': { type: 'string' },
   geofeed: { type: 'string' },
   manifest: { type: 'string' },
@@ -53,6 +58,22 @@ if (!key || !id || !endpoint || !region || !cert || cert.length === 0 || !days |
 const validDays = Number(days);
 if (!Number.isInteger(validDays) || validDays < 1 || validDays > 366)
   fail('--days must be a whole number from 1 to 366');
+
+/** The exported key list, checked fully (each configuration decodes, one we support at least). */
+function ohttpKeysField(file: string): string {
+  const bytes = new Uint8Array(readFileSync(file));
+  let configs;
+  try {
+    configs = decodeKeys(bytes);
+  } catch (err) {
+    fail(`--ohttp-keys ${file} is not application/ohttp-keys: ${(err as Error).message}`);
+  }
+  if (configs.skipped > 0 || configs.value.length === 0)
+    fail(`--ohttp-keys ${file} lists a key this project cannot use`);
+  return Buffer.from(bytes).toString('base64url');
+}
+const ohttpKeys =
+  values['ohttp-keys'] === undefined ? undefined : ohttpKeysField(values['ohttp-keys']);
 
 /** Where the pools of the egress's config geolocate to, as the entry's `serves` says it. */
 async function servesFrom(configPath: string): Promise<string[]> {
@@ -86,6 +107,7 @@ const entry = {
   ...(serves ? { serves } : {}),
   ...(values.geofeed ? { geofeed: values.geofeed } : {}),
   ...(values.manifest ? { manifest: values.manifest } : {}),
+  ...(ohttpKeys !== undefined ? { ohttpKeys } : {}),
 };
 
 let signed: SignedEntry;
@@ -106,5 +128,5 @@ if (existsSync(out)) {
 }
 writeDirectoryFile(out, directoryFile([...others, signed]));
 process.stdout.write(
-  `signed ${id} (key ${kid}, ${entry.tlsPins.length} pin(s), valid until ${new Date(entry.notAfter * 1000).toISOString()}) into ${out}\n`,
+  `signed ${id} (key ${kid}, ${entry.tlsPins.length} pin(s)${ohttpKeys !== undefined ? `, ohttp keys ${ohttpKeyIds(ohttpKeys).join(', ')}` : ''}, valid until ${new Date(entry.notAfter * 1000).toISOString()}) into ${out}\n`,
 );

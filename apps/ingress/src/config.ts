@@ -1,5 +1,6 @@
 /** The ingress's configuration: one strict schema (docs/config.md is generated from it). */
 import { z } from 'zod';
+import { OHTTP_RELAY_PREFIX } from '@splitrelay/directory';
 import {
   controlPlaneFields,
   durationMs,
@@ -168,6 +169,64 @@ export const ingressConfigSchema = z
       })
       .default({ rateLimit: { sessionsPerSecond: 20, burst: 100, maxAddresses: 100_000 } })
       .describe('Who may open a session: rate per client address, then a Privacy Pass token.'),
+    ohttp: z
+      .strictObject({
+        relayPrefix: z
+          .string()
+          .regex(/^\/[A-Za-z0-9._~/-]*\/$/, 'must be a path ending in /')
+          .default(OHTTP_RELAY_PREFIX)
+          .describe(
+            'Path prefix of the relay resources: clients POST to <relayPrefix><egress-id>.',
+          ),
+        maxRequestBytes: z
+          .int()
+          .min(1024)
+          .max(16 * 1024 * 1024)
+          .default(1024 * 1024)
+          .describe('Largest encapsulated request relayed (413 beyond).'),
+        maxResponseBytes: z
+          .int()
+          .min(1024)
+          .max(256 * 1024 * 1024)
+          .default(16 * 1024 * 1024)
+          .describe(
+            'Largest answer relayed back; a larger one is cut off (the client sees a failed answer).',
+          ),
+        timeoutMs: durationMs
+          .default(30_000)
+          .describe(
+            'One whole exchange: 408 if the client was still sending, 504 if the gateway was answering.',
+          ),
+        rateLimit: z
+          .strictObject({
+            requestsPerSecond: z
+              .number()
+              .positive()
+              .max(1_000_000)
+              .default(50)
+              .describe('Requests per second one client address may relay, sustained.'),
+            burst: z
+              .int()
+              .min(1)
+              .max(1_000_000)
+              .default(200)
+              .describe('Requests one client address may relay at once.'),
+          })
+          .default({ requestsPerSecond: 50, burst: 200 })
+          .describe('Per client address (IPv6 by /64); beyond it 429 with Retry-After.'),
+        requestsPerToken: z
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(1)
+          .describe(
+            'With admission.privacyPass: one token pays for this many requests on one client connection (401 with a challenge when none is left).',
+          ),
+      })
+      .optional()
+      .describe(
+        'Oblivious HTTP relay (RFC 9458) to each egress whose signed entry lists ohttpKeys, and the keys at /.well-known/ohttp-keys/<egress-id>. Absent: neither is served.',
+      ),
     timeouts: z
       .strictObject({
         handshakeMs: durationMs

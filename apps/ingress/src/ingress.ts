@@ -25,6 +25,7 @@ import type { IngressConfig } from './config.ts';
 import { joinControlPlane, type IngressControlPlane } from './control-plane.ts';
 import { EgressView } from '@splitrelay/control-plane';
 import { setUpAdmission } from './admission-setup.ts';
+import { setUpOhttpRelay } from './ohttp-relay-setup.ts';
 import { ingressClaims } from './manifest.ts';
 import { loadSignedManifest, operatorKid } from '@splitrelay/operator-manifest';
 import type { SignedEnvelope } from '@splitrelay/directory';
@@ -104,6 +105,17 @@ export async function startIngress(
     log,
   );
 
+  const ohttp = config.ohttp
+    ? setUpOhttpRelay(config.ohttp, {
+        view,
+        pool,
+        redeemer,
+        maxAddresses: config.admission.rateLimit.maxAddresses,
+        proxyName: config.proxyName,
+        log,
+      })
+    : undefined;
+
   const server: Server = createOuterHopServer({
     cert: readPem(config.tls.cert),
     key: readPem(config.tls.key),
@@ -124,6 +136,7 @@ export async function startIngress(
       // Public, like the directory: clients and auditors read what this ingress promises.
       ...(manifest ? { [MANIFEST_PATH]: manifestRoute } : {}),
     },
+    ...(ohttp ? { onRequest: (request, reply) => ohttp.handle(request, reply) } : {}),
     async openTunnel({ egressId, clientAddr, proxyAuthorization }, signal) {
       // The egress is checked first so a token is never spent on a tunnel refused anyway.
       const entry = view.admit(egressId);
@@ -163,6 +176,9 @@ export async function startIngress(
       log.info('stats', {
         ...counters,
         ...admissionStats(rate.refused, redeemer?.counters ?? {}),
+        ...(ohttp
+          ? { ohttpRelayed: ohttp.counters.relayed, ohttpRefused: ohttp.counters.refused }
+          : {}),
         sessions: openSessions,
         reason: `control plane: ${view.state}`,
       }),

@@ -10,8 +10,15 @@ export interface IsolationRule {
   readonly forbidden: readonly string[];
 }
 
-/** Code that reads or decides what is inside an inner session: only the egress may hold it. */
+/**
+ * Code that reads or decides what is inside an inner session or an Oblivious HTTP request:
+ * only the egress may hold it (the ingress relays OHTTP without being able to read it).
+ */
 const INNER_TRAFFIC = [
+  '@splitrelay/ohttp',
+  '@splitrelay/hpke',
+  '@splitrelay/bhttp',
+  '@splitrelay/ohttp-gateway',
   '@splitrelay/inner-session',
   '@splitrelay/connect-udp',
   '@splitrelay/target-policy',
@@ -29,6 +36,7 @@ const INNER_TRAFFIC = [
  */
 const CLIENT_SIDE = [
   '@splitrelay/outer-hop',
+  '@splitrelay/ohttp-relay',
   '@splitrelay/local-proxy',
   '@splitrelay/sdk',
   '@splitrelay/spent-tokens',

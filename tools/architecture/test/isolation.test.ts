@@ -72,6 +72,23 @@ test('negative control: a forbidden import added deep in the graph is caught, wi
   );
 });
 
+test('negative control: an OHTTP decoder reaching the ingress through its relay is caught', () => {
+  const ingress = ISOLATION_RULES.find((r) => r.app === '@splitrelay/ingress-app')!;
+  assert.ok(
+    closure(graph, ingress.app).has('@splitrelay/ohttp-relay'),
+    'the ingress does hold the relay',
+  );
+  for (const decoder of ['@splitrelay/ohttp', '@splitrelay/hpke', '@splitrelay/bhttp']) {
+    const leaky = new Map([...graph].map(([k, v]) => [k, new Set(v)]));
+    leaky.get('@splitrelay/ohttp-relay')?.add(decoder);
+    const found = forbiddenIn(leaky, ingress.app, ingress.forbidden);
+    assert.ok(
+      found.some((p) => p.at(-2) === '@splitrelay/ohttp-relay' && p.at(-1) === decoder),
+      decoder,
+    );
+  }
+});
+
 test('imports are read in every form a source file can spell them', () => {
   const source = [
     "import a from '@splitrelay/a';",

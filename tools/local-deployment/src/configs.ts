@@ -32,7 +32,14 @@ export interface ConfigFacts {
   readonly egresses: Readonly<
     Record<
       string,
-      { readonly host: string; readonly port: number; readonly cert: string; readonly key: string }
+      {
+        readonly host: string;
+        readonly port: number;
+        readonly cert: string;
+        readonly key: string;
+        /** Its Oblivious HTTP gateway's key ring, whose published keys its entry lists. */
+        readonly ohttpKeyRing?: string;
+      }
     >
   >;
   readonly target: {
@@ -41,6 +48,8 @@ export interface ConfigFacts {
     readonly cidrs: readonly string[];
   };
   readonly clientHost: string | undefined;
+  /** Oblivious HTTP on: the egresses are gateways, the ingress relays to them. */
+  readonly ohttp: boolean;
   readonly caCert: string;
   readonly operatorPublicKey: string;
   readonly directoryFile: string;
@@ -70,14 +79,15 @@ export interface ClientPeers {
 export interface RoleConfigs {
   /**
    * An egress of the deployment: its id, listener and certificate, the ingress's trunk
-   * certificate, the targets' addresses (allowed, and the target name resolving to them).
-   * With a `controlPlane` override, its `entryFile` is the deployment's directory.
+   * certificate, the targets' addresses (allowed, and the target name resolving to them), and
+   * with Oblivious HTTP its gateway's key ring and the local CA for https targets. With a
+   * `controlPlane` override, its `entryFile` is the deployment's directory.
    */
   egress(id: string, overrides?: ConfigOverrides): RoleConfig;
   /**
    * The ingress: listener, TLS and trunk identities, the directory file and its operator key,
-   * and (with an issuer) Privacy Pass with the issuer's token key. With a `controlPlane`
-   * override, its `ingressId` is the deployment's ingress id.
+   * (with an issuer) Privacy Pass with the issuer's token key, and (with Oblivious HTTP) the
+   * relay. With a `controlPlane` override, its `ingressId` is the deployment's ingress id.
    */
   ingress(overrides?: ConfigOverrides): RoleConfig;
   /** The Privacy Pass issuer: listener, TLS, name, token key and the subscribers file. */
@@ -132,6 +142,10 @@ export function roleConfigs(facts: ConfigFacts): RoleConfigs {
         policy: { allowCidrs: [...facts.target.cidrs] },
         dns: { hosts: { [facts.target.name]: [...facts.target.hosts] } },
         localAddress: egress.host,
+        // The gateway reaches the same targets under the same allowlist as tunnels.
+        ...(egress.ohttpKeyRing
+          ? { ohttp: { keyRing: egress.ohttpKeyRing, ca: facts.caCert } }
+          : {}),
       };
       return withControlPlane(base, overrides, { entryFile: facts.directoryFile });
     },
@@ -154,6 +168,8 @@ export function roleConfigs(facts: ConfigFacts): RoleConfigs {
               },
             }
           : {}),
+        // To each egress whose entry lists keys: here, every egress of the deployment.
+        ...(facts.ohttp ? { ohttp: {} } : {}),
       };
       return withControlPlane(base, overrides, { ingressId: ingress.id });
     },

@@ -20,6 +20,14 @@ import {
 } from '@splitrelay/directory';
 import { base64url, generateIssuerKeyPem, loadIssuerKey } from '@splitrelay/privacy-pass';
 import { roleConfigs, type RoleConfigs } from './configs.ts';
+import {
+  EMPTY_RING,
+  addKey,
+  publishedKeys,
+  readKeyRing,
+  writeKeyRing,
+  type KemName,
+} from '@splitrelay/ohttp-gateway';
 
 export interface EgressSpec {
   readonly id: string;
@@ -54,6 +62,11 @@ export interface DeploymentSpec {
    * key and one subscriber.
    */
   readonly issuer?: { readonly host: string; readonly name: string; readonly port?: number };
+  /**
+   * An Oblivious HTTP gateway at every egress: a key ring per egress (one key per KEM, in
+   * this order; x25519 alone by default), its published keys in the signed entry.
+   */
+  readonly ohttp?: { readonly kems?: readonly KemName[] };
 }
 
 export interface IssuerMaterial {
@@ -90,6 +103,10 @@ export interface Deployment {
   readonly issuer?: IssuerMaterial;
   /** Each role's config with the deployment's addresses, certificates and keys filled in. */
   readonly configs: RoleConfigs;
+  /** Each egress's OHTTP key ring file (with `ohttp`). */
+  readonly ohttpKeyRings: Readonly<Record<string, string>>;
+  /** The entries as first signed (tests re-sign them with changes). */
+  readonly entries: readonly SignedEntryInput[];
   /** Writes `<name>.json` in the deployment folder and returns its path. */
   writeConfig(name: string, config: unknown): Promise<string>;
   /** Re-signs the directory (e.g. with other entries, for negative tests). */
@@ -107,6 +124,8 @@ export interface SignedEntryInput {
   readonly notBefore: number;
   readonly notAfter: number;
   readonly version: number;
+  /** base64url of application/ohttp-keys. */
+  readonly ohttpKeys?: string;
 }
 
 export async function prepareDeployment(spec: DeploymentSpec): Promise<Deployment> {
@@ -196,10 +215,23 @@ export async function prepareDeployment(spec: DeploymentSpec): Promise<Deploymen
   const now = Math.floor(Date.now() / 1000);
   const egress: Record<string, { cert: string; key: string }> = {};
   const entries: SignedEntryInput[] = [];
+  const ohttpKeyRings: Record<string, string> = {};
   for (const e of spec.egresses) {
     const paths = pathOf(`egress-${e.id}`);
     egress[e.id] = paths;
+    let ohttpKeys: string | undefined;
+    if (spec.ohttp) {
+      const ring = join(spec.dir, `ohttp-keys-${e.id}.json`);
+      if (!existsSync(ring)) {
+        let next = EMPTY_RING;
+        for (const kem of spec.ohttp.kems ?? ['x25519']) next = (await addKey(next, kem)).ring;
+        writeKeyRing(ring, next);
+      }
+      ohttpKeyRings[e.id] = ring;
+      ohttpKeys = Buffer.from(await publishedKeys(readKeyRing(ring))).toString('base64url');
+    }
     entries.push({
+      ...(ohttpKeys !== undefined ? { ohttpKeys } : {}),
       id: e.id,
       endpoint: `${e.host}:${e.port}`,
       region: e.region,
@@ -230,7 +262,15 @@ export async function prepareDeployment(spec: DeploymentSpec): Promise<Deploymen
       id: spec.ingressId ?? 'ingress-1',
     },
     egresses: Object.fromEntries(
-      spec.egresses.map((e) => [e.id, { host: e.host, port: e.port, ...pathOf(`egress-${e.id}`) }]),
+      spec.egresses.map((e) => [
+        e.id,
+        {
+          host: e.host,
+          port: e.port,
+          ...pathOf(`egress-${e.id}`),
+          ...(ohttpKeyRings[e.id] ? { ohttpKeyRing: ohttpKeyRings[e.id] } : {}),
+        },
+      ]),
     ),
     target: {
       name: spec.targetName,
@@ -239,6 +279,7 @@ export async function prepareDeployment(spec: DeploymentSpec): Promise<Deploymen
         spec.targetCidrs ?? spec.targetHosts.map((h) => (h.includes(':') ? `${h}/128` : `${h}/32`)),
     },
     clientHost: spec.clientHost,
+    ohttp: spec.ohttp !== undefined,
     caCert: pki.ca.cert,
     operatorPublicKey,
     directoryFile: directory,
@@ -260,6 +301,8 @@ export async function prepareDeployment(spec: DeploymentSpec): Promise<Deploymen
     ingressOperatorKey,
     ingressOperatorPublicKey,
     directoryFile: directory,
+    ohttpKeyRings,
+    entries,
     configs,
     async writeConfig(name, config) {
       const file = join(spec.dir, `${name}.json`);

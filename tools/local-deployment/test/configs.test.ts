@@ -18,6 +18,7 @@ const LOGIN = { servers: ['nats://127.0.7.1:4222'], user: 'u', password: 'p' };
 let dir: string;
 let deployment: Deployment;
 let bare: Deployment;
+let oblivious: Deployment;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'local-deployment-configs-'));
@@ -44,6 +45,19 @@ before(async () => {
     egresses: [{ id: 'egress-1', host: '127.0.3.1', port: 8443, region: 'eu' }],
     targetHosts: ['127.0.4.1'],
     targetName: 'target.splitrelay.test',
+  });
+  // Oblivious HTTP: a gateway key ring per egress, two KEMs.
+  oblivious = await prepareDeployment({
+    dir: join(dir, 'ohttp'),
+    ingressHost: '127.0.2.1',
+    ingressName: 'ingress.splitrelay.test',
+    egresses: [
+      { id: 'egress-1', host: '127.0.3.1', port: 8443, region: 'eu' },
+      { id: 'egress-2', host: '127.0.3.2', port: 8444, region: 'us' },
+    ],
+    targetHosts: ['127.0.4.1'],
+    targetName: 'target.splitrelay.test',
+    ohttp: { kems: ['x25519', 'x-wing'] },
   });
 });
 
@@ -225,6 +239,40 @@ describe('each role parses with its app schema', () => {
     assert.equal('localAddress' in client, false);
     assert.equal('tokens' in client, false);
   });
+});
+
+test('Oblivious HTTP: each egress a gateway with its own key ring, the ingress its relay', () => {
+  const { configs } = oblivious;
+  for (const id of ['egress-1', 'egress-2']) {
+    const egress = configs.egress(id);
+    parses(egressConfigSchema, egress);
+    const ring = oblivious.ohttpKeyRings[id]!;
+    assert.ok(existsSync(ring));
+    assert.deepEqual(egress.ohttp, { keyRing: ring, ca: oblivious.caCert });
+    // Its entry publishes that ring's keys.
+    assert.ok(oblivious.entries.find((e) => e.id === id)?.ohttpKeys);
+  }
+  assert.notEqual(oblivious.ohttpKeyRings['egress-1'], oblivious.ohttpKeyRings['egress-2']);
+  // What a caller adds merges into the block; the ring and the CA stay.
+  const withDoh = configs.egress('egress-1', { ohttp: { doh: { upstream: '127.0.4.53:5300' } } });
+  parses(egressConfigSchema, withDoh);
+  assert.deepEqual(withDoh.ohttp, {
+    keyRing: oblivious.ohttpKeyRings['egress-1'],
+    ca: oblivious.caCert,
+    doh: { upstream: '127.0.4.53:5300' },
+  });
+  const ingress = configs.ingress({ ohttp: { requestsPerToken: 100 } });
+  parses(ingressConfigSchema, ingress);
+  assert.deepEqual(ingress.ohttp, { requestsPerToken: 100 });
+  parses(
+    clientConfigSchema,
+    configs.client({ ingressPort: 4443 }, { ohttp: { listen: '127.0.0.1:0' } }),
+  );
+  // Without it: no gateway, no relay, no keys in the entries.
+  assert.equal('ohttp' in deployment.configs.egress('egress-1'), false);
+  assert.equal('ohttp' in deployment.configs.ingress(), false);
+  assert.deepEqual(deployment.ohttpKeyRings, {});
+  assert.ok(deployment.entries.every((e) => e.ohttpKeys === undefined));
 });
 
 test('mergeConfig: objects merge at any depth, arrays and values replace, undefined removes', () => {

@@ -98,6 +98,16 @@ export interface WorldOptions {
   readonly clientTokens?: Record<string, unknown>;
   /** Run the client app as shipped: this bundle (apps/client/src/bundle.ts) instead of src/. */
   readonly clientMain?: string;
+  /**
+   * Oblivious HTTP on: a gateway key ring per egress (x25519, or the KEMs named) published in
+   * the signed entries, the relay at the ingress, and the client's loopback OHTTP endpoint and
+   * DNS forwarder. `dohUpstream` (host:port) is the egresses' resolver for DoH.
+   */
+  readonly ohttp?: boolean | { readonly kems?: readonly ('x25519' | 'x-wing')[] };
+  readonly dohUpstream?: string;
+  /** Extra keys of the egresses' and the ingress's `ohttp` blocks. */
+  readonly egressOhttp?: Record<string, unknown>;
+  readonly ingressOhttp?: Record<string, unknown>;
   /** Runs once the PKI and the directory exist, before any relay starts. */
   readonly beforeStart?: (deployment: Deployment) => void | Promise<void>;
 }
@@ -121,6 +131,9 @@ export interface World {
   readonly egressEndpoints: Readonly<Record<string, string>>;
   readonly socksPort: number;
   readonly httpPort: number;
+  /** The client's loopback OHTTP endpoint and DNS forwarder (with `ohttp`). */
+  readonly ohttpPort: number | undefined;
+  readonly dnsPort: number | undefined;
   readonly egressIds: string[];
   /** Config object the client was started with (tests start more clients from it). */
   readonly clientConfig: Record<string, unknown>;
@@ -174,6 +187,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     targetCidrs: ['127.0.4.0/24'],
     clientHost: ADDR.client,
     ...(options.privacyPass ? { issuer: { host: ADDR.issuer, name: ISSUER_NAME } } : {}),
+    ...(options.ohttp ? { ohttp: typeof options.ohttp === 'object' ? options.ohttp : {} } : {}),
   });
   const { configs } = deployment;
   const level = options.logLevel ?? 'debug';
@@ -190,6 +204,15 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         ...configs.egress(e.id, {
           ...(options.allowCidrs ? { policy: { allowCidrs: options.allowCidrs } } : {}),
           log: { level, statsIntervalMs: 1000, flows: false },
+          // The gateway's key ring and CA come from the deployment; the resolver from the test.
+          ...(options.ohttp
+            ? {
+                ohttp: {
+                  ...(options.dohUpstream ? { doh: { upstream: options.dohUpstream } } : {}),
+                  ...options.egressOhttp,
+                },
+              }
+            : {}),
           ...(e.endpoint
             ? {
                 health: { listen: e.endpoint.slice('http://'.length) },
@@ -263,6 +286,15 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         rateLimit: { sessionsPerSecond: 10_000, burst: 10_000 },
         ...(nats && material ? { privacyPass: { keys: [] } } : {}),
       },
+      ...(options.ohttp
+        ? {
+            ohttp: {
+              // As for sessions: tests send far faster than a person; the limit has its own tests.
+              rateLimit: { requestsPerSecond: 10_000, burst: 10_000 },
+              ...options.ingressOhttp,
+            },
+          }
+        : {}),
       ...(nats
         ? {
             controlPlane: {
@@ -307,6 +339,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
           ...(options.clientCarrier ? { ingress: { carrier: options.clientCarrier } } : {}),
           socks: { listen: '127.0.0.1:0' },
           http: { listen: '127.0.0.1:0' },
+          ...(options.ohttp
+            ? { ohttp: { listen: '127.0.0.1:0' }, dns: { listen: '127.0.0.1:0' } }
+            : {}),
           log: { level },
           ...(issuerUrl && options.clientTokens ? { tokens: options.clientTokens } : {}),
         },
@@ -335,6 +370,14 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       ),
       socksPort: Number(socks.port),
       httpPort: Number(new URL(String(client.ready.http)).port),
+      ohttpPort:
+        client.ready.ohttp === undefined
+          ? undefined
+          : Number(new URL(String(client.ready.ohttp)).port),
+      dnsPort:
+        client.ready.dns === undefined
+          ? undefined
+          : Number(String(client.ready.dns).split(':').pop()),
       egressIds: egressSpecs.map((e) => e.id),
       clientConfig,
       async stop() {

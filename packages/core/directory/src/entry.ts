@@ -2,13 +2,14 @@
  * What an egress publishes about itself. The schema is strict: a verifier refuses fields it
  * does not know, so a signed entry can never carry meaning that some verifiers ignore.
  *
- * To extend it (e.g. OHTTP HPKE key configs), add an optional field to `entryFields`; old
- * verifiers then refuse entries that use it, so roll verifiers out before publishers.
+ * To extend it, add an optional field to `entryFields` (as `ohttpKeys` was); old verifiers
+ * then refuse entries that use it, so roll verifiers out before publishers.
  */
 import { z } from 'zod';
 import { RELAY_ID, RELAY_ID_RULE } from '@splitrelay/authority';
 import { parseEndpoint } from './endpoint.ts';
 import { isSpkiPin } from './pin.ts';
+import { MAX_OHTTP_KEYS_BYTES, ohttpKeysProblem } from './ohttp-keys.ts';
 
 const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
 // A letter first: a region must not be able to spell an address.
@@ -77,6 +78,18 @@ export const entryFields = {
   notAfter: unixSeconds,
   /** Monotonic per egress id: a higher version replaces a lower one. */
   version: z.int().min(0),
+  /**
+   * The Oblivious HTTP gateway's key configurations: base64url of `application/ohttp-keys`
+   * (ohttp-keys.ts). Clients use the first one they support; absent, no gateway.
+   */
+  ohttpKeys: z
+    .string()
+    .max(Math.ceil((MAX_OHTTP_KEYS_BYTES * 4) / 3), { abort: true })
+    .superRefine((text, ctx) => {
+      const problem = ohttpKeysProblem(text);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   /**
    * Where its source addresses geolocate to: the countries and subdivisions of its address
    * pools (its geofeed's alpha2code and region fields), sorted, without repeats. A client

@@ -11,6 +11,12 @@ export {
   type Entry,
 } from './entry.ts';
 export { parseEndpoint, type Endpoint } from './endpoint.ts';
+export {
+  MAX_OHTTP_KEYS_BYTES,
+  ohttpKeysProblem,
+  ohttpKeysBytes,
+  ohttpKeyIds,
+} from './ohttp-keys.ts';
 export { spkiPin, isSpkiPin } from './pin.ts';
 export {
   generateOperatorKey,
@@ -64,4 +70,10 @@ export {
   writeDirectoryFile,
   type OperatorKeyFile,
 } from './files.ts';
-export { DIRECTORY_PATH, EGRESS_HEALTH_PATH, MANIFEST_PATH } from './well-known.ts';
+export {
+  DIRECTORY_PATH,
+  EGRESS_HEALTH_PATH,
+  MANIFEST_PATH,
+  OHTTP_RELAY_PREFIX,
+  OHTTP_KEYS_PREFIX,
+} from './well-known.ts';

@@ -98,7 +98,7 @@ test('validity window: notBefore inclusive, notAfter exclusive, now injected', (
 });
 
 test('an unknown field is refused, even when correctly signed', () => {
-  const withExtra = { ...entryFor(op.kid), ohttpKeys: ['x'] };
+  const withExtra = { ...entryFor(op.kid), relayHints: ['x'] };
   throwsCode(() => signEntry(withExtra as Entry, op.privateKey, op.kid), 'malformed');
   const signed = rawSign(JSON.stringify(withExtra), op.privateKey, op.kid);
   throwsCode(() => verifyEntry(signed, trusted, NOW), 'malformed');

@@ -69,7 +69,9 @@ const regionSchema = z.strictObject({
 
 export const egressAddressesFields = {
   regions: z.array(regionSchema).min(1).max(MAX_REGIONS).describe('Egress address regions.'),
-  defaultRegion: regionId.describe('Region for sessions without a usable hint.'),
+  defaultRegion: regionId.describe(
+    'Region for sessions without a usable hint, and for every Oblivious HTTP gateway connection.',
+  ),
   countryDefaults: z
     .record(z.string().regex(COUNTRY_CODE, 'must be an ISO 3166-1 alpha-2 code'), regionId)
     .default({})

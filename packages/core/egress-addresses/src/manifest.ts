@@ -98,6 +98,13 @@ export const manifestFields = {
       drawnPer: z.literal('session'),
       entropyFloorBits: bits,
       regions: z.array(poolRegion).min(1).max(256),
+      /**
+       * With an Oblivious HTTP gateway: its requests belong to no session and carry no hint,
+       * so each of its target connections draws afresh from one region (the default).
+       */
+      gateway: z
+        .strictObject({ drawnPer: z.literal('connection'), region: z.string().regex(REGION_ID) })
+        .optional(),
     })
     .optional(),
   tokens: z.strictObject({

@@ -223,6 +223,16 @@ test('the schema is strict: unknown fields, missing promises and role mismatches
     { ...good, logging: { ...good.logging, fields: ['b', 'a'] } },
     { ...good, software: { ...good.software, buildDigest: 'md5:00' } },
     { ...good, addresses: { ...good.addresses, drawnPer: 'flow' } },
+    // The gateway draws per connection, from a region named by its id, and says nothing else.
+    { ...good, addresses: { ...good.addresses, gateway: { drawnPer: 'session', region: 'nl' } } },
+    { ...good, addresses: { ...good.addresses, gateway: { drawnPer: 'connection' } } },
+    {
+      ...good,
+      addresses: {
+        ...good.addresses,
+        gateway: { drawnPer: 'connection', region: 'nl', sticky: true },
+      },
+    },
     { ...good, notAfter: good.issuedAt },
   ];
   for (const m of bad) {
@@ -234,6 +244,13 @@ test('the schema is strict: unknown fields, missing promises and role mismatches
       'malformed',
     );
   }
+  const gateway = { drawnPer: 'connection', region: 'nl' } as const;
+  const withGateway = { ...good, addresses: { ...good.addresses!, gateway } };
+  assert.deepEqual(
+    verifyManifest(signManifest(withGateway, op.privateKey, op.kid), trusted, NOW).addresses
+      ?.gateway,
+    gateway,
+  );
   const { addresses: _drop, ...ingress } = manifestFor(op.kid, { role: 'ingress' });
   assert.equal(
     verifyManifest(signManifest(ingress as Manifest, op.privateKey, op.kid), trusted, NOW).role,

@@ -51,6 +51,29 @@ const specs = {
     fault: 'downstream',
     retryable: false,
   },
+  // The Oblivious HTTP relay and gateway take request bodies: too large, of the wrong media
+  // type, or not received in time.
+  'content-too-large': {
+    summary: 'a request body over the size limit',
+    status: 413,
+    proxyError: 'http_request_error',
+    fault: 'downstream',
+    retryable: false,
+  },
+  'unsupported-media-type': {
+    summary: 'a request body of a media type this resource does not take',
+    status: 415,
+    proxyError: 'http_request_error',
+    fault: 'downstream',
+    retryable: false,
+  },
+  'request-timeout': {
+    summary: 'a request body not received in time',
+    status: 408,
+    proxyError: 'http_request_error',
+    fault: 'downstream',
+    retryable: false,
+  },
   'method-not-allowed': {
     summary: 'a method or protocol this relay does not serve',
     status: 405,

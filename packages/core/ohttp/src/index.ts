@@ -39,3 +39,4 @@ export {
   type ChunkedDecoderOptions,
   type ChunkedRequestWriter,
 } from './chunked.ts';
+export { DOH_AUTHORITY, DOH_PATH } from './well-known.ts';

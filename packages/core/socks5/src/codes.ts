@@ -34,6 +34,9 @@ export type SocksReplyCode = (typeof SocksReply)[keyof typeof SocksReply];
 const replyFor: Record<RelayErrorCode, SocksReplyCode> = {
   'malformed-request': SocksReply.generalFailure,
   'headers-too-large': SocksReply.generalFailure,
+  'content-too-large': SocksReply.generalFailure,
+  'unsupported-media-type': SocksReply.generalFailure,
+  'request-timeout': SocksReply.generalFailure,
   'method-not-allowed': SocksReply.commandNotSupported,
   'unknown-egress': SocksReply.notAllowed,
   'egress-unavailable': SocksReply.networkUnreachable,

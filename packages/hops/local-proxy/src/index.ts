@@ -18,3 +18,16 @@ export type {
   LocalProxyLogger,
   LocalProxyLogFields,
 } from './types.ts';
+export {
+  createDnsForwarder,
+  servfail,
+  type DnsForwarder,
+  type DnsForwarderOptions,
+  type DnsResolve,
+} from './dns-forwarder.ts';
+export {
+  createOhttpEndpoint,
+  requestedUrl,
+  type FetchLike,
+  type OhttpEndpointOptions,
+} from './ohttp-endpoint.ts';

@@ -1,4 +1,10 @@
-export { createOuterHopServer, type OuterHopServerOptions, type TunnelRequest } from './server.ts';
+export {
+  createOuterHopServer,
+  type OuterHopServerOptions,
+  type PlainReply,
+  type PlainRequest,
+  type TunnelRequest,
+} from './server.ts';
 export { openOuterTunnel, type OuterTunnelOptions, type IngressAddress } from './client.ts';
 export {
   WEBSOCKET_PATH_PREFIX,

@@ -9,9 +9,9 @@
  * egress id, the token header) → open (the caller's admission and trunk) → accept → join.
  */
 import type http from 'node:http';
-import type http2 from 'node:http2';
+import http2 from 'node:http2';
 import tls from 'node:tls';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { RelayError } from '@splitrelay/errors';
 import {
   createTunnelServer,
@@ -37,6 +37,36 @@ export interface TunnelRequest {
   readonly proxyAuthorization: string | undefined;
 }
 
+/** A plain request (not a CONNECT, not a GET route): e.g. an Oblivious HTTP relay POST. */
+export interface PlainRequest {
+  readonly method: string;
+  /** Path and query, as sent. */
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly clientAddr: string;
+  readonly alpn: 'h2' | 'http/1.1';
+  /** The client's TLS connection, as a key for state that lives as long as it (never sent on). */
+  readonly connection: object;
+  readonly body: Readable;
+  /** Aborts when the client goes away before the answer is complete. */
+  readonly signal: AbortSignal;
+}
+
+export interface PlainReply {
+  /** Sends the status and headers once; returns where the body goes. */
+  start(status: number, headers: Readonly<Record<string, string | number>>): Writable;
+  readonly started: boolean;
+  /**
+   * After an answer sent before the request body was read (a refusal): the rest of the body
+   * is not wanted. h2 resets the stream once the answer is out; HTTP/1.1 drains it, and closes
+   * the connection if it has not ended in a second.
+   */
+  abandon(): void;
+}
+
+/** How long an HTTP/1.1 client may go on sending a refused body before its connection ends. */
+const ABANDON_GRACE_MS = 1000;
+
 export interface OuterHopServerOptions {
   readonly cert: string;
   readonly key: string;
@@ -48,6 +78,8 @@ export interface OuterHopServerOptions {
   readonly openTunnel: (request: TunnelRequest, signal: AbortSignal) => Promise<Duplex>;
   /** Plain GET handlers (e.g. the directory); anything else is refused with 405. */
   readonly routes?: Readonly<Record<string, () => { type: string; body: string | Buffer }>>;
+  /** Other requests: returns true when it took the request, false for the usual 405. */
+  readonly onRequest?: (request: PlainRequest, reply: PlainReply) => boolean;
   readonly onRefusal?: (err: RelayError, request: Partial<TunnelRequest>) => void;
   readonly onTunnelDone?: (stats: SpliceStats) => void;
 }
@@ -76,6 +108,86 @@ function decideTunnel(ask: TunnelAsk): TunnelRequest {
       ? proxyAuthorization[0]
       : proxyAuthorization,
   };
+}
+
+/** An HTTP/1.1 plain request as the onRequest hook sees it. */
+function plainFromH1(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): [PlainRequest, PlainReply] {
+  const abort = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  const request: PlainRequest = {
+    method: req.method ?? '',
+    path: req.url ?? '',
+    headers: req.headers,
+    clientAddr: req.socket.remoteAddress ?? '',
+    alpn: 'http/1.1',
+    connection: req.socket,
+    body: req,
+    signal: abort.signal,
+  };
+  const reply: PlainReply = {
+    start(status, headers) {
+      res.writeHead(status, headers);
+      return res;
+    },
+    get started() {
+      return res.headersSent;
+    },
+    abandon() {
+      if (req.complete) return;
+      req.resume();
+      setTimeout(() => {
+        if (!req.complete) req.socket.destroy();
+      }, ABANDON_GRACE_MS).unref();
+    },
+  };
+  return [request, reply];
+}
+
+/** An h2 plain request (a stream that is not a CONNECT) as the onRequest hook sees it. */
+function plainFromH2(
+  stream: http2.ServerHttp2Stream,
+  headers: http2.IncomingHttpHeaders,
+  clientAddr: string,
+): [PlainRequest, PlainReply] {
+  const abort = new AbortController();
+  stream.once('close', () => {
+    if (!stream.writableFinished) abort.abort();
+  });
+  const request: PlainRequest = {
+    method: String(headers[':method'] ?? ''),
+    path: String(headers[':path'] ?? ''),
+    headers,
+    clientAddr,
+    alpn: 'h2',
+    connection: stream.session ?? stream,
+    body: stream,
+    signal: abort.signal,
+  };
+  const reply: PlainReply = {
+    start(status, extra) {
+      stream.respond({ ':status': status, ...extra });
+      return stream;
+    },
+    get started() {
+      return stream.headersSent;
+    },
+    abandon() {
+      const reset = (): void => {
+        setImmediate(() => {
+          if (!stream.closed && !stream.destroyed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+        });
+      };
+      // Closing before the answer is framed would drop it: after it is written.
+      if (stream.writableFinished) reset();
+      else stream.once('finish', reset);
+    },
+  };
+  return [request, reply];
 }
 
 export function createOuterHopServer(options: OuterHopServerOptions): tls.Server {
@@ -176,6 +288,7 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
           .end(body);
         return;
       }
+      if (options.onRequest?.(...plainFromH1(req, res))) return;
       const err = notServed();
       options.onRefusal?.(err, { alpn: 'http/1.1' });
       refuseOnResponse(res, proxyName, err);
@@ -191,6 +304,7 @@ export function createOuterHopServer(options: OuterHopServerOptions): tls.Server
           stream.end(body);
           return;
         }
+        if (options.onRequest?.(...plainFromH2(stream, headers, clientAddr))) return;
         const err = notServed();
         options.onRefusal?.(err, { clientAddr, alpn: 'h2' });
         refuse(err);

@@ -21,6 +21,7 @@ import {
 import { chooseEgress, type EgressPreference } from './egress-choice.ts';
 import { EgressDirectory } from './egress-directory.ts';
 import { TokenWallet, type SessionAuthenticator, type TokenWalletOptions } from './token-wallet.ts';
+import type { OhttpClient, OhttpClientOptions, OhttpFetchInit } from './ohttp-fetch.ts';
 
 /**
  * The directory the client verifies itself: the egress operators' public keys (PEM by key
@@ -67,6 +68,8 @@ export interface SplitRelayClientOptions {
   readonly authenticator?: SessionAuthenticator;
   readonly handshakeTimeoutMs?: number;
   readonly flowTimeoutMs?: number;
+  /** Oblivious HTTP (`ohttpFetch`): the ingress's relay prefix, a KEM to prefer, a timeout. */
+  readonly ohttp?: Pick<OhttpClientOptions, 'relayPrefix' | 'preferKemId' | 'timeoutMs'>;
   readonly now?: () => number;
 }
 
@@ -85,6 +88,16 @@ export interface SplitRelayClient {
   readonly ready: Promise<void>;
   /** The verified egresses the client can use now, by id. */
   egresses(): ReadonlyMap<string, Entry>;
+  /**
+   * The Fetch API through Oblivious HTTP: the ingress relays, the egress's gateway performs
+   * the request, with a key from the verified directory (`@splitrelay/sdk/ohttp`).
+   */
+  ohttpFetch(input: string | URL | Request, init?: OhttpFetchInit): Promise<Response>;
+  /** One DNS query through the gateway's DoH resolver (send ID 0); the answer's bytes. */
+  ohttpDns(
+    query: Uint8Array,
+    options?: { authority?: string; signal?: AbortSignal },
+  ): Promise<Uint8Array>;
   close(): void;
 }
 
@@ -247,14 +260,42 @@ export function createSplitRelayClient(options: SplitRelayClientOptions): SplitR
   const openUdp = (target: Target, signal?: AbortSignal): Promise<DatagramStream> =>
     onSession((session) => session.openUdp(target, signal), signal);
 
+  // Loaded on first use: a client that never uses OHTTP never loads HPKE or Binary HTTP.
+  let ohttpClient: Promise<OhttpClient> | undefined;
+  const ohttp = async (): Promise<OhttpClient> => {
+    if (closed) throw new RelayError('internal', 'client is closed');
+    ohttpClient ??= import('./ohttp-fetch.ts').then(({ createOhttpClient }) =>
+      createOhttpClient({
+        ingress: options.ingress,
+        entries,
+        ...(egressDirectory ? { refresh: () => egressDirectory.refresh() } : {}),
+        ...(options.preference ? { preference: options.preference } : {}),
+        ...(authenticator ? { authenticator } : {}),
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+        ...options.ohttp,
+      }),
+    );
+    await ready;
+    return ohttpClient;
+  };
+  const ohttpFetch = async (input: string | URL | Request, init?: OhttpFetchInit) =>
+    (await ohttp()).fetch(input, init);
+  const ohttpDns = async (
+    query: Uint8Array,
+    dnsOptions?: { authority?: string; signal?: AbortSignal },
+  ) => (await ohttp()).dns(query, dnsOptions);
+
   return {
     connect,
     openUdp,
+    ohttpFetch,
+    ohttpDns,
     sessions: () => [...sessions.keys()],
     ready,
     egresses: () => entries(),
     close(): void {
       closed = true;
+      void ohttpClient?.then((c) => c.close());
       egressDirectory?.stop();
       wallet?.close();
       for (const opening of sessions.values())

@@ -1,3 +1,4 @@
+export { OHTTP_GATEWAY_PATH } from './paths.ts';
 export { TrunkPool, type TrunkPoolOptions, type TrunkTarget } from './pool.ts';
 export {
   createTrunkServer,

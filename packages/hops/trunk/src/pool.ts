@@ -75,24 +75,11 @@ export class TrunkPool {
 
   /** Opens one tunnel stream to `egress`; resolves once the egress accepted it. */
   async open(egress: TrunkTarget, signal?: AbortSignal): Promise<Duplex> {
-    if (this.#closed) throw new RelayError('internal', 'trunk pool is closed');
-    const conn = this.#pick(egress);
-    const session = await withDeadline(
-      conn.ready,
-      relayDeadline(
-        this.#options.connectTimeoutMs,
-        signal,
-        'egress-timeout',
-        'trunk handshake timed out',
-      ),
+    const stream = await this.request(
+      egress,
+      { ':method': 'CONNECT', ':authority': `${egress.id}:443` },
+      signal,
     );
-    conn.streams++;
-    const stream = session.request({ ':method': 'CONNECT', ':authority': `${egress.id}:443` });
-    stream.once('close', () => {
-      conn.streams--;
-      if (conn.retired && conn.streams === 0) session.close();
-    });
-    stream.on('error', () => {});
     const [headers] = await withDeadline(
       onceResponse(stream),
       relayDeadline(
@@ -110,6 +97,39 @@ export class TrunkPool {
       stream.destroy();
       throw refusalFrom(status, headers);
     }
+    return stream;
+  }
+
+  /**
+   * Sends one request on a pooled trunk connection and returns its stream at once, before
+   * any answer: the caller writes the body and reads the response (the Oblivious HTTP relay
+   * sends each client request this way, on connections every client shares).
+   */
+  async request(
+    egress: TrunkTarget,
+    headers: http2.OutgoingHttpHeaders,
+    signal?: AbortSignal,
+  ): Promise<http2.ClientHttp2Stream> {
+    if (this.#closed) throw new RelayError('internal', 'trunk pool is closed');
+    const conn = this.#pick(egress);
+    const session = await withDeadline(
+      conn.ready,
+      relayDeadline(
+        this.#options.connectTimeoutMs,
+        signal,
+        'egress-timeout',
+        'trunk handshake timed out',
+      ),
+    );
+    conn.streams++;
+    const stream = session.request(headers, {
+      endStream: headers[':method'] === 'GET' || headers[':method'] === 'HEAD',
+    });
+    stream.once('close', () => {
+      conn.streams--;
+      if (conn.retired && conn.streams === 0) session.close();
+    });
+    stream.on('error', () => {});
     return stream;
   }
 

@@ -48,6 +48,15 @@ export interface TrunkServerOptions {
   readonly sessionGate?: SessionGate;
   /** Retry-After sent with a session refused by the gate; RETRY_AFTER_SECONDS by default. */
   readonly limitRetryAfterSeconds?: number;
+  /**
+   * A request stream that is not a CONNECT (the Oblivious HTTP gateway's POSTs), once its
+   * `:authority` named this egress. Absent: such streams are refused with 405.
+   */
+  readonly onRequest?: (
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    ingress: string,
+  ) => void;
 }
 
 /** Counts holders per key; `tryAcquire` gives an idempotent release, or undefined at the cap. */
@@ -119,6 +128,14 @@ export function createTrunkServer(options: TrunkServerOptions): TrunkServer {
       options.onRefusal?.(err, ingress);
       refuseOnStream(stream, options.proxyName, err);
     };
+    if (options.onRequest && headers[':method'] !== 'CONNECT') {
+      if (headers[':authority'] !== options.egressId) {
+        refuse(new RelayError('unknown-egress', 'this trunk serves another egress'));
+        return;
+      }
+      options.onRequest(stream, headers, ingress);
+      return;
+    }
     if (headers[':method'] !== 'CONNECT' || headers[':protocol'] !== undefined) {
       refuse(new RelayError('method-not-allowed', 'the trunk carries only CONNECT'));
       return;

@@ -166,6 +166,8 @@ test('the schemas name exactly the fields of the contract, none of them per-flow
     'manifest',
     'notAfter',
     'notBefore',
+    // The gateway's key configurations: the same for every client (key consistency).
+    'ohttpKeys',
     'operator',
     'region',
     'serves',

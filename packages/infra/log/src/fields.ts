@@ -41,6 +41,9 @@ export interface IngressFields extends CommonFields {
   /** Aggregate Privacy Pass counters: tokens redeemed, refusals by reason (never a token). */
   tokensRedeemed?: number;
   admissionRefusals?: Readonly<Record<string, number>>;
+  /** Aggregate Oblivious HTTP relay counters (never per request). */
+  ohttpRelayed?: number;
+  ohttpRefused?: number;
 }
 
 /** The egress sees the ingress relay and the target; never a client address. */
@@ -50,6 +53,10 @@ export interface EgressFields extends CommonFields {
   ingress?: string;
   targetHost?: string;
   targetPort?: number;
+  /** Aggregate Oblivious HTTP gateway counters (never per request). */
+  ohttpRequests?: number;
+  ohttpRefused?: number;
+  ohttpDoh?: number;
   /**
    * Source-address draws, as running totals: sessions that drew, how their geo hints matched
    * a region (or why the default region served), and per address region (a config id, one
@@ -89,6 +96,9 @@ export interface ClientFields extends CommonFields {
   udpSendErrors?: number;
   /** The receive buffer the kernel gave the last association socket, bytes. */
   udpRecvBufferBytes?: number;
+  /** Loopback addresses of the Oblivious HTTP endpoint and the DNS forwarder. */
+  ohttp?: string;
+  dns?: string;
 }
 
 /**
@@ -138,6 +148,8 @@ export const allowedFields = {
     alpn: true,
     tokensRedeemed: true,
     admissionRefusals: true,
+    ohttpRelayed: true,
+    ohttpRefused: true,
   } satisfies KeysOf<IngressFields>,
   egress: {
     ...common,
@@ -145,6 +157,9 @@ export const allowedFields = {
     ingress: true,
     targetHost: true,
     targetPort: true,
+    ohttpRequests: true,
+    ohttpRefused: true,
+    ohttpDoh: true,
     drawSessions: true,
     hintsGeohash: true,
     hintsSubdivision: true,
@@ -174,6 +189,8 @@ export const allowedFields = {
     udpDroppedInFlow: true,
     udpSendErrors: true,
     udpRecvBufferBytes: true,
+    ohttp: true,
+    dns: true,
   } satisfies KeysOf<ClientFields>,
   issuer: {
     ...common,

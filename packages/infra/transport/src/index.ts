@@ -1,6 +1,7 @@
 export { splice, type SpliceOptions, type SpliceStats } from './splice.ts';
 export { withDeadline, relayDeadline, type DeadlineOptions } from './deadline.ts';
 export { assertPinned } from './pin-check.ts';
+export { readBody, declaredLength, type ReadBodyOptions } from './read-body.ts';
 export {
   H2_WINDOW_BYTES,
   HIGH_WATER_MARK_BYTES,
